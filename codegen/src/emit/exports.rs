@@ -1,0 +1,135 @@
+//! Emits the guest exports: the `Callbacks` trait (one associated function per callback, in lifted
+//! types) and, on wasm32, one `#[no_mangle]` shim per callback that lifts the raw arguments, calls the
+//! dispatcher and lowers its result.
+//!
+//! Which exports get a shim:
+//! - families listed in [`Options::hand_written_export_families`] get none (the SDK writes them);
+//! - of a required group with several alternatives (e.g. `proxy_on_memory_allocate` or `malloc`), only
+//!   the first one in spec order;
+//! - a required export without parameters and results is a marker (`proxy_abi_version_X_Y_Z`): its shim
+//!   is empty and it has no trait method.
+
+use super::{function_docs, int_type, raw_params, unsupported, EmitError, Options};
+use crate::model::{Abi, Function, Results, ValueType};
+use crate::names;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// The exports the generated code implements, with whether each one is a marker.
+pub fn emitted_exports<'a>(abi: &'a Abi, options: &Options) -> Vec<(&'a Function, bool)> {
+    abi.exports
+        .iter()
+        .filter(|f| !options.hand_written_export_families.contains(&f.family))
+        .filter(|f| {
+            abi.required_exports
+                .iter()
+                .find(|g| g.names.contains(&f.name))
+                .is_none_or(|g| g.names.first() == Some(&f.name))
+        })
+        .map(|f| {
+            let marker = f.required && f.params.is_empty() && matches!(f.result, Results::None);
+            (f, marker)
+        })
+        .collect()
+}
+
+fn lifted_callback_param(ty: &ValueType) -> TokenStream {
+    match ty {
+        ValueType::Enum(e) => {
+            let e = names::type_name(e);
+            quote!(Result<#e, UnknownEnumValue>)
+        }
+        other => super::host::lifted_param(other),
+    }
+}
+
+/// The `exports.rs` file.
+pub fn emit(abi: &Abi, options: &Options) -> Result<TokenStream, EmitError> {
+    let dispatcher: syn::Path = syn::parse_str(&options.dispatcher).map_err(|e| EmitError::Unparsable {
+        file: "exports.rs",
+        message: format!("dispatcher path `{}`: {e}", options.dispatcher),
+    })?;
+    let mut methods = Vec::new();
+    let mut shims = Vec::new();
+    for (f, marker) in emitted_exports(abi, options) {
+        let name = names::value_name(&f.name);
+        let docs = function_docs(f);
+        let raw: Vec<_> = f.params.iter().flat_map(raw_params).collect();
+        if f.params.iter().any(|p| matches!(p.ty, ValueType::Bytes(_))) {
+            return Err(unsupported(abi, f, "a callback cannot take bytes"));
+        }
+        let raw_decl = raw.iter().map(|p| {
+            let (n, t) = (&p.name, &p.ty);
+            quote!(#n: #t)
+        });
+        if marker {
+            shims.push(quote! {
+                #docs
+                #[no_mangle]
+                pub extern "C" fn #name() {}
+            });
+            continue;
+        }
+        let lifted_params = f.params.iter().map(|p| {
+            let n = names::value_name(&p.name);
+            let t = lifted_callback_param(&p.ty);
+            quote!(#n: #t)
+        });
+        let args = f.params.iter().map(|p| {
+            let n = names::value_name(&p.name);
+            match &p.ty {
+                ValueType::Bool => quote!(#n != 0),
+                ValueType::Enum(e) => {
+                    let e = names::type_name(e);
+                    quote!(super::#e::try_from(#n))
+                }
+                _ => quote!(#n),
+            }
+        });
+        let (lifted_ret, raw_ret, lower) = match &f.result {
+            Results::None => (quote!(), quote!(), quote!(call)),
+            Results::Value { ty, .. } => match ty {
+                ValueType::Enum(e) => {
+                    let e = names::type_name(e);
+                    (quote!(-> #e), quote!(-> u32), quote!(u32::from(call)))
+                }
+                ValueType::Int { repr, .. } => {
+                    let t = int_type(*repr);
+                    (quote!(-> #t), quote!(-> #t), quote!(call))
+                }
+                ValueType::GuestPointer(_) => (quote!(-> *mut u8), quote!(-> *mut u8), quote!(call)),
+                _ => return Err(unsupported(abi, f, "unsupported callback result")),
+            },
+            Results::Status { .. } => {
+                return Err(unsupported(abi, f, "a callback cannot return a status"));
+            }
+        };
+        methods.push(quote! {
+            #docs
+            fn #name(#( #lifted_params ),*) #lifted_ret;
+        });
+        shims.push(quote! {
+            #docs
+            #[no_mangle]
+            pub extern "C" fn #name(#( #raw_decl ),*) #raw_ret {
+                let call = <#dispatcher as super::Callbacks>::#name(#( #args ),*);
+                #lower
+            }
+        });
+    }
+    Ok(quote! {
+        /// The callbacks a plugin exports for this ABI version, in lifted types. The export shims call
+        /// the dispatcher's implementation; on native targets the host emulator calls it directly.
+        /// Enumeration arguments arrive as `Result`, because the host may send a value this version
+        /// does not define.
+        pub trait Callbacks {
+            #( #methods )*
+        }
+
+        /// The `#[no_mangle]` exports the host calls (wasm32 only).
+        #[cfg(target_arch = "wasm32")]
+        pub mod export_shims {
+            #( #shims )*
+        }
+    })
+}

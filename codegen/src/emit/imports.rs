@@ -1,0 +1,166 @@
+//! Emits the raw guest imports: one module per host wasm module, with the same `unsafe` functions on
+//! every target. On wasm32 they are `extern "C"` imports; elsewhere each one lifts its arguments, calls
+//! the host installed in `native_host` and lowers the results, exactly as a host would.
+
+use super::host::{host_modules, status_of};
+use super::{doc_attrs, function_docs, output_stem, raw_out_params, raw_params, EmitError};
+use crate::model::{Abi, Function, Output, Results, ValueType};
+use crate::names;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The status cases the native glue reports by itself.
+const GLUE_STATUSES: [&str; 3] = ["bad_argument", "invalid_memory_access", "internal_failure"];
+
+/// The `imports.rs` file.
+pub fn emit(abi: &Abi) -> Result<TokenStream, EmitError> {
+    let mut modules = Vec::new();
+    for (module, functions) in host_modules(abi) {
+        let mod_name = names::import_module(module);
+        let mut decls = Vec::new();
+        let mut glue = Vec::new();
+        for f in functions {
+            let docs = function_docs(f);
+            let name = names::value_name(&f.name);
+            let Results::Status { outputs, .. } = &f.result else {
+                return Err(super::unsupported(abi, f, "a host function must return a status"));
+            };
+            let params: Vec<_> = f
+                .params
+                .iter()
+                .flat_map(raw_params)
+                .chain(raw_out_params(outputs))
+                .map(|p| {
+                    let (n, t) = (p.name, p.ty);
+                    quote!(#n: #t)
+                })
+                .collect();
+            decls.push(quote! {
+                #docs
+                pub fn #name(#( #params ),*) -> u32;
+            });
+            let body = glue_body(abi, module, f, outputs)?;
+            glue.push(quote! {
+                #docs
+                ///
+                /// # Safety
+                /// Every pointer must be null or valid for the access its name says (reads of the
+                /// given size, or a write of one value).
+                pub unsafe fn #name(#( #params ),*) -> u32 {
+                    #body
+                }
+            });
+        }
+        let mod_doc = doc_attrs(&format!(
+            "Raw imports from wasm module `{module}`: core-wasm-shaped signatures, status codes as `u32`."
+        ));
+        modules.push(quote! {
+            #mod_doc
+            pub mod #mod_name {
+                #[cfg(target_arch = "wasm32")]
+                #[link(wasm_import_module = #module)]
+                extern "C" {
+                    #( #decls )*
+                }
+
+                #[cfg(not(target_arch = "wasm32"))]
+                pub use self::native::*;
+
+                #[cfg(not(target_arch = "wasm32"))]
+                mod native {
+                    #( #glue )*
+                }
+            }
+        });
+    }
+    Ok(quote! { #( #modules )* })
+}
+
+fn glue_body(abi: &Abi, module: &str, f: &Function, outputs: &[Output]) -> Result<TokenStream, EmitError> {
+    let status_name = status_of(abi, f)?;
+    let status_enum = abi
+        .enumeration(status_name)
+        .ok_or_else(|| super::unsupported(abi, f, "its status enumeration is not defined"))?;
+    if status_enum.value_of(status_enum.cases.first().map_or("", |c| &c.name)) != Some(0) {
+        return Err(super::unsupported(abi, f, "its status enumeration has no success value 0"));
+    }
+    for needed in GLUE_STATUSES {
+        if status_enum.value_of(needed).is_none() {
+            return Err(super::unsupported(
+                abi,
+                f,
+                &format!("its status enumeration lacks `{needed}`, which the native glue reports"),
+            ));
+        }
+    }
+    let status = names::type_name(status_name);
+    let bad_argument = names::variant_name("bad_argument");
+    let invalid_memory = names::variant_name("invalid_memory_access");
+
+    let mut lifts = Vec::new();
+    let mut args = Vec::new();
+    for p in &f.params {
+        let n = names::value_name(&p.name);
+        match &p.ty {
+            ValueType::Int { .. } | ValueType::GuestPointer(_) => {}
+            ValueType::Bool => lifts.push(quote! { let #n = #n != 0; }),
+            ValueType::Enum(e) => {
+                let e = names::type_name(e);
+                lifts.push(quote! {
+                    let #n = super::super::#e::try_from(#n)
+                        .map_err(|_| super::super::#status::#bad_argument as u32)?;
+                });
+            }
+            ValueType::Bytes(_) => {
+                let data = names::lowered(&p.name, "data");
+                let size = names::lowered(&p.name, "size");
+                lifts.push(quote! {
+                    let #n = unsafe { super::super::native_host::guest_bytes(#data, #size) }
+                        .ok_or(super::super::#status::#invalid_memory as u32)?;
+                });
+            }
+        }
+        args.push(n);
+    }
+    let results: Vec<_> = (0..outputs.len()).map(|i| format_ident!("out_{}", i)).collect();
+    let bind = match results.as_slice() {
+        [] => quote!(()),
+        [one] => quote!(#one),
+        many => quote!(( #( #many ),* )),
+    };
+    let writes = outputs.iter().enumerate().map(|(i, o)| {
+        let value = &results[i];
+        let stem = output_stem(outputs, i);
+        match o {
+            Output::HostBuffer => {
+                let data = format_ident!("return_{}_data", stem);
+                let size = format_ident!("return_{}_size", stem);
+                quote! {
+                    unsafe { super::super::native_host::write_buffer(#data, #size, #value) }
+                        .ok_or(super::super::#status::#invalid_memory as u32)?;
+                }
+            }
+            Output::Value(v) => {
+                let ptr = format_ident!("return_{}", stem);
+                let lowered = match v {
+                    ValueType::Enum(_) => quote!(u32::from(#value)),
+                    _ => quote!(#value),
+                };
+                quote! {
+                    unsafe { super::super::native_host::write_value(#ptr, #lowered) }
+                        .ok_or(super::super::#status::#invalid_memory as u32)?;
+                }
+            }
+        }
+    });
+    let call = names::value_name(&format!("call_{module}"));
+    let method = names::value_name(&f.name);
+    Ok(quote! {
+        super::super::native_host::#call(|host| {
+            #( #lifts )*
+            let #bind = host.#method(#( #args ),*).map_err(u32::from)?;
+            #( #writes )*
+            Ok(())
+        })
+    })
+}

@@ -1,0 +1,22 @@
+//! `proxywasm-codegen`: reads the Proxy-Wasm ABI spec (`spec/*.witx`) into one model ([`model::Abi`])
+//! and emits Rust from it: raw guest imports, export shims and their dispatcher trait, the host-side
+//! trait and its native glue, and the expected-symbol tables.
+//!
+//! ```no_run
+//! use proxywasm_codegen::{emit, parser, version::{default_spec_dir, Version}};
+//! let abi = parser::load(&default_spec_dir(), Version::V0_2_1)?;
+//! for file in emit::generate(&abi, &emit::Options::default())? {
+//!     println!("{}: {} bytes", file.name, file.contents.len());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod emit;
+pub mod listing;
+pub mod model;
+pub mod names;
+pub mod parser;
+pub mod version;
+
+pub use model::Abi;
+pub use version::Version;

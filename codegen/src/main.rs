@@ -1,0 +1,120 @@
+//! The `proxywasm-codegen` command line: emit bindings, list symbols, compare versions.
+
+use clap::{Parser, Subcommand};
+use proxywasm_codegen::{emit, listing, parser, version::default_spec_dir, Version};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Generates Rust from the Proxy-Wasm ABI spec and lists what each ABI version defines.
+#[derive(Parser)]
+#[command(name = "proxywasm-codegen", version)]
+struct Cli {
+    /// The folder holding the spec documents (default: this source tree's `spec/`).
+    #[arg(long, global = true)]
+    spec_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Writes the generated Rust files of one ABI version into a folder.
+    Emit {
+        /// The ABI version: 0.1.0, 0.2.0 or 0.2.1.
+        #[arg(long)]
+        abi: String,
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Prints the symbols a plugin of one ABI version may import and export.
+    Symbols {
+        /// The ABI version: 0.1.0, 0.2.0 or 0.2.1.
+        #[arg(long)]
+        abi: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints the symbols and enumeration values added, removed and changed between two versions.
+    Diff {
+        /// The older version.
+        #[arg(long)]
+        from: String,
+        /// The newer version.
+        #[arg(long)]
+        to: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rewrites the golden copies of the generated code (`tests/golden/<version>/`) for every version.
+    Golden {
+        /// The folder holding one sub-folder per version (default: this source tree's `tests/golden`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let spec_dir = cli.spec_dir.clone().unwrap_or_else(default_spec_dir);
+    match run(cli.command, &spec_dir) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("proxywasm-codegen: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(spec_dir: &Path, version: &str) -> Result<proxywasm_codegen::Abi, String> {
+    let version: Version = version.parse().map_err(|e| format!("{e}"))?;
+    parser::load(spec_dir, version).map_err(|e| e.to_string())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_json::to_string_pretty(value).map_err(|e| e.to_string())
+}
+
+fn write_generated(abi: &proxywasm_codegen::Abi, out: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    for file in emit::generate(abi, &emit::Options::default()).map_err(|e| e.to_string())? {
+        let path = out.join(file.name);
+        std::fs::write(&path, file.contents).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn run(command: Command, spec_dir: &Path) -> Result<(), String> {
+    match command {
+        Command::Emit { abi, out } => write_generated(&load(spec_dir, &abi)?, &out),
+        Command::Symbols { abi, json } => {
+            let abi = load(spec_dir, &abi)?;
+            if json {
+                println!("{}", to_json(&listing::symbols(&abi))?);
+            } else {
+                print!("{}", listing::symbols_text(&abi));
+            }
+            Ok(())
+        }
+        Command::Diff { from, to, json } => {
+            let d = listing::diff(&load(spec_dir, &from)?, &load(spec_dir, &to)?);
+            if json {
+                println!("{}", to_json(&d)?);
+            } else {
+                print!("{}", listing::diff_text(&d));
+            }
+            Ok(())
+        }
+        Command::Golden { dir } => {
+            let dir = dir.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden"));
+            for version in Version::ALL {
+                let abi = parser::load(spec_dir, version).map_err(|e| e.to_string())?;
+                write_generated(&abi, &dir.join(version.to_string()))?;
+            }
+            Ok(())
+        }
+    }
+}
