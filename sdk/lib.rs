@@ -1,1 +1,87 @@
-//! placeholder
+//! # proxywasm
+//!
+//! A spec-first SDK for [Proxy-Wasm](https://github.com/proxy-wasm/spec) plugins: WebAssembly extensions
+//! for Envoy and other proxies. The raw ABI is generated from the machine-readable spec in `spec/`; this
+//! crate adds a safe API shaped like the Proxy-Wasm Go SDK: three context kinds ([`RootContext`],
+//! [`HttpContext`], [`TcpContext`]), one entry point ([`main!`]) and free functions grouped by family,
+//! each returning `Result<_, Error>`.
+//!
+//! One plugin source builds for every supported ABI version: pick one with a cargo feature (`abi-0-1-0`,
+//! `abi-0-2-0`, `abi-0-2-1`; default `abi-0-2-1`). An operation the selected version lacks returns
+//! [`Error::Unimplemented`], the status a host gives for a hostcall it does not implement.
+//!
+//! ## A complete plugin
+//!
+//! ```no_run
+//! use proxywasm::{Context, RootContext};
+//! use std::time::Duration;
+//!
+//! struct Hello;
+//!
+//! impl Context for Hello {}
+//!
+//! impl RootContext for Hello {
+//!     fn on_plugin_start(&mut self, _configuration_size: usize) -> bool {
+//!         proxywasm::logging::info("hello from a plugin");
+//!         proxywasm::timers::set_tick_period(Duration::from_secs(5)).is_ok()
+//!     }
+//!
+//!     fn on_tick(&mut self) {
+//!         proxywasm::infof!("tick");
+//!     }
+//! }
+//!
+//! fn new_root(_context_id: u32) -> Box<dyn RootContext> {
+//!     Box::new(Hello)
+//! }
+//!
+//! proxywasm::main!(new_root);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod abi;
+pub mod codec;
+pub mod context;
+pub mod dispatcher;
+pub mod error;
+mod hostcall;
+pub mod logging;
+pub mod memory;
+pub mod timers;
+pub mod traits;
+
+pub use abi::{Action, LogLevel, PeerType};
+pub use context::{done, set_effective_context};
+pub use dispatcher::{set_root_context_factory, RootContextFactory};
+pub use error::Error;
+pub use traits::{Context, HttpContext, RootContext, TcpContext};
+
+/// Declares the plugin's entry point: `proxywasm::main!(new_root);` where
+/// `new_root: fn(context_id: u32) -> Box<dyn RootContext>` creates the root context of each plugin
+/// configuration.
+///
+/// On `wasm32-wasip1` it exports `_initialize` (which runs static constructors, then installs the
+/// factory); on other wasm32 targets it exports `_start`. Natively (for tests) it exports nothing: the
+/// host emulator installs the factory itself.
+#[macro_export]
+macro_rules! main {
+    ($factory:expr) => {
+        #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+        #[no_mangle]
+        pub extern "C" fn _initialize() {
+            extern "C" {
+                fn __wasm_call_ctors();
+            }
+            // SAFETY: run once by the host before any callback, as the wasi reactor model requires.
+            unsafe { __wasm_call_ctors() };
+            $crate::set_root_context_factory($factory);
+        }
+
+        #[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
+        #[no_mangle]
+        pub extern "C" fn _start() {
+            $crate::set_root_context_factory($factory);
+        }
+    };
+}

@@ -77,15 +77,30 @@ pub fn symbols(abi: &Abi) -> SymbolListing {
 /// A one-line core signature: `(i32, i32) -> i32`.
 pub fn signature(f: &Function) -> String {
     let list = |t: Vec<CoreType>| t.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
-    format!("({}) -> ({})", list(f.core_params()), list(f.core_results()))
+    format!(
+        "({}) -> ({})",
+        list(f.core_params()),
+        list(f.core_results())
+    )
 }
 
 /// The symbol listing as text, one symbol a line.
 pub fn symbols_text(abi: &Abi) -> String {
     let mut out = format!("ABI {}\n", abi.version);
     for f in &abi.imports {
-        let unwritten = if f.written { "" } else { "  [host-only: not in the written spec]" };
-        let _ = writeln!(out, "import {}.{} {}{}", f.module, f.name, signature(f), unwritten);
+        let unwritten = if f.written {
+            ""
+        } else {
+            "  [host-only: not in the written spec]"
+        };
+        let _ = writeln!(
+            out,
+            "import {}.{} {}{}",
+            f.module,
+            f.name,
+            signature(f),
+            unwritten
+        );
     }
     for f in &abi.exports {
         let required = if f.required { "  [required]" } else { "" };
@@ -135,7 +150,11 @@ fn keyed(abi: &Abi) -> BTreeMap<String, (&Function, String)> {
 fn values(abi: &Abi) -> BTreeMap<String, u32> {
     abi.enums
         .iter()
-        .flat_map(|e| e.cases.iter().map(move |c| (format!("{}.{}", e.name, c.name), c.value)))
+        .flat_map(|e| {
+            e.cases
+                .iter()
+                .map(move |c| (format!("{}.{}", e.name, c.name), c.value))
+        })
         .collect()
 }
 
@@ -150,7 +169,9 @@ pub fn diff(from: &Abi, to: &Abi) -> AbiDiff {
     for (key, (_, sig)) in &new {
         match old.get(key) {
             None => d.added.push(format!("{key} {sig}")),
-            Some((_, old_sig)) if old_sig != sig => d.changed.push(format!("{key}: {old_sig} => {sig}")),
+            Some((_, old_sig)) if old_sig != sig => {
+                d.changed.push(format!("{key}: {old_sig} => {sig}"))
+            }
             Some(_) => {}
         }
     }

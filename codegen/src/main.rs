@@ -48,7 +48,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Rewrites the golden copies of the generated code (`tests/golden/<version>/`) for every version.
+    /// Rewrites the golden copies of the generated code and of `symbols --json`
+    /// (`tests/golden/<version>/`) for every version.
     Golden {
         /// The folder holding one sub-folder per version (default: this source tree's `tests/golden`).
         #[arg(long)]
@@ -77,9 +78,20 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_json::to_string_pretty(value).map_err(|e| e.to_string())
 }
 
-fn write_generated(abi: &proxywasm_codegen::Abi, out: &Path) -> Result<(), String> {
+fn load_all(spec_dir: &Path) -> Result<Vec<proxywasm_codegen::Abi>, String> {
+    Version::ALL
+        .into_iter()
+        .map(|v| parser::load(spec_dir, v).map_err(|e| e.to_string()))
+        .collect()
+}
+
+fn write_generated(
+    abi: &proxywasm_codegen::Abi,
+    all: &[proxywasm_codegen::Abi],
+    out: &Path,
+) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    for file in emit::generate(abi, &emit::Options::default()).map_err(|e| e.to_string())? {
+    for file in emit::generate(abi, all, &emit::Options::default()).map_err(|e| e.to_string())? {
         let path = out.join(file.name);
         std::fs::write(&path, file.contents).map_err(|e| format!("{}: {e}", path.display()))?;
         println!("wrote {}", path.display());
@@ -89,7 +101,9 @@ fn write_generated(abi: &proxywasm_codegen::Abi, out: &Path) -> Result<(), Strin
 
 fn run(command: Command, spec_dir: &Path) -> Result<(), String> {
     match command {
-        Command::Emit { abi, out } => write_generated(&load(spec_dir, &abi)?, &out),
+        Command::Emit { abi, out } => {
+            write_generated(&load(spec_dir, &abi)?, &load_all(spec_dir)?, &out)
+        }
         Command::Symbols { abi, json } => {
             let abi = load(spec_dir, &abi)?;
             if json {
@@ -109,10 +123,16 @@ fn run(command: Command, spec_dir: &Path) -> Result<(), String> {
             Ok(())
         }
         Command::Golden { dir } => {
-            let dir = dir.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden"));
-            for version in Version::ALL {
-                let abi = parser::load(spec_dir, version).map_err(|e| e.to_string())?;
-                write_generated(&abi, &dir.join(version.to_string()))?;
+            let dir = dir
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden"));
+            let all = load_all(spec_dir)?;
+            for abi in &all {
+                let out = dir.join(abi.version.to_string());
+                write_generated(abi, &all, &out)?;
+                let json = out.join("symbols.json");
+                std::fs::write(&json, to_json(&listing::symbols(abi))? + "\n")
+                    .map_err(|e| format!("{}: {e}", json.display()))?;
+                println!("wrote {}", json.display());
             }
             Ok(())
         }

@@ -145,7 +145,9 @@ impl ValueType {
     pub fn core_types(&self) -> Vec<CoreType> {
         match self {
             ValueType::Int { repr, .. } => vec![repr.core()],
-            ValueType::Bool | ValueType::Enum(_) | ValueType::GuestPointer(_) => vec![CoreType::I32],
+            ValueType::Bool | ValueType::Enum(_) | ValueType::GuestPointer(_) => {
+                vec![CoreType::I32]
+            }
             ValueType::Bytes(_) => vec![CoreType::I32, CoreType::I32],
         }
     }

@@ -66,11 +66,13 @@ fn collect_enums(doc: &Document) -> BTreeMap<String, Enum> {
         let Some(ty) = doc.typename(&c.ty) else {
             continue;
         };
-        let entry = enums.entry(c.ty.as_str().to_string()).or_insert_with(|| Enum {
-            name: c.ty.as_str().to_string(),
-            docs: ty.docs.trim().to_string(),
-            cases: Vec::new(),
-        });
+        let entry = enums
+            .entry(c.ty.as_str().to_string())
+            .or_insert_with(|| Enum {
+                name: c.ty.as_str().to_string(),
+                docs: ty.docs.trim().to_string(),
+                cases: Vec::new(),
+            });
         entry.cases.push(EnumCase {
             name: c.name.as_str().to_string(),
             value: c.value as u32,
@@ -156,7 +158,9 @@ impl<'a> Reader<'a> {
     }
 
     fn module_name(&self, id: &str) -> Result<ModuleName, SpecError> {
-        let bad = |why: &str| self.convention(&format!("(module ${id}"), format!("module `${id}`: {why}"));
+        let bad = |why: &str| {
+            self.convention(&format!("(module ${id}"), format!("module `${id}`: {why}"))
+        };
         let parts: Vec<&str> = id.split('.').collect();
         let (provider, family, qualifier) = match parts.as_slice() {
             [p, f] => (*p, *f, None),
@@ -199,7 +203,9 @@ impl<'a> Reader<'a> {
         }
         let result = match func.results.as_slice() {
             [] => Results::None,
-            [r] => self.result(&r.tref, r.name.as_str(), r.docs.trim()).map_err(&err)?,
+            [r] => self
+                .result(&r.tref, r.name.as_str(), r.docs.trim())
+                .map_err(&err)?,
             _ => return Err(err("more than one result".into())),
         };
         let function = Function {
@@ -231,7 +237,10 @@ impl<'a> Reader<'a> {
             TypeRef::Value(ty) => {
                 return match &**ty {
                     Type::Variant(v) if v.is_bool() => Ok(ValueType::Bool),
-                    other => Err(format!("use a named type, not an inline `{}`", other.kind())),
+                    other => Err(format!(
+                        "use a named type, not an inline `{}`",
+                        other.kind()
+                    )),
                 }
             }
         };
@@ -244,13 +253,17 @@ impl<'a> Reader<'a> {
                     }
                     return Ok(ValueType::Enum(alias));
                 }
-                let repr = int_type(*b).ok_or_else(|| format!("`{alias}` is not an integer type"))?;
+                let repr =
+                    int_type(*b).ok_or_else(|| format!("`{alias}` is not an integer type"))?;
                 Ok(ValueType::Int { alias, repr })
             }
             Type::List(item) if is_u8(item) => Ok(ValueType::Bytes(alias)),
             Type::Pointer(_) | Type::ConstPointer(_) => Ok(ValueType::GuestPointer(alias)),
             Type::Variant(v) if v.is_bool() => Ok(ValueType::Bool),
-            other => Err(format!("type `{alias}` ({}) is not one of the lowering idioms", other.kind())),
+            other => Err(format!(
+                "type `{alias}` ({}) is not one of the lowering idioms",
+                other.kind()
+            )),
         }
     }
 
@@ -261,7 +274,9 @@ impl<'a> Reader<'a> {
                     Some(TypeRef::Name(n)) if self.enums.contains_key(n.name.as_str()) => {
                         n.name.as_str().to_string()
                     }
-                    _ => return Err("the error of an `expected` must be a status enumeration".into()),
+                    _ => {
+                        return Err("the error of an `expected` must be a status enumeration".into())
+                    }
                 };
                 let outputs = match ok {
                     None => Vec::new(),
@@ -287,10 +302,14 @@ impl<'a> Reader<'a> {
 
     fn outputs(&self, ok: &TypeRef) -> Result<Vec<Output>, String> {
         let Type::Record(record) = &**ok.type_() else {
-            return Err("the value of an `expected` must be a tuple (see spec/README.md, rule 1)".into());
+            return Err(
+                "the value of an `expected` must be a tuple (see spec/README.md, rule 1)".into(),
+            );
         };
         if !matches!(record.kind, RecordKind::Tuple) {
-            return Err("the value of an `expected` must be a tuple (see spec/README.md, rule 1)".into());
+            return Err(
+                "the value of an `expected` must be a tuple (see spec/README.md, rule 1)".into(),
+            );
         }
         let members: Vec<ValueType> = record
             .members
@@ -301,15 +320,25 @@ impl<'a> Reader<'a> {
         let mut i = 0;
         while i < members.len() {
             match (&members[i], members.get(i + 1)) {
-                (ValueType::GuestPointer(_), Some(ValueType::Int { repr: IntType::Usize, .. })) => {
+                (
+                    ValueType::GuestPointer(_),
+                    Some(ValueType::Int {
+                        repr: IntType::Usize,
+                        ..
+                    }),
+                ) => {
                     outputs.push(Output::HostBuffer);
                     i += 2;
                 }
                 (ValueType::GuestPointer(p), _) => {
-                    return Err(format!("output pointer `{p}` must be followed by its `$size`"));
+                    return Err(format!(
+                        "output pointer `{p}` must be followed by its `$size`"
+                    ));
                 }
                 (ValueType::Bytes(b), _) => {
-                    return Err(format!("`{b}` is passed in; outputs use `$host_buffer $size`"));
+                    return Err(format!(
+                        "`{b}` is passed in; outputs use `$host_buffer $size`"
+                    ));
                 }
                 (other, _) => {
                     outputs.push(Output::Value(other.clone()));
@@ -342,8 +371,12 @@ fn int_type(b: BuiltinType) -> Option<IntType> {
     Some(match b {
         BuiltinType::U8 { .. } => IntType::U8,
         BuiltinType::U16 => IntType::U16,
-        BuiltinType::U32 { lang_ptr_size: true } => IntType::Usize,
-        BuiltinType::U32 { lang_ptr_size: false } => IntType::U32,
+        BuiltinType::U32 {
+            lang_ptr_size: true,
+        } => IntType::Usize,
+        BuiltinType::U32 {
+            lang_ptr_size: false,
+        } => IntType::U32,
         BuiltinType::U64 => IntType::U64,
         BuiltinType::S32 => IntType::S32,
         BuiltinType::S64 => IntType::S64,

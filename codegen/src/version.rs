@@ -27,7 +27,11 @@ impl Version {
 
     /// Builds a version from its three numbers.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
-        Version { major, minor, patch }
+        Version {
+            major,
+            minor,
+            patch,
+        }
     }
 
     /// The version with underscores, as in file names and `proxy_abi_version_0_2_1`: `0_2_1`.
@@ -70,7 +74,9 @@ impl FromStr for Version {
 
 /// The `spec/` folder of this source tree.
 pub fn default_spec_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("spec")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("spec")
 }
 
 #[cfg(test)]

@@ -43,25 +43,67 @@ fn lifted_callback_param(ty: &ValueType) -> TokenStream {
     }
 }
 
-/// The `exports.rs` file.
-pub fn emit(abi: &Abi, options: &Options) -> Result<TokenStream, EmitError> {
-    let dispatcher: syn::Path = syn::parse_str(&options.dispatcher).map_err(|e| EmitError::Unparsable {
-        file: "exports.rs",
-        message: format!("dispatcher path `{}`: {e}", options.dispatcher),
-    })?;
+/// The `exports.rs` file. The `Callbacks` trait covers the callbacks of every version (each as the
+/// newest version describes it), so one dispatcher compiles for all; the shims export this version's
+/// callbacks only, and pass a parameter this version lacks as zero (`false`, `0`).
+pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, EmitError> {
+    let dispatcher: syn::Path =
+        syn::parse_str(&options.dispatcher).map_err(|e| EmitError::Unparsable {
+            file: "exports.rs",
+            message: format!("dispatcher path `{}`: {e}", options.dispatcher),
+        })?;
+    let newest = super::union(all, |a| {
+        emitted_exports(a, options)
+            .into_iter()
+            .filter(|(_, marker)| !marker)
+            .map(|(f, _)| f)
+            .collect()
+    });
     let mut methods = Vec::new();
+    for f in &newest {
+        if f.params.iter().any(|p| matches!(p.ty, ValueType::Bytes(_))) {
+            return Err(unsupported(abi, f, "a callback cannot take bytes"));
+        }
+        let name = names::value_name(&f.name);
+        let docs = function_docs(f);
+        let availability = super::doc_attrs(&format!(
+            "\nExported in ABI {}.",
+            super::versions_having(all, f)
+        ));
+        let lifted_params = f.params.iter().map(|p| {
+            let n = names::value_name(&p.name);
+            let t = lifted_callback_param(&p.ty);
+            quote!(#n: #t)
+        });
+        let lifted_ret = match &f.result {
+            Results::None => quote!(),
+            Results::Value { ty, .. } => match ty {
+                ValueType::Enum(e) => {
+                    let e = names::type_name(e);
+                    quote!(-> #e)
+                }
+                ValueType::Int { repr, .. } => {
+                    let t = int_type(*repr);
+                    quote!(-> #t)
+                }
+                ValueType::GuestPointer(_) => quote!(-> *mut u8),
+                _ => return Err(unsupported(abi, f, "unsupported callback result")),
+            },
+            Results::Status { .. } => {
+                return Err(unsupported(abi, f, "a callback cannot return a status"))
+            }
+        };
+        methods.push(quote! {
+            #docs
+            #availability
+            fn #name(#( #lifted_params ),*) #lifted_ret;
+        });
+    }
+
     let mut shims = Vec::new();
     for (f, marker) in emitted_exports(abi, options) {
         let name = names::value_name(&f.name);
         let docs = function_docs(f);
-        let raw: Vec<_> = f.params.iter().flat_map(raw_params).collect();
-        if f.params.iter().any(|p| matches!(p.ty, ValueType::Bytes(_))) {
-            return Err(unsupported(abi, f, "a callback cannot take bytes"));
-        }
-        let raw_decl = raw.iter().map(|p| {
-            let (n, t) = (&p.name, &p.ty);
-            quote!(#n: #t)
-        });
         if marker {
             shims.push(quote! {
                 #docs
@@ -70,44 +112,61 @@ pub fn emit(abi: &Abi, options: &Options) -> Result<TokenStream, EmitError> {
             });
             continue;
         }
-        let lifted_params = f.params.iter().map(|p| {
-            let n = names::value_name(&p.name);
-            let t = lifted_callback_param(&p.ty);
+        let described = newest
+            .iter()
+            .find(|n| n.name == f.name)
+            .ok_or_else(|| unsupported(abi, f, "missing from the union of callbacks"))?;
+        if let Some(extra) = f
+            .params
+            .iter()
+            .find(|p| !described.params.iter().any(|q| q.name == p.name))
+        {
+            return Err(unsupported(
+                abi,
+                f,
+                &format!(
+                    "parameter `{}` is missing from the newest version's description",
+                    extra.name
+                ),
+            ));
+        }
+        let raw_decl = f.params.iter().flat_map(raw_params).map(|p| {
+            let (n, t) = (p.name, p.ty);
             quote!(#n: #t)
         });
-        let args = f.params.iter().map(|p| {
+        let args = described.params.iter().map(|p| {
             let n = names::value_name(&p.name);
-            match &p.ty {
-                ValueType::Bool => quote!(#n != 0),
-                ValueType::Enum(e) => {
+            let here = f.params.iter().any(|q| q.name == p.name);
+            match (&p.ty, here) {
+                (ValueType::Bool, true) => quote!(#n != 0),
+                (ValueType::Bool, false) => quote!(false),
+                (ValueType::Enum(e), here) => {
                     let e = names::type_name(e);
-                    quote!(super::#e::try_from(#n))
+                    let raw = if here { quote!(#n) } else { quote!(0) };
+                    quote!(super::#e::try_from(#raw))
                 }
-                _ => quote!(#n),
+                (_, true) => quote!(#n),
+                (_, false) => quote!(0),
             }
         });
-        let (lifted_ret, raw_ret, lower) = match &f.result {
-            Results::None => (quote!(), quote!(), quote!(call)),
-            Results::Value { ty, .. } => match ty {
-                ValueType::Enum(e) => {
-                    let e = names::type_name(e);
-                    (quote!(-> #e), quote!(-> u32), quote!(u32::from(call)))
-                }
-                ValueType::Int { repr, .. } => {
-                    let t = int_type(*repr);
-                    (quote!(-> #t), quote!(-> #t), quote!(call))
-                }
-                ValueType::GuestPointer(_) => (quote!(-> *mut u8), quote!(-> *mut u8), quote!(call)),
-                _ => return Err(unsupported(abi, f, "unsupported callback result")),
-            },
-            Results::Status { .. } => {
-                return Err(unsupported(abi, f, "a callback cannot return a status"));
+        let (raw_ret, lower) = match &f.result {
+            Results::Value {
+                ty: ValueType::Enum(_),
+                ..
+            } => (quote!(-> u32), quote!(u32::from(call))),
+            Results::Value {
+                ty: ValueType::Int { repr, .. },
+                ..
+            } => {
+                let t = int_type(*repr);
+                (quote!(-> #t), quote!(call))
             }
+            Results::Value {
+                ty: ValueType::GuestPointer(_),
+                ..
+            } => (quote!(-> *mut u8), quote!(call)),
+            _ => (quote!(), quote!(call)),
         };
-        methods.push(quote! {
-            #docs
-            fn #name(#( #lifted_params ),*) #lifted_ret;
-        });
         shims.push(quote! {
             #docs
             #[no_mangle]
@@ -118,10 +177,10 @@ pub fn emit(abi: &Abi, options: &Options) -> Result<TokenStream, EmitError> {
         });
     }
     Ok(quote! {
-        /// The callbacks a plugin exports for this ABI version, in lifted types. The export shims call
+        /// The callbacks a plugin exports, in lifted types, for every ABI version. The export shims call
         /// the dispatcher's implementation; on native targets the host emulator calls it directly.
-        /// Enumeration arguments arrive as `Result`, because the host may send a value this version
-        /// does not define.
+        /// Enumeration arguments arrive as `Result`, because the host may send a value the version does
+        /// not define.
         pub trait Callbacks {
             #( #methods )*
         }

@@ -73,11 +73,51 @@ pub(crate) fn status_of<'a>(abi: &Abi, f: &'a Function) -> Result<&'a str, EmitE
     }
 }
 
+/// The host modules of every version, each with the union of its functions over the versions (the
+/// newest description of each). A function whose core signature differs between versions is an error:
+/// one trait method could not serve both.
+pub(crate) fn host_modules_union(all: &[Abi]) -> Result<Vec<(String, Vec<&Function>)>, EmitError> {
+    let mut modules: Vec<String> = all
+        .iter()
+        .flat_map(|abi| host_modules(abi).into_iter().map(|(m, _)| m.to_string()))
+        .collect();
+    modules.sort();
+    modules.dedup();
+    let mut out = Vec::new();
+    for module in modules {
+        let functions = super::union(all, |abi| {
+            host_modules(abi)
+                .into_iter()
+                .filter(|(m, _)| *m == module)
+                .flat_map(|(_, fs)| fs)
+                .collect()
+        });
+        for f in &functions {
+            for abi in all {
+                if let Some(other) = abi.import(&f.module, &f.name) {
+                    if other.core_params() != f.core_params()
+                        || other.core_results() != f.core_results()
+                    {
+                        return Err(unsupported(
+                            abi,
+                            other,
+                            "its core signature differs between versions; one host method cannot serve both",
+                        ));
+                    }
+                }
+            }
+        }
+        out.push((module, functions));
+    }
+    Ok(out)
+}
+
 /// The `host.rs` file.
-pub fn emit(abi: &Abi) -> Result<TokenStream, EmitError> {
+pub fn emit(abi: &Abi, all: &[Abi]) -> Result<TokenStream, EmitError> {
     let mut traits = Vec::new();
     let mut slots = Vec::new();
-    for (module, functions) in host_modules(abi) {
+    for (module, functions) in host_modules_union(all)? {
+        let module = module.as_str();
         let trait_name = names::host_trait(module);
         let mut methods = Vec::new();
         let mut status_ty = None;
@@ -87,6 +127,10 @@ pub fn emit(abi: &Abi) -> Result<TokenStream, EmitError> {
                 unreachable!("checked by status_of")
             };
             let docs = function_docs(f);
+            let availability = super::doc_attrs(&format!(
+                "\nAvailable in ABI {}.",
+                super::versions_having(all, f)
+            ));
             let name = names::value_name(&f.name);
             let params = f.params.iter().map(|p| {
                 let n = names::value_name(&p.name);
@@ -96,13 +140,15 @@ pub fn emit(abi: &Abi) -> Result<TokenStream, EmitError> {
             let ok = lifted_ok(outputs);
             methods.push(quote! {
                 #docs
+                #availability
                 fn #name(&mut self, #( #params ),*) -> Result<#ok, #status>;
             });
             status_ty = Some(status);
         }
         let trait_doc = format!(
             " The functions a host provides to plugins in wasm module `{module}`, one method per function, \
-             in lifted Rust types. A new function in the spec adds a method here, so every implementation \
+             in lifted Rust types, for every ABI version (the raw imports of a version never call a method \
+             that version lacks). A new function in the spec adds a method here, so every implementation \
              stops compiling until it handles it."
         );
         traits.push(quote! {
@@ -191,13 +237,20 @@ pub fn emit(abi: &Abi) -> Result<TokenStream, EmitError> {
     })
 }
 
-fn native_slot(module: &str, trait_name: &proc_macro2::Ident, status: &proc_macro2::Ident) -> TokenStream {
+fn native_slot(
+    module: &str,
+    trait_name: &proc_macro2::Ident,
+    status: &proc_macro2::Ident,
+) -> TokenStream {
     let slot = names::const_name(&format!("{module}_host"));
     let install = names::value_name(&format!("install_{module}_host"));
     let take = names::value_name(&format!("take_{module}_host"));
     let call = names::value_name(&format!("call_{module}"));
-    let install_doc = format!(" Installs the host of wasm module `{module}` for this thread; returns the previous one.");
-    let take_doc = format!(" Removes the host of wasm module `{module}` for this thread and returns it.");
+    let install_doc = format!(
+        " Installs the host of wasm module `{module}` for this thread; returns the previous one."
+    );
+    let take_doc =
+        format!(" Removes the host of wasm module `{module}` for this thread and returns it.");
     let call_doc = format!(
         " Runs a raw call against this thread's `{module}` host: 0 when `call` succeeds, its status code \
          when it fails, `internal_failure` when no host is installed or the host is already busy (a \

@@ -2,7 +2,7 @@
 //! every target. On wasm32 they are `extern "C"` imports; elsewhere each one lifts its arguments, calls
 //! the host installed in `native_host` and lowers the results, exactly as a host would.
 
-use super::host::{host_modules, status_of};
+use super::host::{host_modules_union, status_of};
 use super::{doc_attrs, function_docs, output_stem, raw_out_params, raw_params, EmitError};
 use crate::model::{Abi, Function, Output, Results, ValueType};
 use crate::names;
@@ -10,20 +10,34 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The status cases the native glue reports by itself.
-const GLUE_STATUSES: [&str; 3] = ["bad_argument", "invalid_memory_access", "internal_failure"];
+const GLUE_STATUSES: [&str; 4] = [
+    "bad_argument",
+    "invalid_memory_access",
+    "internal_failure",
+    "unimplemented",
+];
 
-/// The `imports.rs` file.
-pub fn emit(abi: &Abi) -> Result<TokenStream, EmitError> {
+/// The `imports.rs` file. Functions other versions define but `abi` lacks become local stubs that
+/// return `unimplemented` (the status a host gives for a hostcall it does not implement), so code calling
+/// them compiles for every version and learns at run time that the operation is missing.
+pub fn emit(abi: &Abi, all: &[Abi]) -> Result<TokenStream, EmitError> {
     let mut modules = Vec::new();
-    for (module, functions) in host_modules(abi) {
+    for (module, functions) in host_modules_union(all)? {
+        let module = module.as_str();
         let mod_name = names::import_module(module);
         let mut decls = Vec::new();
         let mut glue = Vec::new();
+        let mut stubs = Vec::new();
         for f in functions {
+            let present = abi.import(module, &f.name).is_some();
             let docs = function_docs(f);
             let name = names::value_name(&f.name);
             let Results::Status { outputs, .. } = &f.result else {
-                return Err(super::unsupported(abi, f, "a host function must return a status"));
+                return Err(super::unsupported(
+                    abi,
+                    f,
+                    "a host function must return a status",
+                ));
             };
             let params: Vec<_> = f
                 .params
@@ -35,6 +49,29 @@ pub fn emit(abi: &Abi) -> Result<TokenStream, EmitError> {
                     quote!(#n: #t)
                 })
                 .collect();
+            let status = names::type_name(status_of(abi, f)?);
+            check_glue_statuses(abi, f)?;
+            if !present {
+                let note = doc_attrs(&format!(
+                    "\nABI {} does not define this function (ABI {} does): this local stub always returns \
+                     `unimplemented` and imports nothing.",
+                    abi.version,
+                    super::versions_having(all, f)
+                ));
+                stubs.push(quote! {
+                    #docs
+                    #note
+                    ///
+                    /// # Safety
+                    /// Always safe: the stub reads and writes nothing.
+                    #[allow(unused_variables)]
+                    #[inline(always)]
+                    pub unsafe fn #name(#( #params ),*) -> u32 {
+                        super::#status::Unimplemented as u32
+                    }
+                });
+                continue;
+            }
             decls.push(quote! {
                 #docs
                 pub fn #name(#( #params ),*) -> u32;
@@ -70,19 +107,27 @@ pub fn emit(abi: &Abi) -> Result<TokenStream, EmitError> {
                 mod native {
                     #( #glue )*
                 }
+
+                #( #stubs )*
             }
         });
     }
     Ok(quote! { #( #modules )* })
 }
 
-fn glue_body(abi: &Abi, module: &str, f: &Function, outputs: &[Output]) -> Result<TokenStream, EmitError> {
+/// The native glue reports some statuses by itself: check the status enumeration has them, and that
+/// success is 0.
+fn check_glue_statuses(abi: &Abi, f: &Function) -> Result<(), EmitError> {
     let status_name = status_of(abi, f)?;
     let status_enum = abi
         .enumeration(status_name)
         .ok_or_else(|| super::unsupported(abi, f, "its status enumeration is not defined"))?;
-    if status_enum.value_of(status_enum.cases.first().map_or("", |c| &c.name)) != Some(0) {
-        return Err(super::unsupported(abi, f, "its status enumeration has no success value 0"));
+    if !status_enum.cases.iter().any(|c| c.value == 0) {
+        return Err(super::unsupported(
+            abi,
+            f,
+            "its status enumeration has no success value 0",
+        ));
     }
     for needed in GLUE_STATUSES {
         if status_enum.value_of(needed).is_none() {
@@ -93,7 +138,16 @@ fn glue_body(abi: &Abi, module: &str, f: &Function, outputs: &[Output]) -> Resul
             ));
         }
     }
-    let status = names::type_name(status_name);
+    Ok(())
+}
+
+fn glue_body(
+    abi: &Abi,
+    module: &str,
+    f: &Function,
+    outputs: &[Output],
+) -> Result<TokenStream, EmitError> {
+    let status = names::type_name(status_of(abi, f)?);
     let bad_argument = names::variant_name("bad_argument");
     let invalid_memory = names::variant_name("invalid_memory_access");
 
@@ -122,7 +176,9 @@ fn glue_body(abi: &Abi, module: &str, f: &Function, outputs: &[Output]) -> Resul
         }
         args.push(n);
     }
-    let results: Vec<_> = (0..outputs.len()).map(|i| format_ident!("out_{}", i)).collect();
+    let results: Vec<_> = (0..outputs.len())
+        .map(|i| format_ident!("out_{}", i))
+        .collect();
     let bind = match results.as_slice() {
         [] => quote!(()),
         [one] => quote!(#one),

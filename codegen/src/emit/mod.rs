@@ -47,13 +47,19 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Emits every generated file for one ABI version.
-pub fn generate(abi: &Abi, options: &Options) -> Result<Vec<GeneratedFile>, EmitError> {
+/// Emits every generated file for one ABI version, `abi`, one of `all` (every version, for the parts
+/// that span versions: the host trait and the `Callbacks` trait cover every version's functions, so
+/// code written against them compiles for any version).
+pub fn generate(
+    abi: &Abi,
+    all: &[Abi],
+    options: &Options,
+) -> Result<Vec<GeneratedFile>, EmitError> {
     let files: [(&'static str, TokenStream); 5] = [
-        ("types.rs", types::emit(abi)),
-        ("imports.rs", imports::emit(abi)?),
-        ("host.rs", host::emit(abi)?),
-        ("exports.rs", exports::emit(abi, options)?),
+        ("types.rs", types::emit(abi, all)),
+        ("imports.rs", imports::emit(abi, all)?),
+        ("host.rs", host::emit(abi, all)?),
+        ("exports.rs", exports::emit(abi, all, options)?),
         ("symbols.rs", symbols::emit(abi)),
     ];
     files
@@ -131,7 +137,9 @@ pub(crate) fn function_docs(f: &Function) -> TokenStream {
     let returns = match &f.result {
         Results::None => String::new(),
         Results::Value { docs, .. } => docs.clone(),
-        Results::Status { docs, status, .. } if docs.is_empty() => format!("The `{status}` of the call."),
+        Results::Status { docs, status, .. } if docs.is_empty() => {
+            format!("The `{status}` of the call.")
+        }
         Results::Status { docs, .. } => docs.clone(),
     };
     if !returns.is_empty() {
@@ -168,7 +176,10 @@ pub(crate) fn raw_params(p: &Param) -> Vec<RawParam> {
             name,
             ty: int_type(*repr),
         }],
-        ValueType::Bool | ValueType::Enum(_) => vec![RawParam { name, ty: quote!(u32) }],
+        ValueType::Bool | ValueType::Enum(_) => vec![RawParam {
+            name,
+            ty: quote!(u32),
+        }],
         ValueType::GuestPointer(_) => vec![RawParam {
             name,
             ty: quote!(*mut u8),
@@ -232,4 +243,43 @@ pub(crate) fn output_stem(outputs: &[Output], i: usize) -> String {
     } else {
         mine
     }
+}
+
+/// Every function of every version in `all` that `pick` selects, by (module, name), described as the
+/// newest version that has it describes it.
+pub(crate) fn union<'a>(
+    all: &'a [Abi],
+    pick: impl Fn(&'a Abi) -> Vec<&'a Function>,
+) -> Vec<&'a Function> {
+    let mut by_key: std::collections::BTreeMap<(&str, &str), &Function> =
+        std::collections::BTreeMap::new();
+    let mut versions: Vec<&Abi> = all.iter().collect();
+    versions.sort_by_key(|a| a.version);
+    for abi in versions {
+        for f in pick(abi) {
+            by_key.insert((&f.module, &f.name), f);
+        }
+    }
+    by_key.into_values().collect()
+}
+
+/// The versions in `all` that define `f` (same module and name), e.g. `0.2.0, 0.2.1`.
+pub(crate) fn versions_having(all: &[Abi], f: &Function) -> String {
+    let mut versions: Vec<_> = all
+        .iter()
+        .filter(|abi| {
+            if f.module == "plugin" {
+                abi.export(&f.name).is_some()
+            } else {
+                abi.import(&f.module, &f.name).is_some()
+            }
+        })
+        .map(|abi| abi.version)
+        .collect();
+    versions.sort();
+    versions
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

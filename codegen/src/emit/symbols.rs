@@ -17,7 +17,8 @@ fn val_types(types: &[CoreType]) -> TokenStream {
 }
 
 fn symbol(f: &Function) -> TokenStream {
-    let (module, name, family, written, required) = (&f.module, &f.name, &f.family, f.written, f.required);
+    let (module, name, family, written, required) =
+        (&f.module, &f.name, &f.family, f.written, f.required);
     let params = val_types(&f.core_params());
     let results = val_types(&f.core_results());
     quote! {

@@ -1,0 +1,35 @@
+//! The raw ABI of the selected version, generated from `spec/` by `build.rs` (see `proxywasm-codegen`).
+//!
+//! - the enumerations ([`Status`], [`LogLevel`], [`MapType`], …), checked with `TryFrom<u32>`;
+//! - [`env`]: the raw hostcalls, `extern "C"` on wasm32 and routed to [`native_host`] elsewhere; a
+//!   hostcall the selected version lacks is a local stub that returns [`Status::Unimplemented`];
+//! - [`EnvHost`]: the host-side trait (what the host emulator implements);
+//! - [`Callbacks`]: the callbacks the plugin exports (implemented by the SDK's dispatcher).
+
+#![allow(missing_docs, clippy::all, clippy::pedantic, unused_unsafe, dead_code)]
+
+include!(concat!(env!("OUT_DIR"), "/types.rs"));
+include!(concat!(env!("OUT_DIR"), "/imports.rs"));
+include!(concat!(env!("OUT_DIR"), "/host.rs"));
+include!(concat!(env!("OUT_DIR"), "/exports.rs"));
+
+#[cfg(all(
+    feature = "abi-0-1-0",
+    any(feature = "abi-0-2-0", feature = "abi-0-2-1")
+))]
+compile_error!(
+    "proxywasm: more than one ABI version is selected. Enable exactly one of the features `abi-0-1-0`, \
+     `abi-0-2-0`, `abi-0-2-1`; to select an older one, depend on proxywasm with \
+     `default-features = false` (or build with `--no-default-features --features abi-0-1-0`)."
+);
+#[cfg(all(feature = "abi-0-2-0", feature = "abi-0-2-1"))]
+compile_error!(
+    "proxywasm: more than one ABI version is selected. Enable exactly one of the features `abi-0-1-0`, \
+     `abi-0-2-0`, `abi-0-2-1`; to select an older one, depend on proxywasm with \
+     `default-features = false` (or build with `--no-default-features --features abi-0-2-0`)."
+);
+#[cfg(not(any(feature = "abi-0-1-0", feature = "abi-0-2-0", feature = "abi-0-2-1")))]
+compile_error!(
+    "proxywasm: no ABI version is selected. Enable one of the features `abi-0-1-0`, `abi-0-2-0`, \
+     `abi-0-2-1` (the default is `abi-0-2-1`)."
+);

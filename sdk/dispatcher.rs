@@ -1,0 +1,402 @@
+//! Routes every callback from the host to the right user context.
+//!
+//! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
+//! plugin). While a user callback runs, its context is taken **out** of the registry, so the callback may
+//! call any SDK function (dispatch an HTTP call, create nothing, …) without re-entering a borrow. If user
+//! code panics (natively: a failing test; on wasm a panic aborts the VM), the context being called is
+//! dropped, the registry stays consistent, and later callbacks for that id are ignored as for an unknown
+//! context (they return `Continue` / `true`).
+
+use crate::abi::{Action, BoolResult, Callbacks, PeerType, UnknownEnumValue};
+use crate::traits::{Context, HttpContext, RootContext, TcpContext};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Creates the root context of each plugin configuration.
+pub type RootContextFactory = fn(context_id: u32) -> Box<dyn RootContext>;
+
+/// A closure that receives an HTTP call's response: header count, body size, trailer count.
+pub type HttpCallback = Box<dyn FnOnce(usize, usize, usize)>;
+
+enum Kind {
+    Root(Box<dyn RootContext>),
+    Http(Box<dyn HttpContext>),
+    Tcp(Box<dyn TcpContext>),
+}
+
+impl Kind {
+    fn context(&mut self) -> &mut dyn Context {
+        match self {
+            Kind::Root(c) => &mut **c,
+            Kind::Http(c) => &mut **c,
+            Kind::Tcp(c) => &mut **c,
+        }
+    }
+}
+
+struct PendingCall {
+    context_id: u32,
+    callback: Option<HttpCallback>,
+}
+
+#[derive(Default)]
+struct Registry {
+    factory: Option<RootContextFactory>,
+    contexts: HashMap<u32, Kind>,
+    http_calls: HashMap<u32, PendingCall>,
+    grpc_calls: HashMap<u32, u32>,
+    current: u32,
+}
+
+thread_local! {
+    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+}
+
+fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
+    REGISTRY.with(|r| f(&mut r.borrow_mut()))
+}
+
+/// Installs the function that creates each root context. Called by [`crate::main!`].
+pub fn set_root_context_factory(factory: RootContextFactory) {
+    with_registry(|r| r.factory = Some(factory));
+}
+
+/// The id of the context whose callback is running (0 outside callbacks).
+pub(crate) fn current_context_id() -> u32 {
+    with_registry(|r| r.current)
+}
+
+/// Remembers an HTTP call dispatched by the current context, with an optional response closure.
+pub(crate) fn register_http_call(token: u32, callback: Option<HttpCallback>) {
+    with_registry(|r| {
+        let context_id = r.current;
+        r.http_calls.insert(
+            token,
+            PendingCall {
+                context_id,
+                callback,
+            },
+        );
+    });
+}
+
+/// Remembers a gRPC call or stream opened by the current context.
+pub(crate) fn register_grpc_call(token: u32) {
+    with_registry(|r| {
+        let context_id = r.current;
+        r.grpc_calls.insert(token, context_id);
+    });
+}
+
+/// How many contexts and pending calls the registry holds (for leak checks in tests).
+pub fn registry_size() -> (usize, usize) {
+    with_registry(|r| (r.contexts.len(), r.http_calls.len() + r.grpc_calls.len()))
+}
+
+/// Forgets every context and pending call, keeping the root factory. The host emulator calls this
+/// when a new emulated VM starts on this thread.
+pub fn reset() {
+    with_registry(|r| {
+        let factory = r.factory;
+        *r = Registry {
+            factory,
+            ..Registry::default()
+        };
+    });
+}
+
+/// Runs `f` on context `id`, taken out of the registry for the duration; `None` for an unknown id.
+fn with_context<T>(id: u32, f: impl FnOnce(&mut Kind) -> T) -> Option<T> {
+    let (mut kind, previous) = with_registry(|r| {
+        let kind = r.contexts.remove(&id)?;
+        let previous = std::mem::replace(&mut r.current, id);
+        Some((kind, previous))
+    })?;
+    let result = f(&mut kind);
+    with_registry(|r| {
+        r.current = previous;
+        r.contexts.insert(id, kind);
+    });
+    Some(result)
+}
+
+fn action(id: u32, f: impl FnOnce(&mut Kind) -> Option<Action>) -> Action {
+    with_context(id, f).flatten().unwrap_or(Action::Continue)
+}
+
+fn bool_result(value: bool) -> BoolResult {
+    if value {
+        BoolResult::True
+    } else {
+        BoolResult::False
+    }
+}
+
+fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
+    peer.unwrap_or(PeerType::Unknown)
+}
+
+/// Delivers an HTTP call response to the closure or context that dispatched the call.
+fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trailers: usize) {
+    let Some(call) = with_registry(|r| r.http_calls.remove(&token)) else {
+        return;
+    };
+    match call.callback {
+        Some(callback) => {
+            let previous = with_registry(|r| std::mem::replace(&mut r.current, call.context_id));
+            let _ = crate::context::set_effective_context(call.context_id);
+            callback(num_headers, body_size, num_trailers);
+            with_registry(|r| r.current = previous);
+        }
+        None => {
+            let _ = crate::context::set_effective_context(call.context_id);
+            with_context(call.context_id, |k| {
+                k.context()
+                    .on_http_call_response(token, num_headers, body_size, num_trailers)
+            });
+        }
+    }
+}
+
+fn deliver_grpc(token: u32, close: bool, f: impl FnOnce(&mut dyn Context)) {
+    let owner = with_registry(|r| {
+        if close {
+            r.grpc_calls.remove(&token)
+        } else {
+            r.grpc_calls.get(&token).copied()
+        }
+    });
+    if let Some(id) = owner {
+        let _ = crate::context::set_effective_context(id);
+        with_context(id, |k| f(k.context()));
+    }
+}
+
+/// The implementation of the generated [`Callbacks`] trait: what every export shim calls.
+pub struct Dispatcher;
+
+impl Callbacks for Dispatcher {
+    fn proxy_on_memory_allocate(memory_size: usize) -> *mut u8 {
+        crate::memory::allocate(memory_size)
+    }
+
+    fn proxy_on_context_create(context_id: u32, parent_context_id: u32) {
+        if parent_context_id == 0 {
+            let Some(factory) = with_registry(|r| r.factory) else {
+                return;
+            };
+            let root = factory(context_id);
+            with_registry(|r| r.contexts.insert(context_id, Kind::Root(root)));
+            return;
+        }
+        let created = with_context(parent_context_id, |parent| match parent {
+            Kind::Root(root) => match root.new_tcp_context(context_id) {
+                Some(tcp) => Some(Kind::Tcp(tcp)),
+                None => root.new_http_context(context_id).map(Kind::Http),
+            },
+            _ => None,
+        })
+        .flatten();
+        if let Some(kind) = created {
+            with_registry(|r| r.contexts.insert(context_id, kind));
+        }
+    }
+
+    fn proxy_on_done(context_id: u32) -> BoolResult {
+        bool_result(
+            with_context(context_id, |k| {
+                if let Kind::Http(c) = k {
+                    c.on_http_stream_done();
+                }
+                if let Kind::Tcp(c) = k {
+                    c.on_stream_done();
+                }
+                k.context().on_done()
+            })
+            .unwrap_or(true),
+        )
+    }
+
+    fn proxy_on_log(context_id: u32) {
+        with_context(context_id, |k| k.context().on_log());
+    }
+
+    fn proxy_on_delete(context_id: u32) {
+        with_registry(|r| {
+            r.contexts.remove(&context_id);
+            r.http_calls.retain(|_, c| c.context_id != context_id);
+            r.grpc_calls.retain(|_, c| *c != context_id);
+        });
+    }
+
+    fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
+        bool_result(
+            with_context(context_id, |k| match k {
+                Kind::Root(r) => r.on_vm_start(vm_configuration_size),
+                _ => false,
+            })
+            .unwrap_or(false),
+        )
+    }
+
+    fn proxy_on_configure(context_id: u32, plugin_configuration_size: usize) -> BoolResult {
+        bool_result(
+            with_context(context_id, |k| match k {
+                Kind::Root(r) => r.on_plugin_start(plugin_configuration_size),
+                _ => false,
+            })
+            .unwrap_or(false),
+        )
+    }
+
+    fn proxy_on_tick(context_id: u32) {
+        with_context(context_id, |k| {
+            if let Kind::Root(r) = k {
+                r.on_tick();
+            }
+        });
+    }
+
+    fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
+        with_context(context_id, |k| {
+            if let Kind::Root(r) = k {
+                r.on_queue_ready(queue_id);
+            }
+        });
+    }
+
+    fn proxy_on_foreign_function(context_id: u32, function_id: u32, arguments_size: usize) {
+        with_context(context_id, |k| {
+            if let Kind::Root(r) = k {
+                r.on_foreign_function(function_id, arguments_size);
+            }
+        });
+    }
+
+    fn proxy_on_new_connection(context_id: u32) -> Action {
+        action(context_id, |k| match k {
+            Kind::Tcp(c) => Some(c.on_new_connection()),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_downstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
+        action(context_id, |k| match k {
+            Kind::Tcp(c) => Some(c.on_downstream_data(data_size, end_of_stream)),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_downstream_connection_close(
+        context_id: u32,
+        peer_type: Result<PeerType, UnknownEnumValue>,
+    ) {
+        with_context(context_id, |k| {
+            if let Kind::Tcp(c) = k {
+                c.on_downstream_close(peer(peer_type));
+            }
+        });
+    }
+
+    fn proxy_on_upstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
+        action(context_id, |k| match k {
+            Kind::Tcp(c) => Some(c.on_upstream_data(data_size, end_of_stream)),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_upstream_connection_close(
+        context_id: u32,
+        peer_type: Result<PeerType, UnknownEnumValue>,
+    ) {
+        with_context(context_id, |k| {
+            if let Kind::Tcp(c) = k {
+                c.on_upstream_close(peer(peer_type));
+            }
+        });
+    }
+
+    fn proxy_on_request_headers(
+        context_id: u32,
+        num_headers: usize,
+        end_of_stream: bool,
+    ) -> Action {
+        action(context_id, |k| match k {
+            Kind::Http(c) => Some(c.on_http_request_headers(num_headers, end_of_stream)),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_request_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
+        action(context_id, |k| match k {
+            Kind::Http(c) => Some(c.on_http_request_body(body_size, end_of_stream)),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_request_trailers(context_id: u32, num_trailers: usize) -> Action {
+        action(context_id, |k| match k {
+            Kind::Http(c) => Some(c.on_http_request_trailers(num_trailers)),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_response_headers(
+        context_id: u32,
+        num_headers: usize,
+        end_of_stream: bool,
+    ) -> Action {
+        action(context_id, |k| match k {
+            Kind::Http(c) => Some(c.on_http_response_headers(num_headers, end_of_stream)),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_response_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
+        action(context_id, |k| match k {
+            Kind::Http(c) => Some(c.on_http_response_body(body_size, end_of_stream)),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_response_trailers(context_id: u32, num_trailers: usize) -> Action {
+        action(context_id, |k| match k {
+            Kind::Http(c) => Some(c.on_http_response_trailers(num_trailers)),
+            _ => None,
+        })
+    }
+
+    fn proxy_on_http_call_response(
+        _context_id: u32,
+        call_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        num_trailers: usize,
+    ) {
+        deliver_http_call(call_id, num_headers, body_size, num_trailers);
+    }
+
+    fn proxy_on_grpc_receive_initial_metadata(_context_id: u32, call_id: u32, num_elements: usize) {
+        deliver_grpc(call_id, false, |c| {
+            c.on_grpc_receive_initial_metadata(call_id, num_elements)
+        });
+    }
+
+    fn proxy_on_grpc_receive(_context_id: u32, call_id: u32, message_size: usize) {
+        deliver_grpc(call_id, false, |c| c.on_grpc_receive(call_id, message_size));
+    }
+
+    fn proxy_on_grpc_receive_trailing_metadata(
+        _context_id: u32,
+        call_id: u32,
+        num_elements: usize,
+    ) {
+        deliver_grpc(call_id, false, |c| {
+            c.on_grpc_receive_trailing_metadata(call_id, num_elements)
+        });
+    }
+
+    fn proxy_on_grpc_close(_context_id: u32, call_id: u32, status_code: u32) {
+        deliver_grpc(call_id, true, |c| c.on_grpc_close(call_id, status_code));
+    }
+}

@@ -1,0 +1,14 @@
+//! Ticks: a periodic callback on the root context.
+
+use crate::abi::env;
+use crate::error::{check, Error};
+use std::time::Duration;
+
+/// Asks the host to call [`crate::RootContext::on_tick`] every `period` (rounded down to milliseconds;
+/// zero stops the ticks). Call it from a root-context callback. Errors: [`Error::BadArgument`] when the
+/// host refuses it in the current context.
+pub fn set_tick_period(period: Duration) -> Result<(), Error> {
+    let millis = u32::try_from(period.as_millis()).map_err(|_| Error::BadArgument)?;
+    // SAFETY: no pointers.
+    check(unsafe { env::proxy_set_tick_period_milliseconds(millis) })
+}
