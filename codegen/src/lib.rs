@@ -4,8 +4,12 @@
 //!
 //! ```no_run
 //! use proxywasm_codegen::{emit, parser, version::{default_spec_dir, Version}};
-//! let abi = parser::load(&default_spec_dir(), Version::V0_2_1)?;
-//! for file in emit::generate(&abi, &emit::Options::default())? {
+//! let all: Vec<_> = Version::ALL
+//!     .into_iter()
+//!     .map(|v| parser::load(&default_spec_dir(), v))
+//!     .collect::<Result<_, _>>()?;
+//! let abi = &all[2];
+//! for file in emit::generate(abi, &all, &emit::Options::default())? {
 //!     println!("{}: {} bytes", file.name, file.contents.len());
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -46,11 +46,20 @@ pub fn load(spec_dir: &Path, version: Version) -> Result<Abi, SpecError> {
         source,
     })?;
     let doc = witx::load(&[&path]).map_err(|e| SpecError::Invalid { report: e.report() })?;
+    let mut sources = vec![text.clone()];
+    for used in documents(spec_dir, version).iter().skip(1) {
+        sources.push(
+            std::fs::read_to_string(used).map_err(|source| SpecError::Unreadable {
+                path: used.clone(),
+                source,
+            })?,
+        );
+    }
     Reader {
         path: &path,
         text: &text,
         doc: &doc,
-        enums: collect_enums(&doc),
+        enums: collect_enums(&doc, &sources),
     }
     .abi(version)
 }
@@ -60,7 +69,31 @@ pub fn documents(spec_dir: &Path, version: Version) -> Vec<PathBuf> {
     vec![version.document(spec_dir), spec_dir.join("types.witx")]
 }
 
-fn collect_enums(doc: &Document) -> BTreeMap<String, Enum> {
+/// The `;;;` lines right above `(@witx const $ty $name …)` in one of the sources. witx 0.9.1 drops the
+/// doc comments of constants, so they are read from the text.
+fn const_docs(sources: &[String], ty: &str, name: &str) -> String {
+    let needle = format!("(@witx const ${ty} ${name} ");
+    for source in sources {
+        let lines: Vec<&str> = source.lines().collect();
+        if let Some(at) = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(&needle))
+        {
+            let mut docs: Vec<&str> = lines[..at]
+                .iter()
+                .rev()
+                .map(|l| l.trim_start())
+                .take_while(|l| l.starts_with(";;;"))
+                .map(|l| l.trim_start_matches(";;;").trim())
+                .collect();
+            docs.reverse();
+            return docs.join("\n");
+        }
+    }
+    String::new()
+}
+
+fn collect_enums(doc: &Document, sources: &[String]) -> BTreeMap<String, Enum> {
     let mut enums = BTreeMap::new();
     for c in doc.constants() {
         let Some(ty) = doc.typename(&c.ty) else {
@@ -76,7 +109,10 @@ fn collect_enums(doc: &Document) -> BTreeMap<String, Enum> {
         entry.cases.push(EnumCase {
             name: c.name.as_str().to_string(),
             value: c.value as u32,
-            docs: c.docs.trim().to_string(),
+            docs: match c.docs.trim() {
+                "" => const_docs(sources, c.ty.as_str(), c.name.as_str()),
+                docs => docs.to_string(),
+            },
         });
     }
     for e in enums.values_mut() {

@@ -313,7 +313,7 @@ fn check(module: &ModuleInfo, abi: &'static AbiSymbols, findings: &mut Vec<Findi
                     Finding::new(
                         FindingId::ImportUnwritten,
                         format!(
-                            "outside the written spec of ABI {}; loads in the reference host",
+                            "outside the written spec; loads in the reference host (ABI {})",
                             abi.version
                         ),
                     )

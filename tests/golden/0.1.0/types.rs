@@ -22,7 +22,9 @@ impl std::error::Error for UnknownEnumValue {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum Action {
+    /// Go on processing the stream.
     Continue = 0,
+    /// Stop processing until the plugin resumes the stream.
     Pause = 1,
 }
 impl Action {
@@ -74,7 +76,9 @@ impl core::fmt::Display for Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum BoolResult {
+    /// False.
     False = 0,
+    /// True.
     True = 1,
 }
 impl BoolResult {
@@ -126,21 +130,27 @@ impl core::fmt::Display for BoolResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum BufferType {
+    /// Body of the HTTP request.
     HttpRequestBody = 0,
+    /// Body of the HTTP response.
     HttpResponseBody = 1,
+    /// Data received from the downstream peer of a TCP stream.
     DownstreamData = 2,
+    /// Data received from the upstream peer of a TCP stream.
     UpstreamData = 3,
+    /// Body of the response to an outgoing HTTP call.
     HttpCallResponseBody = 4,
+    /// Message received on an outgoing gRPC call or stream.
     GrpcReceiveBuffer = 5,
-    ///
+    /// The VM configuration.
     ///
     /// Not defined in ABI 0.1.0: defined in ABI 0.2.0, 0.2.1. A host of this version rejects it.
     VmConfiguration = 6,
-    ///
+    /// The plugin configuration.
     ///
     /// Not defined in ABI 0.1.0: defined in ABI 0.2.0, 0.2.1. A host of this version rejects it.
     PluginConfiguration = 7,
-    ///
+    /// The arguments of a call to `proxy_on_foreign_function`.
     ///
     /// Not defined in ABI 0.1.0: defined in ABI 0.2.0, 0.2.1. A host of this version rejects it.
     CallData = 8,
@@ -216,11 +226,17 @@ impl core::fmt::Display for BufferType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum LogLevel {
+    /// Finest-grained tracing.
     Trace = 0,
+    /// Debugging detail.
     Debug = 1,
+    /// Normal operation.
     Info = 2,
+    /// Something unexpected that the plugin can work around.
     Warn = 3,
+    /// An operation failed.
     Error = 4,
+    /// The plugin cannot go on.
     Critical = 5,
 }
 impl LogLevel {
@@ -291,13 +307,21 @@ impl core::fmt::Display for LogLevel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum MapType {
+    /// Headers of the HTTP request.
     HttpRequestHeaders = 0,
+    /// Trailers of the HTTP request.
     HttpRequestTrailers = 1,
+    /// Headers of the HTTP response.
     HttpResponseHeaders = 2,
+    /// Trailers of the HTTP response.
     HttpResponseTrailers = 3,
+    /// Initial metadata received on an outgoing gRPC call or stream.
     GrpcReceiveInitialMetadata = 4,
+    /// Trailing metadata received on an outgoing gRPC call or stream.
     GrpcReceiveTrailingMetadata = 5,
+    /// Headers of the response to an outgoing HTTP call.
     HttpCallResponseHeaders = 6,
+    /// Trailers of the response to an outgoing HTTP call.
     HttpCallResponseTrailers = 7,
 }
 impl MapType {
@@ -376,8 +400,11 @@ impl core::fmt::Display for MapType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum MetricType {
+    /// A value that only grows.
     Counter = 0,
+    /// A value that goes up and down.
     Gauge = 1,
+    /// A distribution of recorded values.
     Histogram = 2,
 }
 impl MetricType {
@@ -436,8 +463,11 @@ impl core::fmt::Display for MetricType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum PeerType {
+    /// The host cannot tell.
     Unknown = 0,
+    /// The proxy itself closed it.
     Local = 1,
+    /// The remote peer closed it.
     Remote = 2,
 }
 impl PeerType {
@@ -496,15 +526,25 @@ impl core::fmt::Display for PeerType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum Status {
+    /// The call succeeded.
     Ok = 0,
+    /// The requested item (header, property, shared-data key, queue, call) does not exist.
     NotFound = 1,
+    /// An argument is invalid, or the call is not allowed in the current context or callback.
     BadArgument = 2,
+    /// The host could not serialize a value to hand it back.
     SerializationFailure = 3,
+    /// The host could not parse a value the plugin passed in.
     ParseFailure = 4,
+    /// A pointer or length passed by the plugin falls outside its linear memory.
     InvalidMemoryAccess = 6,
+    /// The shared queue has no item to dequeue.
     Empty = 7,
+    /// The compare-and-swap value does not match the current version of the shared-data entry.
     CasMismatch = 8,
+    /// The host failed for a reason of its own.
     InternalFailure = 10,
+    /// The host does not implement this call.
     Unimplemented = 12,
 }
 impl Status {
@@ -592,19 +632,19 @@ impl core::fmt::Display for Status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum StreamType {
-    ///
+    /// The HTTP request.
     ///
     /// Not defined in ABI 0.1.0: defined in ABI 0.2.0, 0.2.1. A host of this version rejects it.
     HttpRequest = 0,
-    ///
+    /// The HTTP response.
     ///
     /// Not defined in ABI 0.1.0: defined in ABI 0.2.0, 0.2.1. A host of this version rejects it.
     HttpResponse = 1,
-    ///
+    /// The downstream side of a TCP stream.
     ///
     /// Not defined in ABI 0.1.0: defined in ABI 0.2.0, 0.2.1. A host of this version rejects it.
     Downstream = 2,
-    ///
+    /// The upstream side of a TCP stream.
     ///
     /// Not defined in ABI 0.1.0: defined in ABI 0.2.0, 0.2.1. A host of this version rejects it.
     Upstream = 3,
@@ -656,7 +696,9 @@ impl core::fmt::Display for StreamType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum WasiClockId {
+    /// Wall-clock time.
     Realtime = 0,
+    /// Time that never goes back.
     Monotonic = 1,
 }
 impl WasiClockId {
@@ -711,10 +753,15 @@ impl core::fmt::Display for WasiClockId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum WasiErrno {
+    /// No error.
     Success = 0,
+    /// Bad file descriptor.
     Badf = 8,
+    /// Bad address.
     Fault = 21,
+    /// Invalid argument.
     Inval = 28,
+    /// Not supported.
     Notsup = 58,
 }
 impl WasiErrno {
