@@ -64,8 +64,11 @@ fn read_u32(bytes: &[u8], at: usize) -> Result<usize, DecodeError> {
     Ok(u32::from_le_bytes(le) as usize)
 }
 
+/// One borrowed `(key, value)` entry of a decoded map.
+pub type BytePair<'a> = (&'a [u8], &'a [u8]);
+
 /// Decodes a serialized map into borrowed `(key, value)` byte pairs, in order, duplicates kept.
-pub fn decode_map(bytes: &[u8]) -> Result<Vec<(&[u8], &[u8])>, DecodeError> {
+pub fn decode_map(bytes: &[u8]) -> Result<Vec<BytePair<'_>>, DecodeError> {
     if bytes.is_empty() {
         return Ok(Vec::new());
     }
@@ -113,8 +116,11 @@ pub fn decode_map_utf8(bytes: &[u8]) -> Result<Vec<(String, String)>, DecodeErro
         .collect()
 }
 
+/// One owned `(key, value)` entry of a decoded map.
+pub type OwnedBytePair = (Vec<u8>, Vec<u8>);
+
 /// Decodes a serialized map into owned byte pairs.
-pub fn decode_map_bytes(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, DecodeError> {
+pub fn decode_map_bytes(bytes: &[u8]) -> Result<Vec<OwnedBytePair>, DecodeError> {
     Ok(decode_map(bytes)?
         .into_iter()
         .map(|(k, v)| (k.to_vec(), v.to_vec()))
@@ -156,7 +162,7 @@ mod tests {
         let pairs = [("a", "1"), ("b", ""), ("a", "2")];
         let bytes = encode_map(&pairs);
         let decoded = decode_map(&bytes).unwrap();
-        let expected: Vec<(&[u8], &[u8])> = pairs
+        let expected: Vec<BytePair> = pairs
             .iter()
             .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
             .collect();
