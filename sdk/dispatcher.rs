@@ -62,7 +62,7 @@ pub fn set_root_context_factory(factory: RootContextFactory) {
 }
 
 /// The id of the context whose callback is running (0 outside callbacks).
-pub(crate) fn current_context_id() -> u32 {
+pub fn current_context_id() -> u32 {
     with_registry(|r| r.current)
 }
 

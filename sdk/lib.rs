@@ -42,10 +42,13 @@
 
 pub mod abi;
 pub mod codec;
+pub mod config;
 pub mod context;
 pub mod dispatcher;
 pub mod error;
+pub mod grpc;
 mod hostcall;
+pub mod http_call;
 pub mod logging;
 pub mod memory;
 pub mod timers;

@@ -9,9 +9,12 @@ use proxywasm_codegen::{parser, version::default_spec_dir, Version};
 use std::path::PathBuf;
 use wasmparser::{Payload, TypeRef, ValType};
 
+/// Core parameter and result types.
+type Signature = (Vec<CoreType>, Vec<CoreType>);
+
 struct Module {
     imports: Vec<(String, String, Vec<CoreType>, Vec<CoreType>)>,
-    exports: Vec<(String, Option<(Vec<CoreType>, Vec<CoreType>)>)>,
+    exports: Vec<(String, Option<Signature>)>,
 }
 
 fn core(t: &ValType) -> CoreType {

@@ -1,0 +1,148 @@
+//! Outgoing gRPC calls and streams. Their events arrive at the calling context's
+//! [`crate::Context`] methods `on_grpc_receive_initial_metadata`, `on_grpc_receive`,
+//! `on_grpc_receive_trailing_metadata` and `on_grpc_close`.
+
+use crate::abi::{env, BufferType, MapType};
+use crate::codec::{decode_map_utf8, encode_map};
+use crate::dispatcher::register_grpc_call;
+use crate::error::{check, Error};
+use crate::hostcall::{call_for_buffer, call_for_bytes, optional};
+use std::time::Duration;
+
+/// Where a gRPC call or stream goes.
+pub struct GrpcTarget<'a> {
+    /// The cluster (upstream) to call.
+    pub cluster: &'a str,
+    /// The fully qualified service name, e.g. `envoy.service.auth.v3.Authorization`.
+    pub service: &'a str,
+    /// The method name, e.g. `Check`.
+    pub method: &'a str,
+    /// Initial metadata to send.
+    pub initial_metadata: &'a [(&'a str, &'a [u8])],
+}
+
+/// Starts a unary gRPC call with a serialized request `message`; returns its token. Available in root and
+/// HTTP contexts. Errors: [`Error::NotFound`] for an unknown cluster, [`Error::BadArgument`] for bad
+/// arguments or a timeout above `u32::MAX` ms.
+pub fn call(target: &GrpcTarget<'_>, message: &[u8], timeout: Duration) -> Result<u32, Error> {
+    let metadata = encode_map(target.initial_metadata);
+    let timeout = u32::try_from(timeout.as_millis()).map_err(|_| Error::BadArgument)?;
+    let mut token = 0u32;
+    // SAFETY: every pointer and length describes a live local buffer; `token` is a valid out-pointer.
+    check(unsafe {
+        env::proxy_grpc_call(
+            target.cluster.as_ptr(),
+            target.cluster.len(),
+            target.service.as_ptr(),
+            target.service.len(),
+            target.method.as_ptr(),
+            target.method.len(),
+            metadata.as_ptr(),
+            metadata.len(),
+            message.as_ptr(),
+            message.len(),
+            timeout,
+            &mut token,
+        )
+    })?;
+    register_grpc_call(token);
+    Ok(token)
+}
+
+/// Opens a gRPC stream; returns its token. Errors: as [`call`].
+pub fn open_stream(target: &GrpcTarget<'_>) -> Result<u32, Error> {
+    let metadata = encode_map(target.initial_metadata);
+    let mut token = 0u32;
+    // SAFETY: every pointer and length describes a live local buffer; `token` is a valid out-pointer.
+    check(unsafe {
+        env::proxy_grpc_stream(
+            target.cluster.as_ptr(),
+            target.cluster.len(),
+            target.service.as_ptr(),
+            target.service.len(),
+            target.method.as_ptr(),
+            target.method.len(),
+            metadata.as_ptr(),
+            metadata.len(),
+            &mut token,
+        )
+    })?;
+    register_grpc_call(token);
+    Ok(token)
+}
+
+/// Sends a serialized message on stream `token`; `end_of_stream` half-closes it. Errors:
+/// [`Error::NotFound`] for an unknown stream.
+pub fn send(token: u32, message: &[u8], end_of_stream: bool) -> Result<(), Error> {
+    // SAFETY: the pointer and length describe `message`.
+    check(unsafe {
+        env::proxy_grpc_send(
+            token,
+            message.as_ptr(),
+            message.len(),
+            u32::from(end_of_stream),
+        )
+    })
+}
+
+/// Cancels call or stream `token`; no close event follows. Errors: [`Error::NotFound`] for an unknown
+/// token.
+pub fn cancel(token: u32) -> Result<(), Error> {
+    // SAFETY: no pointers.
+    check(unsafe { env::proxy_grpc_cancel(token) })
+}
+
+/// Closes call or stream `token`. Errors: [`Error::NotFound`] for an unknown token.
+pub fn close(token: u32) -> Result<(), Error> {
+    // SAFETY: no pointers.
+    check(unsafe { env::proxy_grpc_close(token) })
+}
+
+fn metadata(map_type: MapType) -> Result<Vec<(String, String)>, Error> {
+    let buffer = call_for_buffer(|data, size| {
+        // SAFETY: the out-pointers come from a live HostBuffer.
+        unsafe { env::proxy_get_header_map_pairs(map_type.into(), data, size) }
+    })?;
+    Ok(decode_map_utf8(buffer.bytes()?)?)
+}
+
+/// The initial metadata received; available in `on_grpc_receive_initial_metadata`.
+/// Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
+pub fn received_initial_metadata() -> Result<Vec<(String, String)>, Error> {
+    metadata(MapType::GrpcReceiveInitialMetadata)
+}
+
+/// The trailing metadata received; available in `on_grpc_receive_trailing_metadata`.
+/// Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
+pub fn received_trailing_metadata() -> Result<Vec<(String, String)>, Error> {
+    metadata(MapType::GrpcReceiveTrailingMetadata)
+}
+
+/// The message received; available in `on_grpc_receive`. Errors: [`Error::NotFound`] or
+/// [`Error::BadArgument`] elsewhere.
+pub fn received_message() -> Result<Vec<u8>, Error> {
+    Ok(optional(call_for_bytes(|data, size| {
+        // SAFETY: the out-pointers come from a live HostBuffer.
+        unsafe {
+            env::proxy_get_buffer_bytes(
+                BufferType::GrpcReceiveBuffer.into(),
+                0,
+                u32::MAX as usize,
+                data,
+                size,
+            )
+        }
+    }))?
+    .unwrap_or_default())
+}
+
+/// The status code and message of the call whose event is being delivered (`proxy_get_status`).
+/// Errors: [`Error::NotFound`] outside such a callback.
+pub fn call_status() -> Result<(u32, String), Error> {
+    let mut code = 0u32;
+    let mut message = crate::memory::HostBuffer::empty();
+    let (data, size) = message.out_pointers();
+    // SAFETY: all three out-pointers are valid.
+    check(unsafe { env::proxy_get_status(&mut code, data, size) })?;
+    Ok((code, crate::codec::utf8(message.bytes()?)?))
+}

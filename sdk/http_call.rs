@@ -1,0 +1,125 @@
+//! Outgoing HTTP calls to a cluster, with the response delivered to a closure or to
+//! [`crate::Context::on_http_call_response`].
+
+use crate::abi::{env, BufferType, MapType};
+use crate::codec::{decode_map_utf8, encode_map};
+use crate::dispatcher::{register_http_call, HttpCallback};
+use crate::error::{check, Error};
+use crate::hostcall::{call_for_buffer, call_for_bytes, optional};
+use std::time::Duration;
+
+/// What to send in an HTTP call.
+pub struct HttpRequest<'a> {
+    /// The cluster (upstream) to call.
+    pub cluster: &'a str,
+    /// The request headers, including the pseudo-headers `:method`, `:path` and `:authority`.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body, if any.
+    pub body: Option<&'a [u8]>,
+    /// The trailers.
+    pub trailers: &'a [(&'a str, &'a str)],
+    /// How long the host waits for the response.
+    pub timeout: Duration,
+}
+
+fn dispatch(request: &HttpRequest<'_>, callback: Option<HttpCallback>) -> Result<u32, Error> {
+    let headers = encode_map(request.headers);
+    let trailers = encode_map(request.trailers);
+    let body = request.body.unwrap_or(&[]);
+    let timeout = u32::try_from(request.timeout.as_millis()).map_err(|_| Error::BadArgument)?;
+    let mut token = 0u32;
+    // SAFETY: every pointer and length describes a live local buffer; `token` is a valid out-pointer.
+    check(unsafe {
+        env::proxy_http_call(
+            request.cluster.as_ptr(),
+            request.cluster.len(),
+            headers.as_ptr(),
+            headers.len(),
+            body.as_ptr(),
+            body.len(),
+            trailers.as_ptr(),
+            trailers.len(),
+            timeout,
+            &mut token,
+        )
+    })?;
+    register_http_call(token, callback);
+    Ok(token)
+}
+
+/// Sends an HTTP call; when the response arrives (or the call fails or times out: then all counts are 0),
+/// `callback(num_headers, body_size, num_trailers)` runs with the dispatching context as the effective
+/// context, so it may resume a paused stream. Returns the call's token. Available in any callback of a
+/// root or HTTP context. Errors: [`Error::NotFound`] for an unknown cluster, [`Error::BadArgument`] for
+/// malformed headers (e.g. missing `:method`, `:path` or `:authority`) or a timeout above `u32::MAX` ms.
+pub fn dispatch_http_call(
+    request: &HttpRequest<'_>,
+    callback: impl FnOnce(usize, usize, usize) + 'static,
+) -> Result<u32, Error> {
+    dispatch(request, Some(Box::new(callback)))
+}
+
+/// Sends an HTTP call whose response is delivered to [`crate::Context::on_http_call_response`] of the
+/// calling context instead of a closure. Errors: as [`dispatch_http_call`].
+pub fn dispatch_http_call_to_context(request: &HttpRequest<'_>) -> Result<u32, Error> {
+    dispatch(request, None)
+}
+
+fn map(map_type: MapType) -> Result<Vec<(String, String)>, Error> {
+    let buffer = call_for_buffer(|data, size| {
+        // SAFETY: the out-pointers come from a live HostBuffer.
+        unsafe { env::proxy_get_header_map_pairs(map_type.into(), data, size) }
+    })?;
+    Ok(decode_map_utf8(buffer.bytes()?)?)
+}
+
+/// The response headers of the call whose response is being delivered. Available only in the response
+/// callback. Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
+pub fn response_headers() -> Result<Vec<(String, String)>, Error> {
+    map(MapType::HttpCallResponseHeaders)
+}
+
+/// One response header (the first with that name) of the call being delivered, or `None`.
+/// Errors: as [`response_headers`].
+pub fn response_header(name: &str) -> Result<Option<String>, Error> {
+    let value = optional(call_for_bytes(|data, size| {
+        // SAFETY: the pointers describe `name` and a live HostBuffer.
+        unsafe {
+            env::proxy_get_header_map_value(
+                MapType::HttpCallResponseHeaders.into(),
+                name.as_ptr(),
+                name.len(),
+                data,
+                size,
+            )
+        }
+    }))?;
+    value
+        .map(|v| {
+            String::from_utf8(v).map_err(|_| Error::Malformed(crate::codec::DecodeError::NotUtf8))
+        })
+        .transpose()
+}
+
+/// `size` bytes of the response body from `start` (clamped by the host to what arrived). Errors: as
+/// [`response_headers`].
+pub fn response_body(start: usize, size: usize) -> Result<Vec<u8>, Error> {
+    Ok(optional(call_for_bytes(|data, out| {
+        // SAFETY: the out-pointers come from a live HostBuffer.
+        unsafe {
+            env::proxy_get_buffer_bytes(
+                BufferType::HttpCallResponseBody.into(),
+                start,
+                size,
+                data,
+                out,
+            )
+        }
+    }))?
+    .unwrap_or_default())
+}
+
+/// The response trailers of the call being delivered. Errors: as [`response_headers`].
+pub fn response_trailers() -> Result<Vec<(String, String)>, Error> {
+    map(MapType::HttpCallResponseTrailers)
+}
