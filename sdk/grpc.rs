@@ -3,10 +3,10 @@
 //! `on_grpc_receive_trailing_metadata` and `on_grpc_close`.
 
 use crate::abi::{env, BufferType, MapType};
-use crate::codec::{decode_map_utf8, encode_map};
+use crate::codec::encode_map;
 use crate::dispatcher::register_grpc_call;
 use crate::error::{check, Error};
-use crate::hostcall::{call_for_buffer, call_for_bytes, optional};
+use crate::{buffers, maps};
 use std::time::Duration;
 
 /// Where a gRPC call or stream goes.
@@ -98,42 +98,22 @@ pub fn close(token: u32) -> Result<(), Error> {
     check(unsafe { env::proxy_grpc_close(token) })
 }
 
-fn metadata(map_type: MapType) -> Result<Vec<(String, String)>, Error> {
-    let buffer = call_for_buffer(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_get_header_map_pairs(map_type.into(), data, size) }
-    })?;
-    Ok(decode_map_utf8(buffer.bytes()?)?)
-}
-
 /// The initial metadata received; available in `on_grpc_receive_initial_metadata`.
 /// Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
 pub fn received_initial_metadata() -> Result<Vec<(String, String)>, Error> {
-    metadata(MapType::GrpcReceiveInitialMetadata)
+    maps::pairs(MapType::GrpcReceiveInitialMetadata)
 }
 
 /// The trailing metadata received; available in `on_grpc_receive_trailing_metadata`.
 /// Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
 pub fn received_trailing_metadata() -> Result<Vec<(String, String)>, Error> {
-    metadata(MapType::GrpcReceiveTrailingMetadata)
+    maps::pairs(MapType::GrpcReceiveTrailingMetadata)
 }
 
 /// The message received; available in `on_grpc_receive`. Errors: [`Error::NotFound`] or
 /// [`Error::BadArgument`] elsewhere.
 pub fn received_message() -> Result<Vec<u8>, Error> {
-    Ok(optional(call_for_bytes(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe {
-            env::proxy_get_buffer_bytes(
-                BufferType::GrpcReceiveBuffer.into(),
-                0,
-                u32::MAX as usize,
-                data,
-                size,
-            )
-        }
-    }))?
-    .unwrap_or_default())
+    buffers::all(BufferType::GrpcReceiveBuffer)
 }
 
 /// The status code and message of the call whose event is being delivered (`proxy_get_status`).

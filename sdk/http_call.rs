@@ -2,10 +2,10 @@
 //! [`crate::Context::on_http_call_response`].
 
 use crate::abi::{env, BufferType, MapType};
-use crate::codec::{decode_map_utf8, encode_map};
+use crate::codec::encode_map;
 use crate::dispatcher::{register_http_call, HttpCallback};
 use crate::error::{check, Error};
-use crate::hostcall::{call_for_buffer, call_for_bytes, optional};
+use crate::{buffers, maps};
 use std::time::Duration;
 
 /// What to send in an HTTP call.
@@ -65,61 +65,25 @@ pub fn dispatch_http_call_to_context(request: &HttpRequest<'_>) -> Result<u32, E
     dispatch(request, None)
 }
 
-fn map(map_type: MapType) -> Result<Vec<(String, String)>, Error> {
-    let buffer = call_for_buffer(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_get_header_map_pairs(map_type.into(), data, size) }
-    })?;
-    Ok(decode_map_utf8(buffer.bytes()?)?)
-}
-
 /// The response headers of the call whose response is being delivered. Available only in the response
 /// callback. Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
 pub fn response_headers() -> Result<Vec<(String, String)>, Error> {
-    map(MapType::HttpCallResponseHeaders)
+    maps::pairs(MapType::HttpCallResponseHeaders)
 }
 
 /// One response header (the first with that name) of the call being delivered, or `None`.
 /// Errors: as [`response_headers`].
 pub fn response_header(name: &str) -> Result<Option<String>, Error> {
-    let value = optional(call_for_bytes(|data, size| {
-        // SAFETY: the pointers describe `name` and a live HostBuffer.
-        unsafe {
-            env::proxy_get_header_map_value(
-                MapType::HttpCallResponseHeaders.into(),
-                name.as_ptr(),
-                name.len(),
-                data,
-                size,
-            )
-        }
-    }))?;
-    value
-        .map(|v| {
-            String::from_utf8(v).map_err(|_| Error::Malformed(crate::codec::DecodeError::NotUtf8))
-        })
-        .transpose()
+    maps::value(MapType::HttpCallResponseHeaders, name)
 }
 
 /// `size` bytes of the response body from `start` (clamped by the host to what arrived). Errors: as
 /// [`response_headers`].
 pub fn response_body(start: usize, size: usize) -> Result<Vec<u8>, Error> {
-    Ok(optional(call_for_bytes(|data, out| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe {
-            env::proxy_get_buffer_bytes(
-                BufferType::HttpCallResponseBody.into(),
-                start,
-                size,
-                data,
-                out,
-            )
-        }
-    }))?
-    .unwrap_or_default())
+    buffers::get(BufferType::HttpCallResponseBody, start, size)
 }
 
 /// The response trailers of the call being delivered. Errors: as [`response_headers`].
 pub fn response_trailers() -> Result<Vec<(String, String)>, Error> {
-    map(MapType::HttpCallResponseTrailers)
+    maps::pairs(MapType::HttpCallResponseTrailers)
 }

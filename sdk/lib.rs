@@ -41,16 +41,26 @@
 #![warn(missing_docs)]
 
 pub mod abi;
+mod buffers;
 pub mod codec;
 pub mod config;
 pub mod context;
 pub mod dispatcher;
 pub mod error;
+pub mod foreign;
 pub mod grpc;
 mod hostcall;
+pub mod http;
 pub mod http_call;
 pub mod logging;
+mod maps;
 pub mod memory;
+pub mod metrics;
+pub mod properties;
+pub mod queue;
+pub mod shared_data;
+pub mod tcp;
+pub mod time;
 pub mod timers;
 pub mod traits;
 

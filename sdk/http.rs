@@ -1,0 +1,205 @@
+//! HTTP streams: request and response headers, trailers and bodies, resuming a paused stream, and local
+//! responses. Call these from an [`crate::HttpContext`] callback (or after switching to the stream with
+//! [`crate::set_effective_context`]). Hosts refuse them elsewhere with [`Error::BadArgument`] or
+//! [`Error::NotFound`]: headers outside the phase that has them, bodies outside body callbacks.
+
+use crate::abi::{env, BufferType, MapType, StreamType};
+use crate::codec::{encode_map, OwnedBytePair};
+use crate::error::{check, Error};
+use crate::{buffers, maps};
+
+macro_rules! map_family {
+    ($map:ident, $what:literal, $all:ident, $all_bytes:ident, $one:ident, $set_all:ident, $add:ident, $replace:ident, $remove:ident) => {
+        #[doc = concat!("Every ", $what, " entry, in order, duplicates kept. Errors: [`Error::Malformed`] for non-UTF-8 text (use the `_bytes` variant), [`Error::BadArgument`] / [`Error::NotFound`] outside the callbacks that have them.")]
+        pub fn $all() -> Result<Vec<(String, String)>, Error> {
+            maps::pairs(MapType::$map)
+        }
+
+        #[doc = concat!("Every ", $what, " entry as raw bytes. Errors: as the text variant, without the UTF-8 check.")]
+        pub fn $all_bytes() -> Result<Vec<OwnedBytePair>, Error> {
+            maps::pairs_bytes(MapType::$map)
+        }
+
+        #[doc = concat!("The first value of `name` among the ", $what, ", or `None`. Errors: as above.")]
+        pub fn $one(name: &str) -> Result<Option<String>, Error> {
+            maps::value(MapType::$map, name)
+        }
+
+        #[doc = concat!("Replaces every ", $what, " entry with `entries`. Errors: as above.")]
+        pub fn $set_all(entries: &[(&str, &str)]) -> Result<(), Error> {
+            maps::set_pairs(MapType::$map, entries)
+        }
+
+        #[doc = concat!("Adds a ", $what, " entry, keeping existing ones with the same name. Errors: as above.")]
+        pub fn $add(name: &str, value: &str) -> Result<(), Error> {
+            maps::add(MapType::$map, name, value)
+        }
+
+        #[doc = concat!("Sets `name` among the ", $what, " to `value`, replacing existing entries (adding it when absent). Errors: as above.")]
+        pub fn $replace(name: &str, value: &str) -> Result<(), Error> {
+            maps::replace(MapType::$map, name, value)
+        }
+
+        #[doc = concat!("Removes every ", $what, " entry called `name`. Errors: as above.")]
+        pub fn $remove(name: &str) -> Result<(), Error> {
+            maps::remove(MapType::$map, name)
+        }
+    };
+}
+
+map_family!(
+    HttpRequestHeaders,
+    "request header",
+    request_headers,
+    request_headers_bytes,
+    request_header,
+    set_request_headers,
+    add_request_header,
+    replace_request_header,
+    remove_request_header
+);
+map_family!(
+    HttpResponseHeaders,
+    "response header",
+    response_headers,
+    response_headers_bytes,
+    response_header,
+    set_response_headers,
+    add_response_header,
+    replace_response_header,
+    remove_response_header
+);
+map_family!(
+    HttpRequestTrailers,
+    "request trailer",
+    request_trailers,
+    request_trailers_bytes,
+    request_trailer,
+    set_request_trailers,
+    add_request_trailer,
+    replace_request_trailer,
+    remove_request_trailer
+);
+map_family!(
+    HttpResponseTrailers,
+    "response trailer",
+    response_trailers,
+    response_trailers_bytes,
+    response_trailer,
+    set_response_trailers,
+    add_response_trailer,
+    replace_response_trailer,
+    remove_response_trailer
+);
+
+macro_rules! body_family {
+    ($buffer:ident, $what:literal, $get:ident, $all:ident, $append:ident, $prepend:ident, $replace:ident) => {
+        #[doc = concat!("`size` bytes of the ", $what, " buffered so far, from `start`. Available in its body callback. Errors: [`Error::BadArgument`] elsewhere.")]
+        pub fn $get(start: usize, size: usize) -> Result<Vec<u8>, Error> {
+            buffers::get(BufferType::$buffer, start, size)
+        }
+
+        #[doc = concat!("All of the ", $what, " buffered so far. Errors: as above.")]
+        pub fn $all() -> Result<Vec<u8>, Error> {
+            buffers::all(BufferType::$buffer)
+        }
+
+        #[doc = concat!("Appends bytes to the ", $what, ". Errors: as above.")]
+        pub fn $append(bytes: &[u8]) -> Result<(), Error> {
+            buffers::append(BufferType::$buffer, bytes)
+        }
+
+        #[doc = concat!("Prepends bytes to the ", $what, ". Errors: as above.")]
+        pub fn $prepend(bytes: &[u8]) -> Result<(), Error> {
+            buffers::prepend(BufferType::$buffer, bytes)
+        }
+
+        #[doc = concat!("Replaces the ", $what, " buffered so far with `bytes`. Errors: as above.")]
+        pub fn $replace(bytes: &[u8]) -> Result<(), Error> {
+            buffers::replace_all(BufferType::$buffer, bytes)
+        }
+    };
+}
+
+body_family!(
+    HttpRequestBody,
+    "request body",
+    request_body,
+    request_body_all,
+    append_request_body,
+    prepend_request_body,
+    replace_request_body
+);
+body_family!(
+    HttpResponseBody,
+    "response body",
+    response_body,
+    response_body_all,
+    append_response_body,
+    prepend_response_body,
+    replace_response_body
+);
+
+/// The size of the request body buffered so far. Errors: [`Error::BadArgument`] outside request-body
+/// callbacks.
+pub fn request_body_size() -> Result<usize, Error> {
+    buffers::size(BufferType::HttpRequestBody)
+}
+
+/// The size of the response body buffered so far. Errors: [`Error::BadArgument`] outside response-body
+/// callbacks.
+pub fn response_body_size() -> Result<usize, Error> {
+    buffers::size(BufferType::HttpResponseBody)
+}
+
+fn continue_stream(stream: StreamType, fallback: unsafe fn() -> u32) -> Result<(), Error> {
+    // SAFETY: no pointers.
+    match check(unsafe { env::proxy_continue_stream(stream.into()) }) {
+        // ABI 0.1.0 has no proxy_continue_stream: its own hostcall does the same.
+        // SAFETY: no pointers.
+        Err(Error::Unimplemented) => check(unsafe { fallback() }),
+        other => other,
+    }
+}
+
+/// Resumes the request after a callback returned [`crate::Action::Pause`] (typically from an HTTP-call
+/// response). Uses `proxy_continue_stream` (ABI 0.2.x) or `proxy_continue_request` (ABI 0.1.0).
+/// Errors: [`Error::BadArgument`] / [`Error::NotFound`] when the current context is not a paused HTTP
+/// stream.
+pub fn resume_http_request() -> Result<(), Error> {
+    continue_stream(StreamType::HttpRequest, env::proxy_continue_request)
+}
+
+/// Resumes the response after a callback paused it; see [`resume_http_request`].
+pub fn resume_http_response() -> Result<(), Error> {
+    continue_stream(StreamType::HttpResponse, env::proxy_continue_response)
+}
+
+/// Resets the HTTP stream (`proxy_close_stream`). Errors: [`Error::Unimplemented`] under ABI 0.1.0.
+pub fn reset_http_stream() -> Result<(), Error> {
+    // SAFETY: no pointers.
+    check(unsafe { env::proxy_close_stream(StreamType::HttpRequest.into()) })
+}
+
+/// Answers the request from the plugin with `status`, `headers` and `body`, instead of forwarding it;
+/// the callback should then return [`crate::Action::Pause`]. Available in request and response callbacks
+/// and in HTTP-call responses of an HTTP context. Errors: [`Error::BadArgument`] elsewhere.
+pub fn send_http_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> Result<(), Error> {
+    let headers = encode_map(headers);
+    let details = "";
+    // A gRPC status above 16 means "none".
+    let no_grpc_status = u32::MAX;
+    // SAFETY: every pointer and length describes a live local buffer.
+    check(unsafe {
+        env::proxy_send_local_response(
+            status,
+            details.as_ptr(),
+            details.len(),
+            body.as_ptr(),
+            body.len(),
+            headers.as_ptr(),
+            headers.len(),
+            no_grpc_status,
+        )
+    })
+}

@@ -1,0 +1,76 @@
+//! Header, trailer and metadata maps: the raw map hostcalls behind every family that reads or writes
+//! one (HTTP headers and trailers, HTTP-call responses, gRPC metadata).
+
+use crate::abi::{env, MapType};
+use crate::codec::{decode_map_bytes, decode_map_utf8, encode_map, DecodeError, OwnedBytePair};
+use crate::error::{check, Error};
+use crate::hostcall::{call_for_buffer, call_for_bytes, optional};
+
+/// Every entry of `map`, in order, duplicates kept; non-UTF-8 text is [`Error::Malformed`].
+pub(crate) fn pairs(map: MapType) -> Result<Vec<(String, String)>, Error> {
+    let buffer = call_for_buffer(|data, size| {
+        // SAFETY: the out-pointers come from a live HostBuffer.
+        unsafe { env::proxy_get_header_map_pairs(map.into(), data, size) }
+    })?;
+    Ok(decode_map_utf8(buffer.bytes()?)?)
+}
+
+/// Every entry of `map` as raw bytes.
+pub(crate) fn pairs_bytes(map: MapType) -> Result<Vec<OwnedBytePair>, Error> {
+    let buffer = call_for_buffer(|data, size| {
+        // SAFETY: the out-pointers come from a live HostBuffer.
+        unsafe { env::proxy_get_header_map_pairs(map.into(), data, size) }
+    })?;
+    Ok(decode_map_bytes(buffer.bytes()?)?)
+}
+
+/// Replaces every entry of `map`.
+pub(crate) fn set_pairs(map: MapType, pairs: &[(&str, &str)]) -> Result<(), Error> {
+    let bytes = encode_map(pairs);
+    // SAFETY: the pointer and length describe `bytes`.
+    check(unsafe { env::proxy_set_header_map_pairs(map.into(), bytes.as_ptr(), bytes.len()) })
+}
+
+/// The first value of `key` in `map`, or `None`.
+pub(crate) fn value(map: MapType, key: &str) -> Result<Option<String>, Error> {
+    optional(call_for_bytes(|data, size| {
+        // SAFETY: the pointers describe `key` and a live HostBuffer.
+        unsafe { env::proxy_get_header_map_value(map.into(), key.as_ptr(), key.len(), data, size) }
+    }))?
+    .map(|v| String::from_utf8(v).map_err(|_| Error::Malformed(DecodeError::NotUtf8)))
+    .transpose()
+}
+
+/// Adds an entry, keeping existing ones with the same key.
+pub(crate) fn add(map: MapType, key: &str, value: &str) -> Result<(), Error> {
+    // SAFETY: the pointers describe `key` and `value`.
+    check(unsafe {
+        env::proxy_add_header_map_value(
+            map.into(),
+            key.as_ptr(),
+            key.len(),
+            value.as_ptr(),
+            value.len(),
+        )
+    })
+}
+
+/// Sets `key` to `value`, replacing the entries with that key (adding it when absent).
+pub(crate) fn replace(map: MapType, key: &str, value: &str) -> Result<(), Error> {
+    // SAFETY: the pointers describe `key` and `value`.
+    check(unsafe {
+        env::proxy_replace_header_map_value(
+            map.into(),
+            key.as_ptr(),
+            key.len(),
+            value.as_ptr(),
+            value.len(),
+        )
+    })
+}
+
+/// Removes every entry with `key`.
+pub(crate) fn remove(map: MapType, key: &str) -> Result<(), Error> {
+    // SAFETY: the pointer describes `key`.
+    check(unsafe { env::proxy_remove_header_map_value(map.into(), key.as_ptr(), key.len()) })
+}

@@ -1,0 +1,32 @@
+//! The VM-wide key-value store shared by every plugin of one VM id, with compare-and-swap versions.
+//! Available in every callback.
+
+use crate::abi::env;
+use crate::error::{check, Error};
+use crate::memory::HostBuffer;
+
+/// The value of `key` (`None` when absent) and its current version, to pass to [`set`] for a
+/// compare-and-swap. Errors: only what the host reports besides "not found".
+pub fn get(key: &str) -> Result<(Option<Vec<u8>>, u32), Error> {
+    let mut value = HostBuffer::empty();
+    let mut cas = 0u32;
+    let (data, size) = value.out_pointers();
+    // SAFETY: the pointers describe `key` and live out-pointers.
+    match check(unsafe {
+        env::proxy_get_shared_data(key.as_ptr(), key.len(), data, size, &mut cas)
+    }) {
+        Ok(()) => Ok((Some(value.to_vec()?), cas)),
+        Err(Error::NotFound) => Ok((None, 0)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets `key` to `value`. With `cas` 0 the write is unconditional; otherwise it succeeds only if the
+/// entry's version is still `cas`, and fails with [`Error::CasMismatch`] when another writer got there
+/// first: read again with [`get`] and retry.
+pub fn set(key: &str, value: &[u8], cas: u32) -> Result<(), Error> {
+    // SAFETY: the pointers describe `key` and `value`.
+    check(unsafe {
+        env::proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
+    })
+}
