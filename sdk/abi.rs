@@ -1,7 +1,7 @@
 //! The raw ABI of the selected version, generated from `spec/` by `build.rs` (see `proxywasm-codegen`).
 //!
 //! - the enumerations ([`Status`], [`LogLevel`], [`MapType`], …), checked with `TryFrom<u32>`;
-//! - [`env`]: the raw hostcalls, `extern "C"` on wasm32 and routed to [`native_host`] elsewhere; a
+//! - [`env`](mod@env): the raw hostcalls, `extern "C"` on wasm32 and routed to [`native_host`] elsewhere; a
 //!   hostcall the selected version lacks is a local stub that returns [`Status::Unimplemented`];
 //! - [`EnvHost`]: the host-side trait (what the host emulator implements);
 //! - [`Callbacks`]: the callbacks the plugin exports (implemented by the SDK's dispatcher).

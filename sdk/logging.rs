@@ -1,4 +1,4 @@
-//! Logging through the host: explicit functions per level, formatted macros, and a [`log`] crate
+//! Logging through the host: explicit functions per level, formatted macros, and a [`log`](mod@::log) crate
 //! backend so `log::info!` works in plugins and honours the host's log level.
 //!
 //! Available in every callback and in every ABI version.
@@ -102,14 +102,14 @@ impl log::Log for HostLogger {
     fn flush(&self) {}
 }
 
-/// Installs the [`log`] crate backend (idempotent), with the host's log level as the maximum level when
+/// Installs the [`log`](mod@::log) crate backend (idempotent), with the host's log level as the maximum level when
 /// the host reports one (ABI 0.2.1), and `Trace` otherwise (the host filters by itself).
 pub fn init_log_backend() {
     let _ = log::set_logger(&LOGGER);
     refresh_log_level();
 }
 
-/// Reads the host's log level again and applies it to the [`log`] crate backend.
+/// Reads the host's log level again and applies it to the [`log`](mod@::log) crate backend.
 pub fn refresh_log_level() {
     log::set_max_level(log_level().map_or(log::LevelFilter::Trace, to_filter));
 }
