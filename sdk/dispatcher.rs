@@ -105,6 +105,20 @@ pub fn reset() {
     });
 }
 
+/// Puts back the previous current context when dropped, so a panicking callback does not leave it set.
+struct RestoreCurrent(u32);
+
+impl Drop for RestoreCurrent {
+    fn drop(&mut self) {
+        let previous = self.0;
+        let _ = REGISTRY.try_with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.current = previous;
+            }
+        });
+    }
+}
+
 /// Runs `f` on context `id`, taken out of the registry for the duration; `None` for an unknown id.
 fn with_context<T>(id: u32, f: impl FnOnce(&mut Kind) -> T) -> Option<T> {
     let (mut kind, previous) = with_registry(|r| {
@@ -112,11 +126,11 @@ fn with_context<T>(id: u32, f: impl FnOnce(&mut Kind) -> T) -> Option<T> {
         let previous = std::mem::replace(&mut r.current, id);
         Some((kind, previous))
     })?;
+    // The context goes back into the registry only when `f` returns (see the module docs on panics).
+    let restore = RestoreCurrent(previous);
     let result = f(&mut kind);
-    with_registry(|r| {
-        r.current = previous;
-        r.contexts.insert(id, kind);
-    });
+    drop(restore);
+    with_registry(|r| r.contexts.insert(id, kind));
     Some(result)
 }
 
@@ -144,9 +158,9 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
     match call.callback {
         Some(callback) => {
             let previous = with_registry(|r| std::mem::replace(&mut r.current, call.context_id));
+            let _restore = RestoreCurrent(previous);
             let _ = crate::context::set_effective_context(call.context_id);
             callback(num_headers, body_size, num_trailers);
-            with_registry(|r| r.current = previous);
         }
         None => {
             let _ = crate::context::set_effective_context(call.context_id);
@@ -398,5 +412,162 @@ impl Callbacks for Dispatcher {
 
     fn proxy_on_grpc_close(_context_id: u32, call_id: u32, status_code: u32) {
         deliver_grpc(call_id, true, |c| c.on_grpc_close(call_id, status_code));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    thread_local! {
+        static EVENTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn event(e: impl Into<String>) {
+        EVENTS.with(|v| v.borrow_mut().push(e.into()));
+    }
+
+    fn events() -> Vec<String> {
+        EVENTS.with(|v| std::mem::take(&mut *v.borrow_mut()))
+    }
+
+    struct Root;
+    impl Context for Root {}
+    impl RootContext for Root {
+        fn on_vm_start(&mut self, size: usize) -> bool {
+            event(format!("vm_start {size}"));
+            true
+        }
+        fn new_http_context(&mut self, id: u32) -> Option<Box<dyn HttpContext>> {
+            Some(Box::new(Stream(id)))
+        }
+    }
+
+    struct Stream(u32);
+    impl Context for Stream {
+        fn on_http_call_response(
+            &mut self,
+            token: u32,
+            headers: usize,
+            body: usize,
+            trailers: usize,
+        ) {
+            event(format!(
+                "{} call {token}: {headers} {body} {trailers}",
+                self.0
+            ));
+        }
+    }
+    impl HttpContext for Stream {
+        fn on_http_request_headers(&mut self, n: usize, eos: bool) -> Action {
+            if n == 99 {
+                panic!("user code failed");
+            }
+            event(format!("{} headers {n} {eos}", self.0));
+            Action::Pause
+        }
+    }
+
+    fn fresh() {
+        reset();
+        set_root_context_factory(|_| Box::new(Root));
+        events();
+    }
+
+    #[test]
+    fn routes_callbacks_to_the_right_context_kind() {
+        fresh();
+        Dispatcher::proxy_on_context_create(1, 0);
+        assert_eq!(Dispatcher::proxy_on_vm_start(1, 7), BoolResult::True);
+        Dispatcher::proxy_on_context_create(2, 1);
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(2, 3, true),
+            Action::Pause
+        );
+        // A TCP callback on an HTTP context, and any callback on an unknown context, do nothing.
+        assert_eq!(
+            Dispatcher::proxy_on_downstream_data(2, 10, false),
+            Action::Continue
+        );
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(42, 1, false),
+            Action::Continue
+        );
+        assert_eq!(Dispatcher::proxy_on_vm_start(2, 0), BoolResult::False);
+        assert_eq!(events(), ["vm_start 7", "2 headers 3 true"]);
+        assert_eq!(Dispatcher::proxy_on_done(2), BoolResult::True);
+        Dispatcher::proxy_on_delete(2);
+        assert_eq!(registry_size(), (1, 0));
+    }
+
+    #[test]
+    fn a_stream_context_needs_a_known_root() {
+        fresh();
+        Dispatcher::proxy_on_context_create(5, 4);
+        assert_eq!(registry_size(), (0, 0));
+    }
+
+    #[test]
+    fn http_call_responses_reach_the_closure_or_the_dispatching_context() {
+        fresh();
+        Dispatcher::proxy_on_context_create(1, 0);
+        Dispatcher::proxy_on_context_create(2, 1);
+        let seen = Rc::new(Cell::new(None));
+        let inner = seen.clone();
+        with_context(2, |_| {
+            register_http_call(
+                10,
+                Some(Box::new(move |h, b, t| inner.set(Some((h, b, t))))),
+            );
+            register_http_call(11, None);
+        });
+        assert_eq!(registry_size(), (2, 2));
+        Dispatcher::proxy_on_http_call_response(1, 10, 1, 2, 3);
+        assert_eq!(seen.get(), Some((1, 2, 3)));
+        Dispatcher::proxy_on_http_call_response(1, 11, 4, 5, 6);
+        assert_eq!(events(), ["2 call 11: 4 5 6"]);
+        // Delivered once: a repeated or unknown token is ignored.
+        Dispatcher::proxy_on_http_call_response(1, 11, 0, 0, 0);
+        assert!(events().is_empty());
+        assert_eq!(registry_size(), (2, 0));
+    }
+
+    #[test]
+    fn deleting_a_context_forgets_its_pending_calls() {
+        fresh();
+        Dispatcher::proxy_on_context_create(1, 0);
+        Dispatcher::proxy_on_context_create(2, 1);
+        with_context(2, |_| register_http_call(7, None));
+        Dispatcher::proxy_on_delete(2);
+        assert_eq!(registry_size(), (1, 0));
+    }
+
+    #[test]
+    fn a_panic_in_user_code_drops_that_context_and_leaves_the_registry_usable() {
+        fresh();
+        Dispatcher::proxy_on_context_create(1, 0);
+        Dispatcher::proxy_on_context_create(2, 1);
+        Dispatcher::proxy_on_context_create(3, 1);
+        let panicked =
+            std::panic::catch_unwind(|| Dispatcher::proxy_on_request_headers(2, 99, false));
+        assert!(panicked.is_err());
+        assert_eq!(
+            current_context_id(),
+            0,
+            "the current context is not left pointing at the failed one"
+        );
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(2, 1, false),
+            Action::Continue,
+            "context 2 is gone"
+        );
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(3, 1, false),
+            Action::Pause,
+            "others still work"
+        );
+        assert_eq!(registry_size(), (2, 0));
     }
 }
