@@ -46,6 +46,8 @@ pub mod codec;
 pub mod config;
 pub mod context;
 pub mod dispatcher;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod emulator;
 pub mod error;
 pub mod foreign;
 pub mod grpc;

@@ -1,0 +1,755 @@
+//! The emulated proxy's side of every hostcall: the implementation of the generated [`EnvHost`] trait.
+
+use super::state::{
+    GrpcCall, HttpCall, HttpPhase, LocalResponse, Metric, Phase, Queue, State, TcpPhase,
+};
+use crate::abi::{BufferType, EnvHost, LogLevel, MapType, MetricType, Status, StreamType};
+use crate::codec::{decode_map, encode_map};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The handle installed in the raw layer's host slot; shares the state with the test's [`super::Emulator`].
+pub(crate) struct HostHandle(pub Rc<RefCell<State>>);
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn parse_map(bytes: &[u8]) -> Result<Vec<(String, String)>, Status> {
+    Ok(decode_map(bytes)
+        .map_err(|_| Status::ParseFailure)?
+        .into_iter()
+        .map(|(k, v)| (text(k), text(v)))
+        .collect())
+}
+
+fn lower(key: &[u8]) -> String {
+    text(key).to_ascii_lowercase()
+}
+
+impl State {
+    /// The header map `map` as the current callback may see it.
+    fn map(&mut self, map: MapType) -> Result<&mut Vec<(String, String)>, Status> {
+        let current = self.current;
+        match map {
+            MapType::HttpRequestHeaders
+            | MapType::HttpRequestTrailers
+            | MapType::HttpResponseHeaders
+            | MapType::HttpResponseTrailers => {
+                let stream = self.http.get_mut(&current).ok_or(Status::BadArgument)?;
+                let reached = stream.phase.ok_or(Status::BadArgument)?;
+                let (needed, data) = match map {
+                    MapType::HttpRequestHeaders => {
+                        (HttpPhase::RequestHeaders, &mut stream.request_headers)
+                    }
+                    MapType::HttpRequestTrailers => {
+                        (HttpPhase::RequestTrailers, &mut stream.request_trailers)
+                    }
+                    MapType::HttpResponseHeaders => {
+                        (HttpPhase::ResponseHeaders, &mut stream.response_headers)
+                    }
+                    _ => (HttpPhase::ResponseTrailers, &mut stream.response_trailers),
+                };
+                if reached < needed {
+                    return Err(Status::BadArgument);
+                }
+                Ok(data)
+            }
+            MapType::HttpCallResponseHeaders | MapType::HttpCallResponseTrailers => {
+                if !matches!(self.phase, Phase::HttpCallResponse(_)) {
+                    return Err(Status::BadArgument);
+                }
+                let response = self.call_response.as_mut().ok_or(Status::NotFound)?;
+                Ok(if map == MapType::HttpCallResponseHeaders {
+                    &mut response.headers
+                } else {
+                    &mut response.trailers
+                })
+            }
+            MapType::GrpcReceiveInitialMetadata | MapType::GrpcReceiveTrailingMetadata => {
+                if !matches!(self.phase, Phase::Grpc(_)) {
+                    return Err(Status::BadArgument);
+                }
+                Ok(if map == MapType::GrpcReceiveInitialMetadata {
+                    &mut self.grpc_data.headers
+                } else {
+                    &mut self.grpc_data.trailers
+                })
+            }
+        }
+    }
+
+    /// The byte buffer `buffer` as the current callback may see it.
+    fn buffer(&mut self, buffer: BufferType) -> Result<&mut Vec<u8>, Status> {
+        let current = self.current;
+        let phase = self.phase;
+        match buffer {
+            BufferType::HttpRequestBody | BufferType::HttpResponseBody => {
+                let stream = self.http.get_mut(&current).ok_or(Status::BadArgument)?;
+                let needed = if buffer == BufferType::HttpRequestBody {
+                    HttpPhase::RequestBody
+                } else {
+                    HttpPhase::ResponseBody
+                };
+                if phase != Phase::Http(needed) {
+                    return Err(Status::BadArgument);
+                }
+                Ok(if buffer == BufferType::HttpRequestBody {
+                    &mut stream.request_body
+                } else {
+                    &mut stream.response_body
+                })
+            }
+            BufferType::DownstreamData | BufferType::UpstreamData => {
+                let stream = self.tcp.get_mut(&current).ok_or(Status::BadArgument)?;
+                match (buffer, phase) {
+                    (BufferType::DownstreamData, Phase::Tcp(TcpPhase::Downstream)) => {
+                        Ok(&mut stream.downstream)
+                    }
+                    (BufferType::UpstreamData, Phase::Tcp(TcpPhase::Upstream)) => {
+                        Ok(&mut stream.upstream)
+                    }
+                    _ => Err(Status::BadArgument),
+                }
+            }
+            BufferType::HttpCallResponseBody => match phase {
+                Phase::HttpCallResponse(_) => {
+                    Ok(&mut self.call_response.as_mut().ok_or(Status::NotFound)?.body)
+                }
+                _ => Err(Status::BadArgument),
+            },
+            BufferType::GrpcReceiveBuffer => match phase {
+                Phase::Grpc(_) => Ok(&mut self.grpc_data.body),
+                _ => Err(Status::BadArgument),
+            },
+            BufferType::VmConfiguration => match phase {
+                Phase::VmStart => Ok(&mut self.vm_configuration),
+                _ => Err(Status::BadArgument),
+            },
+            BufferType::PluginConfiguration => match phase {
+                Phase::Configure => {
+                    let root = self.roots.get_mut(&current).ok_or(Status::BadArgument)?;
+                    Ok(&mut root.plugin_configuration)
+                }
+                _ => Err(Status::BadArgument),
+            },
+            BufferType::CallData => match phase {
+                Phase::ForeignFunction => Ok(&mut self.foreign_arguments),
+                _ => Err(Status::BadArgument),
+            },
+        }
+    }
+
+    fn metric(&mut self, id: u32) -> Result<&mut Metric, Status> {
+        let index = id.checked_sub(1).ok_or(Status::NotFound)? as usize;
+        self.metrics.get_mut(index).ok_or(Status::NotFound)
+    }
+
+    fn queue(&mut self, id: u32) -> Result<&mut Queue, Status> {
+        let index = id.checked_sub(1).ok_or(Status::NotFound)? as usize;
+        self.queues.get_mut(index).ok_or(Status::NotFound)
+    }
+
+    fn resume(&mut self, stream: StreamType) -> Result<(), Status> {
+        let current = self.current;
+        match stream {
+            StreamType::HttpRequest | StreamType::HttpResponse => {
+                let s = self.http.get_mut(&current).ok_or(Status::BadArgument)?;
+                if stream == StreamType::HttpRequest {
+                    s.request_resumed += 1;
+                } else {
+                    s.response_resumed += 1;
+                }
+                Ok(())
+            }
+            StreamType::Downstream | StreamType::Upstream => {
+                let s = self.tcp.get_mut(&current).ok_or(Status::BadArgument)?;
+                if stream == StreamType::Downstream {
+                    s.downstream_resumed += 1;
+                } else {
+                    s.upstream_resumed += 1;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl HostHandle {
+    fn with<T>(&mut self, f: impl FnOnce(&mut State) -> Result<T, Status>) -> Result<T, Status> {
+        let mut state = self
+            .0
+            .try_borrow_mut()
+            .map_err(|_| Status::InternalFailure)?;
+        f(&mut state)
+    }
+}
+
+impl EnvHost for HostHandle {
+    fn proxy_log(&mut self, log_level: LogLevel, message: &[u8]) -> Result<(), Status> {
+        self.with(|s| {
+            if log_level >= s.log_level {
+                s.logs.push((log_level, text(message)));
+            }
+            Ok(())
+        })
+    }
+
+    fn proxy_get_log_level(&mut self) -> Result<LogLevel, Status> {
+        self.with(|s| Ok(s.log_level))
+    }
+
+    fn proxy_get_current_time_nanoseconds(&mut self) -> Result<u64, Status> {
+        self.with(|s| {
+            let since = s
+                .now
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|_| Status::InternalFailure)?;
+            u64::try_from(since.as_nanos()).map_err(|_| Status::InternalFailure)
+        })
+    }
+
+    fn proxy_set_tick_period_milliseconds(&mut self, tick_period: u32) -> Result<(), Status> {
+        self.with(|s| {
+            let root = s.require_root()?;
+            s.roots.entry(root).or_default().tick_period_ms = tick_period;
+            Ok(())
+        })
+    }
+
+    fn proxy_done(&mut self) -> Result<(), Status> {
+        self.with(|s| {
+            let root = s.require_root()?;
+            s.roots.entry(root).or_default().done_called = true;
+            Ok(())
+        })
+    }
+
+    fn proxy_set_effective_context(&mut self, context_id: u32) -> Result<(), Status> {
+        self.with(|s| {
+            let known = s.roots.contains_key(&context_id)
+                || s.http.contains_key(&context_id)
+                || s.tcp.contains_key(&context_id);
+            if !known {
+                return Err(Status::BadArgument);
+            }
+            s.current = context_id;
+            Ok(())
+        })
+    }
+
+    fn proxy_get_configuration(&mut self) -> Result<Vec<u8>, Status> {
+        self.with(|s| match s.phase {
+            Phase::Configure => Ok(s
+                .roots
+                .get(&s.current)
+                .map(|r| r.plugin_configuration.clone())
+                .unwrap_or_default()),
+            _ => Err(Status::BadArgument),
+        })
+    }
+
+    fn proxy_get_buffer_bytes(
+        &mut self,
+        buffer_id: BufferType,
+        start: usize,
+        max_size: usize,
+    ) -> Result<Vec<u8>, Status> {
+        self.with(|s| {
+            let data = s.buffer(buffer_id)?;
+            if start > data.len() {
+                return Err(Status::BadArgument);
+            }
+            let end = start.saturating_add(max_size).min(data.len());
+            Ok(data[start..end].to_vec())
+        })
+    }
+
+    fn proxy_get_buffer_status(&mut self, buffer_id: BufferType) -> Result<(usize, u32), Status> {
+        self.with(|s| Ok((s.buffer(buffer_id)?.len(), 0)))
+    }
+
+    fn proxy_set_buffer_bytes(
+        &mut self,
+        buffer_id: BufferType,
+        start: usize,
+        size: usize,
+        value: &[u8],
+    ) -> Result<(), Status> {
+        self.with(|s| {
+            let data = s.buffer(buffer_id)?;
+            let replaced = value.to_vec();
+            if start == 0 && size == 0 {
+                data.splice(0..0, replaced);
+            } else if start == 0 && size >= data.len() {
+                *data = replaced;
+            } else if start >= data.len() && size == 0 {
+                data.extend(replaced);
+            } else {
+                return Err(Status::BadArgument);
+            }
+            Ok(())
+        })
+    }
+
+    fn proxy_get_header_map_pairs(&mut self, map_id: MapType) -> Result<Vec<u8>, Status> {
+        self.with(|s| Ok(encode_map(s.map(map_id)?)))
+    }
+
+    fn proxy_get_header_map_size(&mut self, map_id: MapType) -> Result<usize, Status> {
+        self.with(|s| Ok(encode_map(s.map(map_id)?).len()))
+    }
+
+    fn proxy_set_header_map_pairs(
+        &mut self,
+        map_id: MapType,
+        serialized_pairs: &[u8],
+    ) -> Result<(), Status> {
+        self.with(|s| {
+            let pairs = parse_map(serialized_pairs)?;
+            *s.map(map_id)? = pairs;
+            Ok(())
+        })
+    }
+
+    fn proxy_get_header_map_value(
+        &mut self,
+        map_id: MapType,
+        key: &[u8],
+    ) -> Result<Vec<u8>, Status> {
+        self.with(|s| {
+            let key = lower(key);
+            s.map(map_id)?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&key))
+                .map(|(_, v)| v.clone().into_bytes())
+                .ok_or(Status::NotFound)
+        })
+    }
+
+    fn proxy_add_header_map_value(
+        &mut self,
+        map_id: MapType,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(), Status> {
+        self.with(|s| {
+            s.map(map_id)?.push((lower(key), text(value)));
+            Ok(())
+        })
+    }
+
+    fn proxy_replace_header_map_value(
+        &mut self,
+        map_id: MapType,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(), Status> {
+        self.with(|s| {
+            let key = lower(key);
+            let map = s.map(map_id)?;
+            match map.iter().position(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+                Some(first) => {
+                    map[first].1 = text(value);
+                    let mut i = 0;
+                    map.retain(|(k, _)| {
+                        i += 1;
+                        i - 1 == first || !k.eq_ignore_ascii_case(&key)
+                    });
+                }
+                None => map.push((key, text(value))),
+            }
+            Ok(())
+        })
+    }
+
+    fn proxy_remove_header_map_value(&mut self, map_id: MapType, key: &[u8]) -> Result<(), Status> {
+        self.with(|s| {
+            let key = lower(key);
+            s.map(map_id)?
+                .retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
+            Ok(())
+        })
+    }
+
+    fn proxy_continue_stream(&mut self, stream_type: StreamType) -> Result<(), Status> {
+        self.with(|s| s.resume(stream_type))
+    }
+
+    fn proxy_continue_request(&mut self) -> Result<(), Status> {
+        self.with(|s| s.resume(StreamType::HttpRequest))
+    }
+
+    fn proxy_continue_response(&mut self) -> Result<(), Status> {
+        self.with(|s| s.resume(StreamType::HttpResponse))
+    }
+
+    fn proxy_close_stream(&mut self, stream_type: StreamType) -> Result<(), Status> {
+        self.with(|s| {
+            let current = s.current;
+            match stream_type {
+                StreamType::HttpRequest | StreamType::HttpResponse => {
+                    s.http.get_mut(&current).ok_or(Status::BadArgument)?.reset = true;
+                }
+                StreamType::Downstream => {
+                    s.tcp
+                        .get_mut(&current)
+                        .ok_or(Status::BadArgument)?
+                        .downstream_closed = true
+                }
+                StreamType::Upstream => {
+                    s.tcp
+                        .get_mut(&current)
+                        .ok_or(Status::BadArgument)?
+                        .upstream_closed = true
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn proxy_clear_route_cache(&mut self) -> Result<(), Status> {
+        self.with(|s| {
+            let current = s.current;
+            s.http
+                .get_mut(&current)
+                .ok_or(Status::BadArgument)?
+                .route_cache_cleared += 1;
+            Ok(())
+        })
+    }
+
+    fn proxy_get_status(&mut self) -> Result<(u32, Vec<u8>), Status> {
+        self.with(|s| match s.phase {
+            Phase::HttpCallResponse(_) => {
+                Ok((s.call_response.as_ref().map_or(0, |r| r.status), Vec::new()))
+            }
+            Phase::Grpc(_) => Ok((s.grpc_data.status, Vec::new())),
+            _ => Err(Status::NotFound),
+        })
+    }
+
+    fn proxy_send_local_response(
+        &mut self,
+        status_code: u32,
+        status_code_details: &[u8],
+        body: &[u8],
+        serialized_headers: &[u8],
+        grpc_status: u32,
+    ) -> Result<(), Status> {
+        self.with(|s| {
+            let headers = parse_map(serialized_headers)?;
+            let current = s.current;
+            let stream = s.http.get_mut(&current).ok_or(Status::BadArgument)?;
+            stream.local_response = Some(LocalResponse {
+                status: status_code,
+                headers,
+                body: body.to_vec(),
+                details: text(status_code_details),
+                grpc_status: (grpc_status <= 16).then_some(grpc_status),
+            });
+            Ok(())
+        })
+    }
+
+    fn proxy_http_call(
+        &mut self,
+        upstream_name: &[u8],
+        serialized_headers: &[u8],
+        body: &[u8],
+        serialized_trailers: &[u8],
+        timeout: u32,
+    ) -> Result<u32, Status> {
+        self.with(|s| {
+            let headers = parse_map(serialized_headers)?;
+            let trailers = parse_map(serialized_trailers)?;
+            for required in [":method", ":path", ":authority"] {
+                if !headers.iter().any(|(k, _)| k == required) {
+                    return Err(Status::BadArgument);
+                }
+            }
+            if s.current_root().is_none() {
+                return Err(Status::BadArgument);
+            }
+            let token = s.token();
+            s.http_calls.push(HttpCall {
+                token,
+                context_id: s.current,
+                cluster: text(upstream_name),
+                headers,
+                body: body.to_vec(),
+                trailers,
+                timeout_ms: timeout,
+            });
+            Ok(token)
+        })
+    }
+
+    fn proxy_grpc_call(
+        &mut self,
+        upstream_name: &[u8],
+        service_name: &[u8],
+        method_name: &[u8],
+        serialized_initial_metadata: &[u8],
+        message: &[u8],
+        timeout: u32,
+    ) -> Result<u32, Status> {
+        self.with(|s| {
+            let initial_metadata = parse_map(serialized_initial_metadata)?;
+            let token = s.token();
+            s.grpc_calls.push(GrpcCall {
+                token,
+                context_id: s.current,
+                cluster: text(upstream_name),
+                service: text(service_name),
+                method: text(method_name),
+                initial_metadata,
+                messages: vec![message.to_vec()],
+                is_stream: false,
+                timeout_ms: timeout,
+                closed_by_plugin: false,
+                cancelled: false,
+            });
+            Ok(token)
+        })
+    }
+
+    fn proxy_grpc_stream(
+        &mut self,
+        upstream_name: &[u8],
+        service_name: &[u8],
+        method_name: &[u8],
+        serialized_initial_metadata: &[u8],
+    ) -> Result<u32, Status> {
+        self.with(|s| {
+            let initial_metadata = parse_map(serialized_initial_metadata)?;
+            let token = s.token();
+            s.grpc_calls.push(GrpcCall {
+                token,
+                context_id: s.current,
+                cluster: text(upstream_name),
+                service: text(service_name),
+                method: text(method_name),
+                initial_metadata,
+                messages: Vec::new(),
+                is_stream: true,
+                timeout_ms: 0,
+                closed_by_plugin: false,
+                cancelled: false,
+            });
+            Ok(token)
+        })
+    }
+
+    fn proxy_grpc_send(
+        &mut self,
+        stream_id: u32,
+        message: &[u8],
+        end_stream: bool,
+    ) -> Result<(), Status> {
+        self.with(|s| {
+            let call = s
+                .grpc_calls
+                .iter_mut()
+                .find(|c| c.token == stream_id && c.is_stream)
+                .ok_or(Status::NotFound)?;
+            call.messages.push(message.to_vec());
+            call.closed_by_plugin |= end_stream;
+            Ok(())
+        })
+    }
+
+    fn proxy_grpc_cancel(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
+        self.with(|s| {
+            let call = s
+                .grpc_calls
+                .iter_mut()
+                .find(|c| c.token == call_or_stream_id)
+                .ok_or(Status::NotFound)?;
+            call.cancelled = true;
+            call.closed_by_plugin = true;
+            Ok(())
+        })
+    }
+
+    fn proxy_grpc_close(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
+        self.with(|s| {
+            let call = s
+                .grpc_calls
+                .iter_mut()
+                .find(|c| c.token == call_or_stream_id)
+                .ok_or(Status::NotFound)?;
+            call.closed_by_plugin = true;
+            Ok(())
+        })
+    }
+
+    fn proxy_get_shared_data(&mut self, key: &[u8]) -> Result<(Vec<u8>, u32), Status> {
+        self.with(|s| {
+            s.shared_data
+                .get(&text(key))
+                .cloned()
+                .ok_or(Status::NotFound)
+        })
+    }
+
+    fn proxy_set_shared_data(&mut self, key: &[u8], value: &[u8], cas: u32) -> Result<(), Status> {
+        self.with(|s| {
+            let entry = s
+                .shared_data
+                .entry(text(key))
+                .or_insert_with(|| (Vec::new(), 0));
+            if cas != 0 && entry.1 != 0 && cas != entry.1 {
+                return Err(Status::CasMismatch);
+            }
+            *entry = (value.to_vec(), entry.1 + 1);
+            Ok(())
+        })
+    }
+
+    fn proxy_register_shared_queue(&mut self, name: &[u8]) -> Result<u32, Status> {
+        self.with(|s| {
+            let owner = s.current_root().ok_or(Status::BadArgument)?;
+            let (vm_id, name) = (s.vm_id.clone(), text(name));
+            if let Some(i) = s
+                .queues
+                .iter()
+                .position(|q| q.vm_id == vm_id && q.name == name)
+            {
+                s.queues[i].owner = owner;
+                return Ok(i as u32 + 1);
+            }
+            s.queues.push(Queue {
+                vm_id,
+                name,
+                owner,
+                items: Default::default(),
+            });
+            Ok(s.queues.len() as u32)
+        })
+    }
+
+    fn proxy_resolve_shared_queue(&mut self, vm_id: &[u8], name: &[u8]) -> Result<u32, Status> {
+        self.with(|s| {
+            let vm_id = if vm_id.is_empty() {
+                s.vm_id.clone()
+            } else {
+                text(vm_id)
+            };
+            let name = text(name);
+            s.queues
+                .iter()
+                .position(|q| q.vm_id == vm_id && q.name == name)
+                .map(|i| i as u32 + 1)
+                .ok_or(Status::NotFound)
+        })
+    }
+
+    fn proxy_enqueue_shared_queue(&mut self, queue_id: u32, value: &[u8]) -> Result<(), Status> {
+        self.with(|s| {
+            s.queue(queue_id)?.items.push_back(value.to_vec());
+            Ok(())
+        })
+    }
+
+    fn proxy_dequeue_shared_queue(&mut self, queue_id: u32) -> Result<Vec<u8>, Status> {
+        self.with(|s| s.queue(queue_id)?.items.pop_front().ok_or(Status::Empty))
+    }
+
+    fn proxy_define_metric(&mut self, metric_type: MetricType, name: &[u8]) -> Result<u32, Status> {
+        self.with(|s| {
+            let name = text(name);
+            if name.is_empty() {
+                return Err(Status::BadArgument);
+            }
+            if let Some(i) = s
+                .metrics
+                .iter()
+                .position(|m| m.name == name && m.kind == metric_type)
+            {
+                return Ok(i as u32 + 1);
+            }
+            s.metrics.push(Metric {
+                name,
+                kind: metric_type,
+                value: 0,
+                recorded: Vec::new(),
+            });
+            Ok(s.metrics.len() as u32)
+        })
+    }
+
+    fn proxy_increment_metric(&mut self, metric_id: u32, delta: i64) -> Result<(), Status> {
+        self.with(|s| {
+            let m = s.metric(metric_id)?;
+            match m.kind {
+                MetricType::Counter if delta < 0 => Err(Status::BadArgument),
+                MetricType::Counter | MetricType::Gauge => {
+                    m.value = m.value.saturating_add(delta);
+                    Ok(())
+                }
+                MetricType::Histogram => Err(Status::BadArgument),
+            }
+        })
+    }
+
+    fn proxy_record_metric(&mut self, metric_id: u32, value: u64) -> Result<(), Status> {
+        self.with(|s| {
+            let m = s.metric(metric_id)?;
+            match m.kind {
+                MetricType::Counter => Err(Status::BadArgument),
+                MetricType::Gauge => {
+                    m.value = i64::try_from(value).map_err(|_| Status::BadArgument)?;
+                    Ok(())
+                }
+                MetricType::Histogram => {
+                    m.recorded.push(value);
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn proxy_get_metric(&mut self, metric_id: u32) -> Result<u64, Status> {
+        self.with(|s| {
+            let m = s.metric(metric_id)?;
+            match m.kind {
+                MetricType::Histogram => Err(Status::BadArgument),
+                _ => u64::try_from(m.value).map_err(|_| Status::InternalFailure),
+            }
+        })
+    }
+
+    fn proxy_get_property(&mut self, path: &[u8]) -> Result<Vec<u8>, Status> {
+        self.with(|s| s.properties.get(path).cloned().ok_or(Status::NotFound))
+    }
+
+    fn proxy_set_property(&mut self, path: &[u8], value: &[u8]) -> Result<(), Status> {
+        self.with(|s| {
+            if path.is_empty() {
+                return Err(Status::BadArgument);
+            }
+            s.properties.insert(path.to_vec(), value.to_vec());
+            Ok(())
+        })
+    }
+
+    fn proxy_call_foreign_function(
+        &mut self,
+        name: &[u8],
+        arguments: &[u8],
+    ) -> Result<Vec<u8>, Status> {
+        let name = text(name);
+        // The closure runs without the state borrowed, so it may inspect the emulator.
+        let mut function = self.with(|s| {
+            s.foreign_calls.push((name.clone(), arguments.to_vec()));
+            s.foreign_functions.remove(&name).ok_or(Status::NotFound)
+        })?;
+        let result = function(arguments);
+        self.with(|s| {
+            s.foreign_functions.entry(name).or_insert(function);
+            Ok(())
+        })?;
+        result
+    }
+}

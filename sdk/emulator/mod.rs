@@ -1,0 +1,895 @@
+//! A host emulator: unit-test a plugin with plain `cargo test`, no proxy and no wasm.
+//!
+//! Natively, the SDK's raw hostcalls go to the host installed on the current thread. [`Emulator`]
+//! installs itself there, drives the plugin's callbacks the way a proxy does, and lets the test inspect
+//! what the plugin did. It implements the generated [`crate::abi::EnvHost`] trait, so every host function
+//! of the spec has an implementation (the build breaks otherwise), and the generated glue makes it behave
+//! as a host of the selected ABI version (a hostcall or enum value the version lacks is refused before it
+//! reaches the emulator).
+//!
+//! ```
+//! use proxywasm::emulator::Emulator;
+//! use proxywasm::{Action, Context, HttpContext, RootContext};
+//!
+//! struct Root;
+//! impl Context for Root {}
+//! impl RootContext for Root {
+//!     fn new_http_context(&mut self, _id: u32) -> Option<Box<dyn HttpContext>> {
+//!         Some(Box::new(AddHeader))
+//!     }
+//! }
+//! struct AddHeader;
+//! impl Context for AddHeader {}
+//! impl HttpContext for AddHeader {
+//!     fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+//!         proxywasm::http::add_request_header("x-seen", "yes").unwrap();
+//!         Action::Continue
+//!     }
+//! }
+//!
+//! let host = Emulator::builder().build(|_| Box::new(Root));
+//! assert!(host.start_plugin());
+//! let stream = host.new_http_stream();
+//! assert_eq!(host.request_headers(stream, &[(":path", "/")], true), Action::Continue);
+//! assert_eq!(host.http_stream(stream).request_headers[1], ("x-seen".into(), "yes".into()));
+//! ```
+//!
+//! # Rules the emulator enforces (what a proxy refuses, and the status it returns)
+//!
+//! Sources: `proxy-wasm-cpp-host` (src/exports.cc, include/proxy-wasm/context.h) and Envoy's
+//! implementation of the context interface (source/extensions/common/wasm/context.cc).
+//! - A header or trailer map of the HTTP stream is reachable only from that stream's context (otherwise
+//!   `bad_argument`), and only once the exchange has reached it: response headers during request
+//!   headers are `bad_argument` (Envoy has no response map yet).
+//! - A body is reachable only in its own body callback; TCP data only in its data callback; the VM
+//!   configuration in `proxy_on_vm_start`, the plugin configuration in `proxy_on_configure`, a foreign
+//!   call's arguments in `proxy_on_foreign_function`; an HTTP call's response maps and body only while it
+//!   is delivered, gRPC metadata and messages only while a gRPC event is delivered. Elsewhere:
+//!   `bad_argument`.
+//! - `proxy_set_buffer_bytes` accepts what Envoy accepts: prepend (start 0, size 0), replace everything
+//!   (start 0, size >= length) and append (start >= length, size 0); any other range is `bad_argument`.
+//!   `proxy_get_buffer_bytes` with a start beyond the data is `bad_argument`.
+//! - HTTP-stream operations (local response, resume, reset) from a TCP or root context, and TCP operations
+//!   from an HTTP or root context: `bad_argument`.
+//! - Root-only operations (`proxy_set_tick_period_milliseconds`, `proxy_done`) from a stream context:
+//!   `bad_argument`. `proxy_set_effective_context` with an unknown id: `bad_argument`.
+//! - `proxy_http_call` without `:method`, `:path` and `:authority`: `bad_argument` (Envoy's check).
+//! - Header maps keep order and duplicates; lookups ignore ASCII case; `get`/`replace` act on the first
+//!   entry of a key (replace also drops the later duplicates, like Envoy's `setCopy`); added keys are
+//!   stored lower-case.
+//! - Shared data: versions start at 1 and grow on each write; a non-zero `cas` that differs from the
+//!   current version is `cas_mismatch`. Queues: unknown id `not_found`, empty `empty`. Metrics: counters
+//!   refuse negative increments and `record`; histograms refuse `increment` and reading.
+//! - Logs below the configured log level are dropped, as hosts do.
+//!
+//! Not emulated: Envoy recomputing `content-length` when a body changes (a plugin that rewrites a body must
+//! fix or remove the header itself, as with Envoy's buffered bodies); flow control and watermarks; clusters
+//! (every cluster name is accepted); timeouts firing by themselves (call [`Emulator::fail_http_call`]);
+//! well-known properties beyond those given in the options.
+
+mod host;
+mod state;
+
+pub use state::{GrpcCall, HttpCall, LocalResponse};
+
+use crate::abi::{
+    native_host, Action, BoolResult, Callbacks, LogLevel, MetricType, PeerType, Status,
+};
+use crate::codec::encode_path;
+use crate::dispatcher::{self, Dispatcher, RootContextFactory};
+use host::HostHandle;
+use state::{CallResponse, HttpPhase, HttpStream, Phase, RootInfo, State, TcpPhase, TcpStream};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
+
+/// How to set up an [`Emulator`]; build one with [`Emulator::builder`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    vm_configuration: Vec<u8>,
+    plugin_configuration: Vec<u8>,
+    vm_id: String,
+    root_id: u32,
+    properties: Vec<(Vec<String>, Vec<u8>)>,
+    shared_data: Vec<(String, Vec<u8>)>,
+    now: SystemTime,
+    log_level: LogLevel,
+}
+
+impl EmulatorBuilder {
+    /// The VM configuration the plugin reads in `on_vm_start`.
+    pub fn vm_configuration(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.vm_configuration = bytes.into();
+        self
+    }
+
+    /// The plugin configuration the first root context reads in `on_plugin_start`.
+    pub fn plugin_configuration(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.plugin_configuration = bytes.into();
+        self
+    }
+
+    /// The VM id (default `vm`), used to resolve shared queues.
+    pub fn vm_id(mut self, vm_id: impl Into<String>) -> Self {
+        self.vm_id = vm_id.into();
+        self
+    }
+
+    /// The id of the first root context (default 1).
+    pub fn root_id(mut self, id: u32) -> Self {
+        self.root_id = id;
+        self
+    }
+
+    /// A property the plugin can read, e.g. `(&["source", "address"], b"10.0.0.1:1234")`.
+    pub fn property(mut self, path: &[&str], value: impl Into<Vec<u8>>) -> Self {
+        self.properties
+            .push((path.iter().map(|s| s.to_string()).collect(), value.into()));
+        self
+    }
+
+    /// An initial shared-data entry.
+    pub fn shared_data(mut self, key: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
+        self.shared_data.push((key.into(), value.into()));
+        self
+    }
+
+    /// The emulated clock's start (default: the Unix epoch plus 1,700,000,000 s).
+    pub fn now(mut self, now: SystemTime) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// The host's log level (default `Trace`: every log line is kept).
+    pub fn log_level(mut self, level: LogLevel) -> Self {
+        self.log_level = level;
+        self
+    }
+
+    /// Installs the emulator on this thread for the plugin whose root contexts `factory` creates, and
+    /// creates the first root context (`proxy_on_context_create(root_id, 0)`), as a proxy does on load.
+    pub fn build(self, factory: RootContextFactory) -> Emulator {
+        let mut roots = HashMap::new();
+        roots.insert(
+            self.root_id,
+            RootInfo {
+                plugin_configuration: self.plugin_configuration,
+                ..RootInfo::default()
+            },
+        );
+        let properties = self
+            .properties
+            .into_iter()
+            .map(|(path, value)| (encode_path(&path), value))
+            .collect();
+        let state = State {
+            vm_id: self.vm_id,
+            vm_configuration: self.vm_configuration,
+            log_level: self.log_level,
+            now: self.now,
+            roots,
+            http: HashMap::new(),
+            tcp: HashMap::new(),
+            next_id: self.root_id.max(100),
+            current: 0,
+            phase: Phase::Root,
+            logs: Vec::new(),
+            shared_data: self
+                .shared_data
+                .into_iter()
+                .map(|(k, v)| (k, (v, 1)))
+                .collect(),
+            queues: Vec::new(),
+            metrics: Vec::new(),
+            properties,
+            http_calls: Vec::new(),
+            grpc_calls: Vec::new(),
+            call_response: None,
+            grpc_data: CallResponse::default(),
+            foreign_functions: HashMap::new(),
+            foreign_calls: Vec::new(),
+            foreign_arguments: Vec::new(),
+            next_token: 0,
+        };
+        let state = Rc::new(RefCell::new(state));
+        native_host::install_env_host(Box::new(HostHandle(state.clone())));
+        native_host::set_guest_allocator(crate::memory::allocate);
+        dispatcher::reset();
+        dispatcher::set_root_context_factory(factory);
+        let emulator = Emulator {
+            state,
+            root_id: self.root_id,
+        };
+        emulator.run(self.root_id, Phase::Root, || {
+            Dispatcher::proxy_on_context_create(self.root_id, 0)
+        });
+        emulator
+    }
+}
+
+/// The emulated proxy. Dropping it uninstalls it from the thread.
+pub struct Emulator {
+    state: Rc<RefCell<State>>,
+    root_id: u32,
+}
+
+/// What the emulated proxy holds of one HTTP stream, after the plugin's changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpStreamView {
+    /// Request headers.
+    pub request_headers: Vec<(String, String)>,
+    /// Request body received so far.
+    pub request_body: Vec<u8>,
+    /// Request trailers.
+    pub request_trailers: Vec<(String, String)>,
+    /// Response headers.
+    pub response_headers: Vec<(String, String)>,
+    /// Response body received so far.
+    pub response_body: Vec<u8>,
+    /// Response trailers.
+    pub response_trailers: Vec<(String, String)>,
+    /// The local response the plugin sent, if any.
+    pub local_response: Option<LocalResponse>,
+    /// How often the plugin resumed the request.
+    pub request_resumed: u32,
+    /// How often the plugin resumed the response.
+    pub response_resumed: u32,
+    /// Whether the plugin reset the stream.
+    pub reset: bool,
+}
+
+/// What the emulated proxy holds of one TCP stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpStreamView {
+    /// Downstream data of the last downstream callback, after the plugin's changes.
+    pub downstream: Vec<u8>,
+    /// Upstream data of the last upstream callback, after the plugin's changes.
+    pub upstream: Vec<u8>,
+    /// Whether the plugin closed the downstream connection.
+    pub downstream_closed: bool,
+    /// Whether the plugin closed the upstream connection.
+    pub upstream_closed: bool,
+    /// How often the plugin resumed the downstream side.
+    pub downstream_resumed: u32,
+    /// How often the plugin resumed the upstream side.
+    pub upstream_resumed: u32,
+}
+
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+impl Emulator {
+    /// Starts describing an emulator.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            vm_configuration: Vec::new(),
+            plugin_configuration: Vec::new(),
+            vm_id: "vm".to_string(),
+            root_id: 1,
+            properties: Vec::new(),
+            shared_data: Vec::new(),
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            log_level: LogLevel::Trace,
+        }
+    }
+
+    /// The first root context's id.
+    pub fn root_id(&self) -> u32 {
+        self.root_id
+    }
+
+    /// Runs a plugin callback for `context` in `phase`, then restores the previous context and phase. No
+    /// borrow of the state is held while the plugin runs.
+    fn run<T>(&self, context: u32, phase: Phase, callback: impl FnOnce() -> T) -> T {
+        let previous = {
+            let mut s = self.state.borrow_mut();
+            let previous = (s.current, s.phase);
+            s.current = context;
+            s.phase = phase;
+            previous
+        };
+        let result = callback();
+        {
+            let mut s = self.state.borrow_mut();
+            (s.current, s.phase) = previous;
+        }
+        self.deliver_queue_ready();
+        result
+    }
+
+    /// Delivers `proxy_on_queue_ready` to the owners of queues that have items, as a proxy's event loop
+    /// does after the callback that enqueued them.
+    fn deliver_queue_ready(&self) {
+        let ready: Vec<(u32, u32)> = {
+            let s = self.state.borrow();
+            s.queues
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| {
+                    !q.items.is_empty() && s.roots.contains_key(&q.owner) && q.vm_id == s.vm_id
+                })
+                .map(|(i, q)| (q.owner, i as u32 + 1))
+                .collect()
+        };
+        for (owner, queue) in ready {
+            self.run_plain(owner, Phase::Root, || {
+                Dispatcher::proxy_on_queue_ready(owner, queue)
+            });
+        }
+    }
+
+    fn run_plain<T>(&self, context: u32, phase: Phase, callback: impl FnOnce() -> T) -> T {
+        let previous = {
+            let mut s = self.state.borrow_mut();
+            let previous = (s.current, s.phase);
+            s.current = context;
+            s.phase = phase;
+            previous
+        };
+        let result = callback();
+        let mut s = self.state.borrow_mut();
+        (s.current, s.phase) = previous;
+        result
+    }
+
+    /// Calls `proxy_on_vm_start` on the first root context; returns what the plugin answered.
+    pub fn start_vm(&self) -> bool {
+        let size = self.state.borrow().vm_configuration.len();
+        self.run(self.root_id, Phase::VmStart, || {
+            Dispatcher::proxy_on_vm_start(self.root_id, size)
+        }) == BoolResult::True
+    }
+
+    /// Calls `proxy_on_configure` on the first root context; returns what the plugin answered.
+    pub fn start_plugin(&self) -> bool {
+        self.configure(self.root_id)
+    }
+
+    fn configure(&self, root: u32) -> bool {
+        let size = self
+            .state
+            .borrow()
+            .roots
+            .get(&root)
+            .map_or(0, |r| r.plugin_configuration.len());
+        self.run(root, Phase::Configure, || {
+            Dispatcher::proxy_on_configure(root, size)
+        }) == BoolResult::True
+    }
+
+    /// Adds a second plugin (another root context with its own configuration) to the same VM: it shares
+    /// shared data and queues with the first. Creates and configures it; returns its id and whether it
+    /// accepted the configuration.
+    pub fn add_plugin(&self, plugin_configuration: impl Into<Vec<u8>>) -> (u32, bool) {
+        let id = self.next_id();
+        self.state.borrow_mut().roots.insert(
+            id,
+            RootInfo {
+                plugin_configuration: plugin_configuration.into(),
+                ..RootInfo::default()
+            },
+        );
+        self.run(id, Phase::Root, || {
+            Dispatcher::proxy_on_context_create(id, 0)
+        });
+        (id, self.configure(id))
+    }
+
+    fn next_id(&self) -> u32 {
+        let mut s = self.state.borrow_mut();
+        s.next_id += 1;
+        s.next_id
+    }
+
+    /// Calls `proxy_on_tick` on the first root context.
+    pub fn tick(&self) {
+        self.tick_root(self.root_id);
+    }
+
+    /// Calls `proxy_on_tick` on root context `root`.
+    pub fn tick_root(&self, root: u32) {
+        self.run(root, Phase::Root, || Dispatcher::proxy_on_tick(root));
+    }
+
+    /// The tick period the first root context set, if any.
+    pub fn tick_period(&self) -> Option<Duration> {
+        let ms = self
+            .state
+            .borrow()
+            .roots
+            .get(&self.root_id)
+            .map_or(0, |r| r.tick_period_ms);
+        (ms > 0).then(|| Duration::from_millis(u64::from(ms)))
+    }
+
+    /// Moves the emulated clock forward.
+    pub fn advance_time(&self, by: Duration) {
+        let mut s = self.state.borrow_mut();
+        s.now += by;
+    }
+
+    /// The messages logged at `level`, in order.
+    pub fn logs(&self, level: LogLevel) -> Vec<String> {
+        self.state
+            .borrow()
+            .logs
+            .iter()
+            .filter(|(l, _)| *l == level)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// Every message logged, with its level.
+    pub fn all_logs(&self) -> Vec<(LogLevel, String)> {
+        self.state.borrow().logs.clone()
+    }
+
+    /// Calls `proxy_on_done` on the first root context (the proxy shutting the plugin down); returns
+    /// whether it may be deleted now (`false`: the plugin will call `proxywasm::done()` later).
+    pub fn plugin_done(&self) -> bool {
+        self.run(self.root_id, Phase::Root, || {
+            Dispatcher::proxy_on_done(self.root_id)
+        }) == BoolResult::True
+    }
+
+    /// Whether the first root context called `proxy_done` (finishing a deferred shutdown).
+    pub fn done_called(&self) -> bool {
+        self.state
+            .borrow()
+            .roots
+            .get(&self.root_id)
+            .is_some_and(|r| r.done_called)
+    }
+
+    // ---- HTTP streams ----
+
+    /// Creates an HTTP stream context under the first root context; returns its id.
+    pub fn new_http_stream(&self) -> u32 {
+        self.new_http_stream_in(self.root_id)
+    }
+
+    /// Creates an HTTP stream context under root `root`; returns its id.
+    pub fn new_http_stream_in(&self, root: u32) -> u32 {
+        let id = self.next_id();
+        self.state.borrow_mut().http.insert(
+            id,
+            HttpStream {
+                root_id: root,
+                ..HttpStream::default()
+            },
+        );
+        self.run(root, Phase::Root, || {
+            Dispatcher::proxy_on_context_create(id, root)
+        });
+        id
+    }
+
+    fn http_phase(&self, id: u32, phase: HttpPhase, update: impl FnOnce(&mut HttpStream)) {
+        let mut s = self.state.borrow_mut();
+        if let Some(stream) = s.http.get_mut(&id) {
+            stream.phase = Some(stream.phase.map_or(phase, |p| p.max(phase)));
+            update(stream);
+        }
+    }
+
+    /// Delivers the request headers; returns the action the plugin chose.
+    pub fn request_headers(
+        &self,
+        id: u32,
+        headers: &[(&str, &str)],
+        end_of_stream: bool,
+    ) -> Action {
+        self.http_phase(id, HttpPhase::RequestHeaders, |s| {
+            s.request_headers = owned(headers)
+        });
+        let n = headers.len();
+        self.run(id, Phase::Http(HttpPhase::RequestHeaders), || {
+            Dispatcher::proxy_on_request_headers(id, n, end_of_stream)
+        })
+    }
+
+    /// Delivers a chunk of the request body (appended to what arrived before, as a proxy buffers a paused
+    /// body); returns the action the plugin chose.
+    pub fn request_body(&self, id: u32, chunk: &[u8], end_of_stream: bool) -> Action {
+        let mut size = 0;
+        self.http_phase(id, HttpPhase::RequestBody, |s| {
+            s.request_body.extend_from_slice(chunk);
+            size = s.request_body.len();
+        });
+        self.run(id, Phase::Http(HttpPhase::RequestBody), || {
+            Dispatcher::proxy_on_request_body(id, size, end_of_stream)
+        })
+    }
+
+    /// Delivers the request trailers; returns the action the plugin chose.
+    pub fn request_trailers(&self, id: u32, trailers: &[(&str, &str)]) -> Action {
+        self.http_phase(id, HttpPhase::RequestTrailers, |s| {
+            s.request_trailers = owned(trailers)
+        });
+        let n = trailers.len();
+        self.run(id, Phase::Http(HttpPhase::RequestTrailers), || {
+            Dispatcher::proxy_on_request_trailers(id, n)
+        })
+    }
+
+    /// Delivers the response headers; returns the action the plugin chose.
+    pub fn response_headers(
+        &self,
+        id: u32,
+        headers: &[(&str, &str)],
+        end_of_stream: bool,
+    ) -> Action {
+        self.http_phase(id, HttpPhase::ResponseHeaders, |s| {
+            s.response_headers = owned(headers)
+        });
+        let n = headers.len();
+        self.run(id, Phase::Http(HttpPhase::ResponseHeaders), || {
+            Dispatcher::proxy_on_response_headers(id, n, end_of_stream)
+        })
+    }
+
+    /// Delivers a chunk of the response body; returns the action the plugin chose.
+    pub fn response_body(&self, id: u32, chunk: &[u8], end_of_stream: bool) -> Action {
+        let mut size = 0;
+        self.http_phase(id, HttpPhase::ResponseBody, |s| {
+            s.response_body.extend_from_slice(chunk);
+            size = s.response_body.len();
+        });
+        self.run(id, Phase::Http(HttpPhase::ResponseBody), || {
+            Dispatcher::proxy_on_response_body(id, size, end_of_stream)
+        })
+    }
+
+    /// Delivers the response trailers; returns the action the plugin chose.
+    pub fn response_trailers(&self, id: u32, trailers: &[(&str, &str)]) -> Action {
+        self.http_phase(id, HttpPhase::ResponseTrailers, |s| {
+            s.response_trailers = owned(trailers)
+        });
+        let n = trailers.len();
+        self.run(id, Phase::Http(HttpPhase::ResponseTrailers), || {
+            Dispatcher::proxy_on_response_trailers(id, n)
+        })
+    }
+
+    /// Ends a stream (HTTP or TCP) the way a proxy does: `proxy_on_done`, then `proxy_on_log` and
+    /// `proxy_on_delete`. Returns what `proxy_on_done` answered.
+    pub fn complete_stream(&self, id: u32) -> bool {
+        self.http_phase(id, HttpPhase::Done, |_| {});
+        let phase = if self.state.borrow().http.contains_key(&id) {
+            Phase::Http(HttpPhase::Done)
+        } else {
+            Phase::Tcp(TcpPhase::Connection)
+        };
+        let done = self.run(id, phase, || Dispatcher::proxy_on_done(id)) == BoolResult::True;
+        self.run(id, phase, || Dispatcher::proxy_on_log(id));
+        self.run(id, phase, || Dispatcher::proxy_on_delete(id));
+        done
+    }
+
+    /// The HTTP stream `id` as the proxy holds it now. Panics if no such stream was created (a test bug).
+    pub fn http_stream(&self, id: u32) -> HttpStreamView {
+        let s = self.state.borrow();
+        let h = s
+            .http
+            .get(&id)
+            .unwrap_or_else(|| panic!("no HTTP stream {id} in this emulator"));
+        HttpStreamView {
+            request_headers: h.request_headers.clone(),
+            request_body: h.request_body.clone(),
+            request_trailers: h.request_trailers.clone(),
+            response_headers: h.response_headers.clone(),
+            response_body: h.response_body.clone(),
+            response_trailers: h.response_trailers.clone(),
+            local_response: h.local_response.clone(),
+            request_resumed: h.request_resumed,
+            response_resumed: h.response_resumed,
+            reset: h.reset,
+        }
+    }
+
+    /// The local response sent on stream `id`, if any.
+    pub fn local_response(&self, id: u32) -> Option<LocalResponse> {
+        self.http_stream(id).local_response
+    }
+
+    // ---- TCP streams ----
+
+    /// Creates a TCP stream context under the first root context and calls `proxy_on_new_connection`;
+    /// returns its id and the action.
+    pub fn new_tcp_stream(&self) -> (u32, Action) {
+        let root = self.root_id;
+        let id = self.next_id();
+        self.state.borrow_mut().tcp.insert(
+            id,
+            TcpStream {
+                root_id: root,
+                ..TcpStream::default()
+            },
+        );
+        self.run(root, Phase::Root, || {
+            Dispatcher::proxy_on_context_create(id, root)
+        });
+        let action = self.run(id, Phase::Tcp(TcpPhase::Connection), || {
+            Dispatcher::proxy_on_new_connection(id)
+        });
+        (id, action)
+    }
+
+    /// Delivers downstream data (replacing the previous chunk); returns the action.
+    pub fn downstream_data(&self, id: u32, data: &[u8], end_of_stream: bool) -> Action {
+        if let Some(s) = self.state.borrow_mut().tcp.get_mut(&id) {
+            s.downstream = data.to_vec();
+        }
+        self.run(id, Phase::Tcp(TcpPhase::Downstream), || {
+            Dispatcher::proxy_on_downstream_data(id, data.len(), end_of_stream)
+        })
+    }
+
+    /// Delivers upstream data (replacing the previous chunk); returns the action.
+    pub fn upstream_data(&self, id: u32, data: &[u8], end_of_stream: bool) -> Action {
+        if let Some(s) = self.state.borrow_mut().tcp.get_mut(&id) {
+            s.upstream = data.to_vec();
+        }
+        self.run(id, Phase::Tcp(TcpPhase::Upstream), || {
+            Dispatcher::proxy_on_upstream_data(id, data.len(), end_of_stream)
+        })
+    }
+
+    /// Tells the plugin the downstream connection closed on side `peer`.
+    pub fn downstream_close(&self, id: u32, peer: PeerType) {
+        self.run(id, Phase::Tcp(TcpPhase::Connection), || {
+            Dispatcher::proxy_on_downstream_connection_close(id, Ok(peer))
+        });
+    }
+
+    /// Tells the plugin the upstream connection closed on side `peer`.
+    pub fn upstream_close(&self, id: u32, peer: PeerType) {
+        self.run(id, Phase::Tcp(TcpPhase::Connection), || {
+            Dispatcher::proxy_on_upstream_connection_close(id, Ok(peer))
+        });
+    }
+
+    /// The TCP stream `id` as the proxy holds it now. Panics if no such stream was created.
+    pub fn tcp_stream(&self, id: u32) -> TcpStreamView {
+        let s = self.state.borrow();
+        let t = s
+            .tcp
+            .get(&id)
+            .unwrap_or_else(|| panic!("no TCP stream {id} in this emulator"));
+        TcpStreamView {
+            downstream: t.downstream.clone(),
+            upstream: t.upstream.clone(),
+            downstream_closed: t.downstream_closed,
+            upstream_closed: t.upstream_closed,
+            downstream_resumed: t.downstream_resumed,
+            upstream_resumed: t.upstream_resumed,
+        }
+    }
+
+    // ---- HTTP and gRPC calls ----
+
+    /// Every HTTP call dispatched so far, answered or not.
+    pub fn http_calls(&self) -> Vec<HttpCall> {
+        self.state.borrow().http_calls.clone()
+    }
+
+    fn deliver_call(&self, token: u32, response: Option<CallResponse>) {
+        let root = {
+            let mut s = self.state.borrow_mut();
+            let Some(call) = s.http_calls.iter().find(|c| c.token == token) else {
+                return;
+            };
+            let root = s
+                .http
+                .get(&call.context_id)
+                .map_or(call.context_id, |h| h.root_id);
+            s.call_response = response.clone();
+            root
+        };
+        let (h, b, t) = response.as_ref().map_or((0, 0, 0), |r| {
+            (r.headers.len(), r.body.len(), r.trailers.len())
+        });
+        self.run(root, Phase::HttpCallResponse(token), || {
+            Dispatcher::proxy_on_http_call_response(root, token, h, b, t)
+        });
+        self.state.borrow_mut().call_response = None;
+    }
+
+    /// Answers HTTP call `token` with a response (status taken from `:status`, 200 if absent).
+    pub fn answer_http_call(
+        &self,
+        token: u32,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        trailers: &[(&str, &str)],
+    ) {
+        let status = headers
+            .iter()
+            .find(|(k, _)| *k == ":status")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(200);
+        self.deliver_call(
+            token,
+            Some(CallResponse {
+                headers: owned(headers),
+                body: body.to_vec(),
+                trailers: owned(trailers),
+                status,
+            }),
+        );
+    }
+
+    /// Fails HTTP call `token` (a timeout or a connection failure): the plugin sees all counts 0.
+    pub fn fail_http_call(&self, token: u32) {
+        self.deliver_call(token, None);
+    }
+
+    /// Every gRPC call and stream opened so far.
+    pub fn grpc_calls(&self) -> Vec<GrpcCall> {
+        self.state.borrow().grpc_calls.clone()
+    }
+
+    fn grpc_event<T>(&self, token: u32, data: CallResponse, event: impl FnOnce(u32) -> T) -> T {
+        let root = {
+            let mut s = self.state.borrow_mut();
+            let owner = s
+                .grpc_calls
+                .iter()
+                .find(|c| c.token == token)
+                .map_or(self.root_id, |c| c.context_id);
+            let root = s.http.get(&owner).map_or(owner, |h| h.root_id);
+            s.grpc_data = data;
+            root
+        };
+        let result = self.run(root, Phase::Grpc(token), || event(root));
+        self.state.borrow_mut().grpc_data = CallResponse::default();
+        result
+    }
+
+    /// Delivers initial metadata on gRPC call or stream `token`.
+    pub fn grpc_initial_metadata(&self, token: u32, metadata: &[(&str, &str)]) {
+        let data = CallResponse {
+            headers: owned(metadata),
+            ..CallResponse::default()
+        };
+        let n = metadata.len();
+        self.grpc_event(token, data, |root| {
+            Dispatcher::proxy_on_grpc_receive_initial_metadata(root, token, n)
+        });
+    }
+
+    /// Delivers a message on gRPC call or stream `token`.
+    pub fn grpc_message(&self, token: u32, message: &[u8]) {
+        let data = CallResponse {
+            body: message.to_vec(),
+            ..CallResponse::default()
+        };
+        let n = message.len();
+        self.grpc_event(token, data, |root| {
+            Dispatcher::proxy_on_grpc_receive(root, token, n)
+        });
+    }
+
+    /// Delivers trailing metadata on gRPC call or stream `token`.
+    pub fn grpc_trailing_metadata(&self, token: u32, metadata: &[(&str, &str)]) {
+        let data = CallResponse {
+            trailers: owned(metadata),
+            ..CallResponse::default()
+        };
+        let n = metadata.len();
+        self.grpc_event(token, data, |root| {
+            Dispatcher::proxy_on_grpc_receive_trailing_metadata(root, token, n)
+        });
+    }
+
+    /// Closes gRPC call or stream `token` with a gRPC status (0 is OK).
+    pub fn grpc_close(&self, token: u32, status: u32) {
+        let data = CallResponse {
+            status,
+            ..CallResponse::default()
+        };
+        self.grpc_event(token, data, |root| {
+            Dispatcher::proxy_on_grpc_close(root, token, status)
+        });
+    }
+
+    // ---- Shared state, metrics, properties, foreign functions ----
+
+    /// A shared-data entry and its version.
+    pub fn shared_data(&self, key: &str) -> Option<(Vec<u8>, u32)> {
+        self.state.borrow().shared_data.get(key).cloned()
+    }
+
+    /// The items waiting in queue `name` of this VM, oldest first.
+    pub fn queue_items(&self, name: &str) -> Vec<Vec<u8>> {
+        let s = self.state.borrow();
+        s.queues
+            .iter()
+            .find(|q| q.name == name && q.vm_id == s.vm_id)
+            .map(|q| q.items.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The value of counter or gauge `name` (`None` if undefined).
+    pub fn metric(&self, name: &str) -> Option<(MetricType, i64)> {
+        let s = self.state.borrow();
+        s.metrics
+            .iter()
+            .find(|m| m.name == name && m.kind != MetricType::Histogram)
+            .map(|m| (m.kind, m.value))
+    }
+
+    /// The values recorded in histogram `name`.
+    pub fn histogram(&self, name: &str) -> Vec<u64> {
+        let s = self.state.borrow();
+        s.metrics
+            .iter()
+            .find(|m| m.name == name && m.kind == MetricType::Histogram)
+            .map(|m| m.recorded.clone())
+            .unwrap_or_default()
+    }
+
+    /// The property at `path`, as set by the options or the plugin.
+    pub fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        self.state
+            .borrow()
+            .properties
+            .get(&encode_path(path))
+            .cloned()
+    }
+
+    /// Sets a property the plugin can read.
+    pub fn set_property(&self, path: &[&str], value: impl Into<Vec<u8>>) {
+        self.state
+            .borrow_mut()
+            .properties
+            .insert(encode_path(path), value.into());
+    }
+
+    /// Registers a host function the plugin can call with `call_foreign_function(name, …)`.
+    pub fn register_foreign_function(
+        &self,
+        name: &str,
+        function: impl FnMut(&[u8]) -> Result<Vec<u8>, Status> + 'static,
+    ) {
+        self.state
+            .borrow_mut()
+            .foreign_functions
+            .insert(name.to_string(), Box::new(function));
+    }
+
+    /// The foreign-function calls the plugin made: name and arguments.
+    pub fn foreign_calls(&self) -> Vec<(String, Vec<u8>)> {
+        self.state.borrow().foreign_calls.clone()
+    }
+
+    /// Calls the plugin's foreign function `function_id` with `arguments` (`proxy_on_foreign_function`).
+    pub fn call_plugin_foreign_function(&self, function_id: u32, arguments: &[u8]) {
+        self.state.borrow_mut().foreign_arguments = arguments.to_vec();
+        let root = self.root_id;
+        self.run(root, Phase::ForeignFunction, || {
+            Dispatcher::proxy_on_foreign_function(root, function_id, arguments.len())
+        });
+    }
+
+    /// How many contexts and pending calls the SDK's registry holds (0 contexts after every stream and
+    /// the root were deleted).
+    pub fn registry_size(&self) -> (usize, usize) {
+        dispatcher::registry_size()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        native_host::take_env_host();
+        dispatcher::reset();
+    }
+}
+
+#[cfg(test)]
+mod tests;

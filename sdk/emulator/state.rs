@@ -1,0 +1,241 @@
+//! The emulated proxy's state, and the rules that say which hostcall is allowed where.
+
+use crate::abi::{LogLevel, MetricType, Status};
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+/// Which callback the emulator is running, which decides what the plugin may touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// No callback, or a root callback without data (VM start, configure, tick, queue ready, done).
+    Root,
+    /// `proxy_on_vm_start`: the VM configuration is readable.
+    VmStart,
+    /// `proxy_on_configure`: the plugin configuration is readable.
+    Configure,
+    /// An HTTP callback with this much of the exchange available.
+    Http(HttpPhase),
+    /// A TCP callback.
+    Tcp(TcpPhase),
+    /// An HTTP call's response is being delivered (its token).
+    HttpCallResponse(u32),
+    /// A gRPC event is being delivered (its token).
+    Grpc(u32),
+    /// `proxy_on_foreign_function`: the call's arguments are readable.
+    ForeignFunction,
+}
+
+/// How far an HTTP stream has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum HttpPhase {
+    /// `proxy_on_request_headers`.
+    RequestHeaders,
+    /// `proxy_on_request_body`.
+    RequestBody,
+    /// `proxy_on_request_trailers`.
+    RequestTrailers,
+    /// `proxy_on_response_headers`.
+    ResponseHeaders,
+    /// `proxy_on_response_body`.
+    ResponseBody,
+    /// `proxy_on_response_trailers`.
+    ResponseTrailers,
+    /// `proxy_on_done` / `proxy_on_log` of the stream.
+    Done,
+}
+
+/// Which TCP callback runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TcpPhase {
+    /// `proxy_on_new_connection` or a close callback.
+    Connection,
+    /// `proxy_on_downstream_data`.
+    Downstream,
+    /// `proxy_on_upstream_data`.
+    Upstream,
+}
+
+/// A local response the plugin sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalResponse {
+    /// The HTTP status.
+    pub status: u32,
+    /// The headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The status-code details string.
+    pub details: String,
+    /// The gRPC status, when one was given (0..=16).
+    pub grpc_status: Option<u32>,
+}
+
+/// One HTTP stream's data as the emulated proxy holds it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct HttpStream {
+    pub root_id: u32,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Vec<u8>,
+    pub request_trailers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Vec<u8>,
+    pub response_trailers: Vec<(String, String)>,
+    pub phase: Option<HttpPhase>,
+    pub local_response: Option<LocalResponse>,
+    pub request_resumed: u32,
+    pub response_resumed: u32,
+    pub reset: bool,
+    pub route_cache_cleared: u32,
+}
+
+/// One TCP stream's data.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct TcpStream {
+    pub root_id: u32,
+    pub downstream: Vec<u8>,
+    pub upstream: Vec<u8>,
+    pub downstream_closed: bool,
+    pub upstream_closed: bool,
+    pub downstream_resumed: u32,
+    pub upstream_resumed: u32,
+}
+
+/// An HTTP call the plugin dispatched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCall {
+    /// The token the host returned.
+    pub token: u32,
+    /// The context that dispatched it.
+    pub context_id: u32,
+    /// The cluster called.
+    pub cluster: String,
+    /// The request headers.
+    pub headers: Vec<(String, String)>,
+    /// The request body.
+    pub body: Vec<u8>,
+    /// The request trailers.
+    pub trailers: Vec<(String, String)>,
+    /// The timeout, in milliseconds.
+    pub timeout_ms: u32,
+}
+
+/// A gRPC call or stream the plugin opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrpcCall {
+    /// The token the host returned.
+    pub token: u32,
+    /// The context that opened it.
+    pub context_id: u32,
+    /// The cluster called.
+    pub cluster: String,
+    /// The service.
+    pub service: String,
+    /// The method.
+    pub method: String,
+    /// The initial metadata sent.
+    pub initial_metadata: Vec<(String, String)>,
+    /// Messages sent: the unary request, or each `proxy_grpc_send` on a stream.
+    pub messages: Vec<Vec<u8>>,
+    /// Whether it is a stream (`proxy_grpc_stream`) rather than a unary call.
+    pub is_stream: bool,
+    /// The timeout of a unary call, in milliseconds.
+    pub timeout_ms: u32,
+    /// Whether the plugin half-closed the stream (`end_stream`), closed or cancelled it.
+    pub closed_by_plugin: bool,
+    /// Whether the plugin cancelled it.
+    pub cancelled: bool,
+}
+
+/// A metric the plugin defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Metric {
+    pub name: String,
+    pub kind: MetricType,
+    pub value: i64,
+    pub recorded: Vec<u64>,
+}
+
+/// A shared queue.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Queue {
+    pub vm_id: String,
+    pub name: String,
+    pub owner: u32,
+    pub items: std::collections::VecDeque<Vec<u8>>,
+}
+
+/// A foreign function registered by a test.
+pub type ForeignFunction = Box<dyn FnMut(&[u8]) -> Result<Vec<u8>, Status>>;
+
+/// The response data being delivered to an HTTP-call callback.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallResponse {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub trailers: Vec<(String, String)>,
+    pub status: u32,
+}
+
+/// Everything the emulated proxy knows.
+pub(crate) struct State {
+    pub vm_id: String,
+    pub vm_configuration: Vec<u8>,
+    pub log_level: LogLevel,
+    pub now: SystemTime,
+    pub roots: HashMap<u32, RootInfo>,
+    pub http: HashMap<u32, HttpStream>,
+    pub tcp: HashMap<u32, TcpStream>,
+    pub next_id: u32,
+    /// The context hostcalls act on: the callback's, or the one `proxy_set_effective_context` chose.
+    pub current: u32,
+    pub phase: Phase,
+    pub logs: Vec<(LogLevel, String)>,
+    pub shared_data: HashMap<String, (Vec<u8>, u32)>,
+    pub queues: Vec<Queue>,
+    pub metrics: Vec<Metric>,
+    pub properties: HashMap<Vec<u8>, Vec<u8>>,
+    pub http_calls: Vec<HttpCall>,
+    pub grpc_calls: Vec<GrpcCall>,
+    pub call_response: Option<CallResponse>,
+    pub grpc_data: CallResponse,
+    pub foreign_functions: HashMap<String, ForeignFunction>,
+    pub foreign_calls: Vec<(String, Vec<u8>)>,
+    pub foreign_arguments: Vec<u8>,
+    pub next_token: u32,
+}
+
+/// What the emulator knows of one root context.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RootInfo {
+    pub plugin_configuration: Vec<u8>,
+    pub tick_period_ms: u32,
+    pub done_called: bool,
+}
+
+impl State {
+    /// The root context the current context belongs to (itself for a root).
+    pub fn current_root(&self) -> Option<u32> {
+        if self.roots.contains_key(&self.current) {
+            return Some(self.current);
+        }
+        self.http
+            .get(&self.current)
+            .map(|s| s.root_id)
+            .or_else(|| self.tcp.get(&self.current).map(|s| s.root_id))
+    }
+
+    /// Fails unless the current context is a root context.
+    pub fn require_root(&self) -> Result<u32, Status> {
+        if self.roots.contains_key(&self.current) {
+            Ok(self.current)
+        } else {
+            Err(Status::BadArgument)
+        }
+    }
+
+    /// A fresh token for a call.
+    pub fn token(&mut self) -> u32 {
+        self.next_token += 1;
+        self.next_token
+    }
+}

@@ -1,0 +1,569 @@
+//! Tests of the emulator: each feature and each misuse rule, through tiny plugins defined here.
+
+use super::*;
+use crate::error::Error;
+use crate::{
+    http, http_call, metrics, properties, queue, shared_data, tcp, Context, HttpContext,
+    RootContext, TcpContext,
+};
+use std::cell::RefCell as Cell;
+
+thread_local! {
+    /// What the test plugin observed, for assertions.
+    static SEEN: Cell<Vec<String>> = const { Cell::new(Vec::new()) };
+    /// Whether the test root creates TCP contexts (true) or HTTP contexts (false) for new streams.
+    static WANT_TCP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn seen(s: impl Into<String>) {
+    SEEN.with(|v| v.borrow_mut().push(s.into()));
+}
+
+fn take_seen() -> Vec<String> {
+    SEEN.with(|v| std::mem::take(&mut *v.borrow_mut()))
+}
+
+struct Root;
+impl Context for Root {}
+impl RootContext for Root {
+    fn on_vm_start(&mut self, size: usize) -> bool {
+        let config = crate::config::vm_configuration();
+        seen(format!("vm {size} {config:?}"));
+        true
+    }
+    fn on_plugin_start(&mut self, size: usize) -> bool {
+        let config = crate::config::plugin_configuration()
+            .unwrap()
+            .unwrap_or_default();
+        seen(format!(
+            "plugin {size} {}",
+            String::from_utf8_lossy(&config)
+        ));
+        queue::register("jobs").unwrap();
+        config != b"reject"
+    }
+    fn on_tick(&mut self) {
+        crate::logging::info("tick");
+        // A stream-only operation from the root context is refused.
+        seen(format!(
+            "tick local response: {:?}",
+            http::send_http_response(200, &[], b"")
+        ));
+    }
+    fn on_queue_ready(&mut self, queue_id: u32) {
+        while let Ok(item) = queue::dequeue(queue_id) {
+            seen(format!("dequeued {}", String::from_utf8_lossy(&item)));
+        }
+        seen(format!("then {:?}", queue::dequeue(queue_id)));
+    }
+    fn new_http_context(&mut self, _id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Stream))
+    }
+    fn new_tcp_context(&mut self, _id: u32) -> Option<Box<dyn TcpContext>> {
+        WANT_TCP
+            .with(|w| w.get())
+            .then(|| Box::new(Tcp) as Box<dyn TcpContext>)
+    }
+}
+
+struct Stream;
+impl Context for Stream {}
+impl HttpContext for Stream {
+    fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+        seen(format!(
+            "response headers during request: {:?}",
+            http::response_headers()
+        ));
+        seen(format!(
+            "body during headers: {:?}",
+            http::request_body_all()
+        ));
+        seen(format!(
+            "tick from stream: {:?}",
+            crate::timers::set_tick_period(Duration::from_secs(1))
+        ));
+        http::replace_request_header("x-b", "replaced").unwrap();
+        http::remove_request_header("x-gone").unwrap();
+        http::add_request_header("X-Added", "1").unwrap();
+        if http::request_header(":path").unwrap().as_deref() == Some("/call") {
+            let request = http_call::HttpRequest {
+                cluster: "auth",
+                headers: &[
+                    (":method", "GET"),
+                    (":path", "/check"),
+                    (":authority", "auth"),
+                ],
+                body: None,
+                trailers: &[],
+                timeout: Duration::from_millis(500),
+            };
+            http_call::dispatch_http_call(&request, |headers, body, _| {
+                let status = http_call::response_header(":status").unwrap();
+                seen(format!("call answered {headers} {body} {status:?}"));
+                if status.as_deref() == Some("200") {
+                    http::resume_http_request().unwrap();
+                } else {
+                    http::send_http_response(403, &[("x-denied", "1")], b"denied").unwrap();
+                }
+            })
+            .unwrap();
+            return Action::Pause;
+        }
+        Action::Continue
+    }
+    fn on_http_request_body(&mut self, size: usize, eos: bool) -> Action {
+        if !eos {
+            return Action::Pause;
+        }
+        let body = http::request_body(0, size).unwrap();
+        http::replace_request_body(&body.to_ascii_uppercase()).unwrap();
+        seen(format!("bad range: {:?}", http::request_body(size + 1, 1)));
+        Action::Continue
+    }
+    fn on_http_response_headers(&mut self, _n: usize, _eos: bool) -> Action {
+        http::add_response_header("x-response", "seen").unwrap();
+        Action::Continue
+    }
+}
+
+struct Tcp;
+impl Context for Tcp {}
+impl TcpContext for Tcp {
+    fn on_downstream_data(&mut self, size: usize, _eos: bool) -> Action {
+        let data = tcp::downstream_data(0, size).unwrap();
+        tcp::replace_downstream_data(&data.to_ascii_uppercase()).unwrap();
+        seen(format!(
+            "upstream during downstream: {:?}",
+            tcp::upstream_data_all()
+        ));
+        seen(format!("headers in tcp: {:?}", http::request_headers()));
+        if data == b"quit" {
+            tcp::close_downstream().unwrap_or(());
+        }
+        Action::Continue
+    }
+    fn on_downstream_close(&mut self, peer: PeerType) {
+        seen(format!("closed by {peer}"));
+    }
+}
+
+fn emulator() -> Emulator {
+    take_seen();
+    Emulator::builder()
+        .vm_configuration("vmconf")
+        .plugin_configuration("pconf")
+        .build(|_| Box::new(Root))
+}
+
+#[test]
+fn starts_the_vm_and_the_plugin_with_their_configurations() {
+    let host = emulator();
+    assert!(host.start_vm());
+    assert!(host.start_plugin());
+    let vm = if crate::abi::BufferType::VmConfiguration.is_defined() {
+        "vm 6 Ok(Some([118, 109, 99, 111, 110, 102]))".to_string()
+    } else {
+        format!("vm 6 {:?}", Err::<(), _>(Error::Unimplemented))
+    };
+    assert_eq!(take_seen(), [vm, "plugin 5 pconf".to_string()]);
+    let (_, accepted) = host.add_plugin("reject");
+    assert!(!accepted);
+}
+
+#[test]
+fn headers_are_modified_in_order_with_duplicates_and_phase_rules() {
+    let host = emulator();
+    host.start_plugin();
+    let s = host.new_http_stream();
+    let action = host.request_headers(
+        s,
+        &[(":path", "/"), ("x-b", "1"), ("x-gone", "a"), ("X-B", "2")],
+        false,
+    );
+    assert_eq!(action, Action::Continue);
+    assert_eq!(
+        host.http_stream(s).request_headers,
+        owned(&[(":path", "/"), ("x-b", "replaced"), ("x-added", "1")])
+    );
+    let seen = take_seen();
+    assert!(
+        seen.contains(&"response headers during request: Err(BadArgument)".to_string()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"body during headers: Err(BadArgument)".to_string()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"tick from stream: Err(BadArgument)".to_string()),
+        "{seen:?}"
+    );
+    host.response_headers(s, &[(":status", "200")], true);
+    assert_eq!(
+        host.http_stream(s).response_headers[1],
+        ("x-response".into(), "seen".into())
+    );
+}
+
+#[test]
+fn bodies_arrive_in_chunks_and_are_rewritten_at_end_of_stream() {
+    let host = emulator();
+    host.start_plugin();
+    let s = host.new_http_stream();
+    host.request_headers(s, &[(":path", "/")], false);
+    assert_eq!(host.request_body(s, b"hello ", false), Action::Pause);
+    assert_eq!(host.request_body(s, b"world", true), Action::Continue);
+    assert_eq!(host.http_stream(s).request_body, b"HELLO WORLD");
+    assert!(take_seen().contains(&"bad range: Err(BadArgument)".to_string()));
+}
+
+#[test]
+fn http_calls_are_recorded_answered_and_resume_or_reject_the_stream() {
+    let host = emulator();
+    host.start_plugin();
+    let allowed = host.new_http_stream();
+    assert_eq!(
+        host.request_headers(allowed, &[(":path", "/call")], true),
+        Action::Pause
+    );
+    let denied = host.new_http_stream();
+    host.request_headers(denied, &[(":path", "/call")], true);
+    let calls = host.http_calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].cluster, "auth");
+    assert_eq!(calls[0].timeout_ms, 500);
+    assert_eq!(calls[0].context_id, allowed);
+    assert!(calls[0]
+        .headers
+        .contains(&(":path".into(), "/check".into())));
+    host.answer_http_call(calls[0].token, &[(":status", "200")], b"ok", &[]);
+    host.answer_http_call(calls[1].token, &[(":status", "401")], b"", &[]);
+    assert_eq!(host.http_stream(allowed).request_resumed, 1);
+    assert!(host.local_response(allowed).is_none());
+    let local = host.local_response(denied).expect("a local response");
+    assert_eq!(
+        (local.status, local.body.as_slice()),
+        (403, b"denied".as_slice())
+    );
+    assert_eq!(local.headers, owned(&[("x-denied", "1")]));
+    assert_eq!(host.http_stream(denied).request_resumed, 0);
+    let seen = take_seen();
+    assert!(
+        seen.contains(&"call answered 1 2 Some(\"200\")".to_string()),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn a_failed_call_delivers_zero_counts_and_no_response_maps() {
+    let host = emulator();
+    host.start_plugin();
+    let s = host.new_http_stream();
+    host.request_headers(s, &[(":path", "/call")], true);
+    let token = host.http_calls()[0].token;
+    host.fail_http_call(token);
+    assert!(take_seen().contains(&"call answered 0 0 None".to_string()));
+    assert_eq!(host.local_response(s).map(|r| r.status), Some(403));
+}
+
+#[test]
+fn streams_are_deleted_and_the_registry_empties() {
+    let host = emulator();
+    host.start_plugin();
+    let s = host.new_http_stream();
+    host.request_headers(s, &[(":path", "/")], true);
+    assert!(host.complete_stream(s));
+    assert_eq!(
+        host.registry_size(),
+        (1, 0),
+        "only the root context remains"
+    );
+}
+
+#[test]
+fn tcp_data_is_rewritten_closes_are_seen_and_http_calls_are_refused() {
+    let host = emulator();
+    host.start_plugin();
+    WANT_TCP.with(|w| w.set(true));
+    let (id, action) = host.new_tcp_stream();
+    WANT_TCP.with(|w| w.set(false));
+    assert_eq!(action, Action::Continue);
+    host.downstream_data(id, b"ping", false);
+    assert_eq!(host.tcp_stream(id).downstream, b"PING");
+    let seen = take_seen();
+    assert!(
+        seen.contains(&"upstream during downstream: Err(BadArgument)".to_string()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"headers in tcp: Err(BadArgument)".to_string()),
+        "{seen:?}"
+    );
+    host.downstream_data(id, b"quit", true);
+    let closes_supported = crate::abi::StreamType::Downstream.is_defined();
+    assert_eq!(host.tcp_stream(id).downstream_closed, closes_supported);
+    host.downstream_close(id, PeerType::Remote);
+    assert!(take_seen().contains(&"closed by remote".to_string()));
+}
+
+#[test]
+fn ticks_logs_and_the_tick_period() {
+    struct Ticker;
+    impl Context for Ticker {}
+    impl RootContext for Ticker {
+        fn on_plugin_start(&mut self, _: usize) -> bool {
+            crate::timers::set_tick_period(Duration::from_millis(1500)).is_ok()
+        }
+        fn on_tick(&mut self) {
+            crate::logging::debug("dropped below the level");
+            crate::logging::warn(&format!("now {:?}", crate::time::current_time().unwrap()));
+        }
+    }
+    let host = Emulator::builder()
+        .log_level(LogLevel::Info)
+        .build(|_| Box::new(Ticker));
+    assert!(host.start_plugin());
+    assert_eq!(host.tick_period(), Some(Duration::from_millis(1500)));
+    host.advance_time(Duration::from_secs(10));
+    host.tick();
+    assert!(host.logs(LogLevel::Debug).is_empty());
+    let expected = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_010);
+    assert_eq!(host.logs(LogLevel::Warn), [format!("now {expected:?}")]);
+}
+
+#[test]
+fn stream_operations_from_the_root_context_are_refused() {
+    let host = emulator();
+    host.start_plugin();
+    host.tick();
+    assert!(take_seen().contains(&"tick local response: Err(BadArgument)".to_string()));
+    assert_eq!(host.logs(LogLevel::Info), ["tick"]);
+}
+
+#[test]
+fn shared_data_has_versions_and_cas() {
+    struct Cas;
+    impl Context for Cas {}
+    impl RootContext for Cas {
+        fn on_tick(&mut self) {
+            let (value, cas) = shared_data::get("k").unwrap();
+            seen(format!("{value:?} {cas}"));
+            shared_data::set("k", b"2", cas).unwrap();
+            seen(format!("stale: {:?}", shared_data::set("k", b"3", cas)));
+            seen(format!("missing: {:?}", shared_data::get("nope")));
+        }
+    }
+    take_seen();
+    let host = Emulator::builder()
+        .shared_data("k", "1")
+        .build(|_| Box::new(Cas));
+    host.tick();
+    assert_eq!(
+        take_seen(),
+        [
+            "Some([49]) 1",
+            "stale: Err(CasMismatch)",
+            "missing: Ok((None, 0))"
+        ]
+    );
+    assert_eq!(host.shared_data("k"), Some((b"2".to_vec(), 2)));
+}
+
+#[test]
+fn queues_deliver_items_between_two_plugins_of_one_vm() {
+    struct Producer;
+    impl Context for Producer {}
+    impl RootContext for Producer {
+        fn on_tick(&mut self) {
+            let id = queue::resolve("", "jobs").unwrap();
+            queue::enqueue(id, b"a").unwrap();
+            queue::enqueue(id, b"b").unwrap();
+            seen(format!("unknown: {:?}", queue::resolve("other-vm", "jobs")));
+        }
+    }
+    fn factory(id: u32) -> Box<dyn RootContext> {
+        if id == 1 {
+            Box::new(Root)
+        } else {
+            Box::new(Producer)
+        }
+    }
+    take_seen();
+    let host = Emulator::builder().build(factory);
+    assert!(host.start_plugin());
+    let (producer, _) = host.add_plugin("");
+    host.tick_root(producer);
+    let seen = take_seen();
+    assert!(
+        seen.contains(&"unknown: Err(NotFound)".to_string()),
+        "{seen:?}"
+    );
+    let order: Vec<_> = seen
+        .iter()
+        .filter(|s| s.starts_with("dequeued") || s.starts_with("then"))
+        .cloned()
+        .collect();
+    assert_eq!(order, ["dequeued a", "dequeued b", "then Err(Empty)"]);
+    assert!(host.queue_items("jobs").is_empty());
+}
+
+#[test]
+fn metrics_properties_and_foreign_functions() {
+    struct Everything;
+    impl Context for Everything {}
+    impl RootContext for Everything {
+        fn on_tick(&mut self) {
+            let c = metrics::Counter::new("requests").unwrap();
+            c.increment().unwrap();
+            c.add(2).unwrap();
+            seen(format!(
+                "counter down: {:?}",
+                metrics::increment(
+                    metrics::define(MetricType::Counter, "requests").unwrap(),
+                    -1
+                )
+            ));
+            let g = metrics::Gauge::new("active").unwrap();
+            g.set(5).unwrap();
+            g.add(-2).unwrap();
+            metrics::Histogram::new("latency")
+                .unwrap()
+                .record(42)
+                .unwrap();
+            let addr = properties::get_string(&["source", "address"]).unwrap();
+            properties::set(&["custom"], b"v").unwrap();
+            seen(format!(
+                "{addr:?} {:?}",
+                properties::get(&["missing"]).unwrap()
+            ));
+            let out = crate::foreign::call_foreign_function("double", b"ab").unwrap();
+            seen(format!("foreign {}", String::from_utf8_lossy(&out)));
+            seen(format!(
+                "unknown foreign: {:?}",
+                crate::foreign::call_foreign_function("nope", b"")
+            ));
+        }
+        fn on_foreign_function(&mut self, id: u32, size: usize) {
+            seen(format!(
+                "called {id} {size} {:?}",
+                crate::foreign::call_arguments()
+            ));
+        }
+    }
+    take_seen();
+    let host = Emulator::builder()
+        .property(&["source", "address"], "10.0.0.1:80")
+        .build(|_| Box::new(Everything));
+    host.register_foreign_function("double", |args| Ok([args, args].concat()));
+    host.tick();
+    assert_eq!(host.metric("requests"), Some((MetricType::Counter, 3)));
+    assert_eq!(host.metric("active"), Some((MetricType::Gauge, 3)));
+    assert_eq!(host.histogram("latency"), [42]);
+    assert_eq!(host.property(&["custom"]), Some(b"v".to_vec()));
+    assert_eq!(
+        host.foreign_calls(),
+        [
+            ("double".to_string(), b"ab".to_vec()),
+            ("nope".to_string(), vec![])
+        ]
+    );
+    let seen = take_seen();
+    assert_eq!(
+        seen,
+        [
+            "counter down: Err(BadArgument)",
+            "Some(\"10.0.0.1:80\") None",
+            "foreign abab",
+            "unknown foreign: Err(NotFound)"
+        ]
+    );
+    host.call_plugin_foreign_function(7, b"xyz");
+    let expected = if crate::abi::BufferType::CallData.is_defined() {
+        "called 7 3 Ok([120, 121, 122])".to_string()
+    } else {
+        "called 7 3 Err(BadArgument)".to_string()
+    };
+    assert_eq!(take_seen(), [expected]);
+}
+
+#[test]
+fn deferred_shutdown_finishes_with_done() {
+    struct Slow;
+    impl Context for Slow {
+        fn on_done(&mut self) -> bool {
+            false
+        }
+    }
+    impl RootContext for Slow {
+        fn on_tick(&mut self) {
+            crate::done().unwrap();
+        }
+    }
+    let host = Emulator::builder().build(|_| Box::new(Slow));
+    assert!(!host.plugin_done());
+    assert!(!host.done_called());
+    host.tick();
+    assert!(host.done_called());
+}
+
+#[test]
+fn grpc_calls_are_recorded_and_their_events_delivered() {
+    struct Grpc;
+    impl Context for Grpc {
+        fn on_grpc_receive(&mut self, token: u32, size: usize) {
+            seen(format!(
+                "message {token} {size} {:?}",
+                crate::grpc::received_message()
+            ));
+        }
+        fn on_grpc_close(&mut self, token: u32, status: u32) {
+            seen(format!(
+                "close {token} {status} {:?}",
+                crate::grpc::call_status().map(|s| s.0)
+            ));
+        }
+    }
+    impl RootContext for Grpc {
+        fn on_tick(&mut self) {
+            let target = crate::grpc::GrpcTarget {
+                cluster: "authz",
+                service: "svc.Auth",
+                method: "Check",
+                initial_metadata: &[("k", b"v".as_slice())],
+            };
+            crate::grpc::call(&target, b"req", Duration::from_secs(1)).unwrap();
+        }
+    }
+    take_seen();
+    let host = Emulator::builder().build(|_| Box::new(Grpc));
+    host.tick();
+    let call = &host.grpc_calls()[0];
+    assert_eq!(
+        (
+            call.cluster.as_str(),
+            call.service.as_str(),
+            call.method.as_str()
+        ),
+        ("authz", "svc.Auth", "Check")
+    );
+    assert_eq!(call.messages, [b"req".to_vec()]);
+    host.grpc_message(call.token, b"resp");
+    host.grpc_close(call.token, 0);
+    assert_eq!(
+        take_seen(),
+        [
+            format!("message {0} 4 Ok([114, 101, 115, 112])", call.token),
+            format!("close {} 0 Ok(0)", call.token)
+        ]
+    );
+}
+
+#[test]
+fn no_host_means_internal_failure_not_a_crash() {
+    let host = emulator();
+    drop(host);
+    assert_eq!(
+        crate::http::request_header("x"),
+        Err(Error::InternalFailure)
+    );
+}
