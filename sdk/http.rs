@@ -152,12 +152,11 @@ pub fn response_body_size() -> Result<usize, Error> {
     buffers::size(BufferType::HttpResponseBody)
 }
 
-fn continue_stream(stream: StreamType, fallback: unsafe fn() -> u32) -> Result<(), Error> {
+fn continue_stream(stream: StreamType, fallback: impl FnOnce() -> u32) -> Result<(), Error> {
     // SAFETY: no pointers.
     match check(unsafe { env::proxy_continue_stream(stream.into()) }) {
         // ABI 0.1.0 has no proxy_continue_stream: its own hostcall does the same.
-        // SAFETY: no pointers.
-        Err(Error::Unimplemented) => check(unsafe { fallback() }),
+        Err(Error::Unimplemented) => check(fallback()),
         other => other,
     }
 }
@@ -167,12 +166,18 @@ fn continue_stream(stream: StreamType, fallback: unsafe fn() -> u32) -> Result<(
 /// Errors: [`Error::BadArgument`] / [`Error::NotFound`] when the current context is not a paused HTTP
 /// stream.
 pub fn resume_http_request() -> Result<(), Error> {
-    continue_stream(StreamType::HttpRequest, env::proxy_continue_request)
+    // SAFETY: no pointers.
+    continue_stream(StreamType::HttpRequest, || unsafe {
+        env::proxy_continue_request()
+    })
 }
 
 /// Resumes the response after a callback paused it; see [`resume_http_request`].
 pub fn resume_http_response() -> Result<(), Error> {
-    continue_stream(StreamType::HttpResponse, env::proxy_continue_response)
+    // SAFETY: no pointers.
+    continue_stream(StreamType::HttpResponse, || unsafe {
+        env::proxy_continue_response()
+    })
 }
 
 /// Resets the HTTP stream (`proxy_close_stream`). Errors: [`Error::Unimplemented`] under ABI 0.1.0.

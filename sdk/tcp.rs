@@ -53,28 +53,33 @@ data_family!(
     replace_upstream_data
 );
 
-fn stream(call: unsafe fn(u32) -> u32, stream: StreamType) -> Result<(), Error> {
+fn close(stream: StreamType) -> Result<(), Error> {
     // SAFETY: no pointers.
-    check(unsafe { call(stream.into()) })
+    check(unsafe { env::proxy_close_stream(stream.into()) })
+}
+
+fn resume(stream: StreamType) -> Result<(), Error> {
+    // SAFETY: no pointers.
+    check(unsafe { env::proxy_continue_stream(stream.into()) })
 }
 
 /// Closes the downstream connection. Errors: [`Error::Unimplemented`] under ABI 0.1.0.
 pub fn close_downstream() -> Result<(), Error> {
-    stream(env::proxy_close_stream, StreamType::Downstream)
+    close(StreamType::Downstream)
 }
 
 /// Closes the upstream connection. Errors: [`Error::Unimplemented`] under ABI 0.1.0.
 pub fn close_upstream() -> Result<(), Error> {
-    stream(env::proxy_close_stream, StreamType::Upstream)
+    close(StreamType::Upstream)
 }
 
 /// Resumes the downstream side after a callback paused it. Errors: [`Error::Unimplemented`] under
 /// ABI 0.1.0, which cannot resume TCP streams.
 pub fn resume_downstream() -> Result<(), Error> {
-    stream(env::proxy_continue_stream, StreamType::Downstream)
+    resume(StreamType::Downstream)
 }
 
 /// Resumes the upstream side after a callback paused it. Errors: as [`resume_downstream`].
 pub fn resume_upstream() -> Result<(), Error> {
-    stream(env::proxy_continue_stream, StreamType::Upstream)
+    resume(StreamType::Upstream)
 }
