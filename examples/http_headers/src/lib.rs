@@ -46,9 +46,11 @@ pub fn parse_rules(text: &str) -> Result<Vec<(Side, Edit)>, String> {
                 ["add", name, value] => Edit::Add(name.to_string(), value.to_string()),
                 ["replace", name, value] => Edit::Replace(name.to_string(), value.to_string()),
                 ["remove", name] => Edit::Remove(name.to_string()),
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "`{line}`: expected `add NAME VALUE`, `replace NAME VALUE` or `remove NAME`"
-                )),
+                ))
+                }
             };
             Ok((side, edit))
         })
