@@ -219,14 +219,19 @@ pub struct Emulator {
 pub struct HttpStreamView {
     /// Request headers.
     pub request_headers: Vec<(String, String)>,
-    /// Request body received so far.
+    /// The request body the proxy holds now: the last chunk, or every chunk since the plugin started
+    /// pausing (after the plugin's changes).
     pub request_body: Vec<u8>,
+    /// Every request body byte the proxy forwarded upstream so far (after the plugin's changes).
+    pub request_body_forwarded: Vec<u8>,
     /// Request trailers.
     pub request_trailers: Vec<(String, String)>,
     /// Response headers.
     pub response_headers: Vec<(String, String)>,
-    /// Response body received so far.
+    /// The response body the proxy holds now (see `request_body`).
     pub response_body: Vec<u8>,
+    /// Every response body byte the proxy forwarded downstream so far.
+    pub response_body_forwarded: Vec<u8>,
     /// Response trailers.
     pub response_trailers: Vec<(String, String)>,
     /// The local response the plugin sent, if any.
@@ -493,17 +498,29 @@ impl Emulator {
         })
     }
 
-    /// Delivers a chunk of the request body (appended to what arrived before, as a proxy buffers a paused
-    /// body); returns the action the plugin chose.
+    /// Delivers a chunk of the request body; returns the action the plugin chose. As in Envoy, after a
+    /// callback that returned `Continue` the proxy forwards what it holds and the next callback sees only
+    /// the new chunk; after `Pause` it keeps buffering, and the next callback sees everything so far.
     pub fn request_body(&self, id: u32, chunk: &[u8], end_of_stream: bool) -> Action {
         let mut size = 0;
         self.http_phase(id, HttpPhase::RequestBody, |s| {
+            if !s.request_body_buffering {
+                s.request_body.clear();
+            }
             s.request_body.extend_from_slice(chunk);
             size = s.request_body.len();
         });
-        self.run(id, Phase::Http(HttpPhase::RequestBody), || {
+        let action = self.run(id, Phase::Http(HttpPhase::RequestBody), || {
             Dispatcher::proxy_on_request_body(id, size, end_of_stream)
-        })
+        });
+        self.http_phase(id, HttpPhase::RequestBody, |s| {
+            s.request_body_buffering = action == Action::Pause;
+            if action == Action::Continue {
+                let body = s.request_body.clone();
+                s.request_body_forwarded.extend_from_slice(&body);
+            }
+        });
+        action
     }
 
     /// Delivers the request trailers; returns the action the plugin chose.
@@ -533,16 +550,28 @@ impl Emulator {
         })
     }
 
-    /// Delivers a chunk of the response body; returns the action the plugin chose.
+    /// Delivers a chunk of the response body; returns the action the plugin chose. Buffering works as for
+    /// [`Emulator::request_body`].
     pub fn response_body(&self, id: u32, chunk: &[u8], end_of_stream: bool) -> Action {
         let mut size = 0;
         self.http_phase(id, HttpPhase::ResponseBody, |s| {
+            if !s.response_body_buffering {
+                s.response_body.clear();
+            }
             s.response_body.extend_from_slice(chunk);
             size = s.response_body.len();
         });
-        self.run(id, Phase::Http(HttpPhase::ResponseBody), || {
+        let action = self.run(id, Phase::Http(HttpPhase::ResponseBody), || {
             Dispatcher::proxy_on_response_body(id, size, end_of_stream)
-        })
+        });
+        self.http_phase(id, HttpPhase::ResponseBody, |s| {
+            s.response_body_buffering = action == Action::Pause;
+            if action == Action::Continue {
+                let body = s.response_body.clone();
+                s.response_body_forwarded.extend_from_slice(&body);
+            }
+        });
+        action
     }
 
     /// Delivers the response trailers; returns the action the plugin chose.
@@ -581,9 +610,11 @@ impl Emulator {
         HttpStreamView {
             request_headers: h.request_headers.clone(),
             request_body: h.request_body.clone(),
+            request_body_forwarded: h.request_body_forwarded.clone(),
             request_trailers: h.request_trailers.clone(),
             response_headers: h.response_headers.clone(),
             response_body: h.response_body.clone(),
+            response_body_forwarded: h.response_body_forwarded.clone(),
             response_trailers: h.response_trailers.clone(),
             local_response: h.local_response.clone(),
             request_resumed: h.request_resumed,

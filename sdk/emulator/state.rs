@@ -83,6 +83,14 @@ pub(crate) struct HttpStream {
     pub phase: Option<HttpPhase>,
     pub local_response: Option<LocalResponse>,
     pub request_resumed: u32,
+    /// Whether the last request-body callback paused (the proxy then keeps buffering).
+    pub request_body_buffering: bool,
+    /// Whether the last response-body callback paused.
+    pub response_body_buffering: bool,
+    /// Request body bytes the proxy forwarded upstream (after the plugin's changes).
+    pub request_body_forwarded: Vec<u8>,
+    /// Response body bytes the proxy forwarded downstream.
+    pub response_body_forwarded: Vec<u8>,
     pub response_resumed: u32,
     pub reset: bool,
     pub route_cache_cleared: u32,
