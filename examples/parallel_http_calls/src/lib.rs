@@ -1,0 +1,114 @@
+//! Several HTTP calls at once: each request triggers one call per backend in `BACKENDS`; the request stays
+//! paused until the last call answers, then it is resumed with `x-backends-ok: <n>` (how many answered 200).
+
+use proxywasm::http_call::{self, HttpRequest};
+use proxywasm::{http, Action, Context, HttpContext, RootContext};
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// The clusters called for each request.
+pub const BACKENDS: [&str; 3] = ["inventory", "pricing", "reviews"];
+
+/// The root context.
+pub struct Root;
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn new_http_context(&mut self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(FanOut))
+    }
+}
+
+/// One HTTP stream.
+pub struct FanOut;
+
+impl Context for FanOut {}
+
+impl HttpContext for FanOut {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let remaining = Rc::new(Cell::new(0usize));
+        let succeeded = Rc::new(Cell::new(0usize));
+        for cluster in BACKENDS {
+            let request = HttpRequest {
+                cluster,
+                headers: &[
+                    (":method", "GET"),
+                    (":path", "/ping"),
+                    (":authority", cluster),
+                ],
+                body: None,
+                trailers: &[],
+                timeout: Duration::from_millis(300),
+            };
+            let (remaining_in_call, succeeded_in_call) = (remaining.clone(), succeeded.clone());
+            let dispatched = http_call::dispatch_http_call(&request, move |_, _, _| {
+                if http_call::response_header(":status")
+                    .ok()
+                    .flatten()
+                    .as_deref()
+                    == Some("200")
+                {
+                    succeeded_in_call.set(succeeded_in_call.get() + 1);
+                }
+                remaining_in_call.set(remaining_in_call.get() - 1);
+                if remaining_in_call.get() == 0 {
+                    let _ = http::replace_request_header(
+                        "x-backends-ok",
+                        &succeeded_in_call.get().to_string(),
+                    );
+                    let _ = http::resume_http_request();
+                }
+            });
+            match dispatched {
+                Ok(_) => remaining.set(remaining.get() + 1),
+                Err(e) => proxywasm::logging::warn(&format!("parallel_http_calls: {cluster}: {e}")),
+            }
+        }
+        if remaining.get() == 0 {
+            Action::Continue
+        } else {
+            Action::Pause
+        }
+    }
+}
+
+/// Creates the root context.
+pub fn new_root(_context_id: u32) -> Box<dyn RootContext> {
+    Box::new(Root)
+}
+
+proxywasm::main!(new_root);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proxywasm::emulator::Emulator;
+
+    #[test]
+    fn resumes_only_when_the_last_call_answers() {
+        let host = Emulator::builder().build(new_root);
+        let stream = host.new_http_stream();
+        assert_eq!(
+            host.request_headers(stream, &[(":path", "/product/7")], true),
+            Action::Pause
+        );
+        let calls = host.http_calls();
+        let clusters: Vec<&str> = calls.iter().map(|c| c.cluster.as_str()).collect();
+        assert_eq!(clusters, BACKENDS);
+        host.answer_http_call(calls[1].token, &[(":status", "200")], b"", &[]);
+        host.fail_http_call(calls[0].token);
+        assert_eq!(
+            host.http_stream(stream).request_resumed,
+            0,
+            "one call is still pending"
+        );
+        host.answer_http_call(calls[2].token, &[(":status", "200")], b"", &[]);
+        let view = host.http_stream(stream);
+        assert_eq!(view.request_resumed, 1);
+        assert!(view
+            .request_headers
+            .contains(&("x-backends-ok".into(), "2".into())));
+    }
+}
