@@ -180,6 +180,20 @@ pub fn resume_http_response() -> Result<(), Error> {
     })
 }
 
+/// The size of the request headers once serialized (`proxy_get_header_map_size`), e.g. to enforce a
+/// header budget. Errors: as [`request_headers`].
+pub fn request_headers_size() -> Result<usize, Error> {
+    maps::size(MapType::HttpRequestHeaders)
+}
+
+/// Makes the proxy recompute the route after the plugin changed headers it routes on
+/// (`proxy_clear_route_cache`). Errors: [`Error::Unimplemented`] under ABI 0.2.x, which dropped it (there,
+/// Envoy clears the route cache by itself when `:path` or `:authority` change).
+pub fn clear_route_cache() -> Result<(), Error> {
+    // SAFETY: no pointers.
+    check(unsafe { env::proxy_clear_route_cache() })
+}
+
 /// Resets the HTTP stream (`proxy_close_stream`). Errors: [`Error::Unimplemented`] under ABI 0.1.0.
 pub fn reset_http_stream() -> Result<(), Error> {
     // SAFETY: no pointers.

@@ -74,3 +74,11 @@ pub(crate) fn remove(map: MapType, key: &str) -> Result<(), Error> {
     // SAFETY: the pointer describes `key`.
     check(unsafe { env::proxy_remove_header_map_value(map.into(), key.as_ptr(), key.len()) })
 }
+
+/// The serialized size of `map`.
+pub(crate) fn size(map: MapType) -> Result<usize, Error> {
+    let mut size = 0usize;
+    // SAFETY: `size` is a valid out-pointer.
+    check(unsafe { env::proxy_get_header_map_size(map.into(), &mut size) })?;
+    Ok(size)
+}

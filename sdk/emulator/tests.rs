@@ -416,6 +416,7 @@ fn metrics_properties_and_foreign_functions() {
             let c = metrics::Counter::new("requests").unwrap();
             c.increment().unwrap();
             c.add(2).unwrap();
+            seen(format!("counter value {:?}", c.value()));
             seen(format!(
                 "counter down: {:?}",
                 metrics::increment(
@@ -471,6 +472,7 @@ fn metrics_properties_and_foreign_functions() {
     assert_eq!(
         seen,
         [
+            "counter value Ok(3)",
             "counter down: Err(BadArgument)",
             "Some(\"10.0.0.1:80\") None",
             "foreign abab",
@@ -566,4 +568,104 @@ fn no_host_means_internal_failure_not_a_crash() {
         crate::http::request_header("x"),
         Err(Error::InternalFailure)
     );
+}
+
+#[test]
+fn the_remaining_hostcalls_each_behave_like_a_proxy() {
+    struct Misc;
+    impl Context for Misc {}
+    impl RootContext for Misc {
+        fn new_http_context(&mut self, _id: u32) -> Option<Box<dyn HttpContext>> {
+            Some(Box::new(MiscStream))
+        }
+        fn on_tick(&mut self) {
+            seen(format!("log level {:?}", crate::logging::log_level()));
+            let target = crate::grpc::GrpcTarget {
+                cluster: "c",
+                service: "s",
+                method: "m",
+                initial_metadata: &[],
+            };
+            let stream = crate::grpc::open_stream(&target).unwrap();
+            crate::grpc::send(stream, b"one", false).unwrap();
+            crate::grpc::send(stream, b"two", true).unwrap();
+            let call = crate::grpc::call(&target, b"x", Duration::from_secs(1)).unwrap();
+            crate::grpc::cancel(call).unwrap();
+            seen(format!("close unknown: {:?}", crate::grpc::close(999)));
+            crate::grpc::close(stream).unwrap();
+            seen(format!(
+                "send on a unary call: {:?}",
+                crate::grpc::send(call, b"", false)
+            ));
+        }
+    }
+    struct MiscStream;
+    impl Context for MiscStream {}
+    impl HttpContext for MiscStream {
+        fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+            http::set_request_headers(&[(":path", "/new"), ("a", "1")]).unwrap();
+            let size = http::request_headers_size().unwrap();
+            seen(format!("map size {size}"));
+            seen(format!("route cache: {:?}", http::clear_route_cache()));
+            Action::Continue
+        }
+        fn on_http_request_body(&mut self, size: usize, _eos: bool) -> Action {
+            seen(format!(
+                "body size {:?} of {size}",
+                http::request_body_size()
+            ));
+            Action::Continue
+        }
+        fn on_http_response_headers(&mut self, _n: usize, _eos: bool) -> Action {
+            seen(format!(
+                "resume response: {:?}",
+                http::resume_http_response()
+            ));
+            Action::Pause
+        }
+    }
+    take_seen();
+    let host = Emulator::builder()
+        .log_level(LogLevel::Debug)
+        .build(|_| Box::new(Misc));
+    host.tick();
+    let level = if crate::abi::LogLevel::Debug.is_defined() && cfg!(feature = "abi-0-2-1") {
+        "log level Ok(Debug)".to_string()
+    } else {
+        format!("log level {:?}", Err::<LogLevel, _>(Error::Unimplemented))
+    };
+    assert_eq!(
+        take_seen(),
+        [
+            level,
+            "close unknown: Err(NotFound)".to_string(),
+            "send on a unary call: Err(NotFound)".to_string()
+        ]
+    );
+    let calls = host.grpc_calls();
+    assert!(calls[0].is_stream && calls[0].closed_by_plugin && !calls[0].cancelled);
+    assert_eq!(calls[0].messages, [b"one".to_vec(), b"two".to_vec()]);
+    assert!(!calls[1].is_stream && calls[1].cancelled);
+
+    let s = host.new_http_stream();
+    host.request_headers(s, &[(":path", "/old")], false);
+    assert_eq!(
+        host.http_stream(s).request_headers,
+        owned(&[(":path", "/new"), ("a", "1")])
+    );
+    let expected_size = crate::codec::encode_map(&[(":path", "/new"), ("a", "1")]).len();
+    let route = if cfg!(feature = "abi-0-1-0") {
+        "route cache: Ok(())"
+    } else {
+        "route cache: Err(Unimplemented)"
+    };
+    assert_eq!(
+        take_seen(),
+        [format!("map size {expected_size}"), route.to_string()]
+    );
+    host.request_body(s, b"12345", true);
+    assert_eq!(take_seen(), ["body size Ok(5) of 5"]);
+    host.response_headers(s, &[(":status", "200")], true);
+    assert_eq!(take_seen(), ["resume response: Ok(())"]);
+    assert_eq!(host.http_stream(s).response_resumed, 1);
 }
