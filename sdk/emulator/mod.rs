@@ -502,22 +502,36 @@ impl Emulator {
     /// callback that returned `Continue` the proxy forwards what it holds and the next callback sees only
     /// the new chunk; after `Pause` it keeps buffering, and the next callback sees everything so far.
     pub fn request_body(&self, id: u32, chunk: &[u8], end_of_stream: bool) -> Action {
+        self.body_chunk(id, false, chunk, end_of_stream)
+    }
+
+    fn body_chunk(&self, id: u32, response: bool, chunk: &[u8], end_of_stream: bool) -> Action {
+        let phase = if response {
+            HttpPhase::ResponseBody
+        } else {
+            HttpPhase::RequestBody
+        };
         let mut size = 0;
-        self.http_phase(id, HttpPhase::RequestBody, |s| {
-            if !s.request_body_buffering {
-                s.request_body.clear();
+        self.http_phase(id, phase, |s| {
+            let (held, buffering, _) = s.body_mut(response);
+            if !*buffering {
+                held.clear();
             }
-            s.request_body.extend_from_slice(chunk);
-            size = s.request_body.len();
+            held.extend_from_slice(chunk);
+            size = held.len();
         });
-        let action = self.run(id, Phase::Http(HttpPhase::RequestBody), || {
-            Dispatcher::proxy_on_request_body(id, size, end_of_stream)
+        let action = self.run(id, Phase::Http(phase), || {
+            if response {
+                Dispatcher::proxy_on_response_body(id, size, end_of_stream)
+            } else {
+                Dispatcher::proxy_on_request_body(id, size, end_of_stream)
+            }
         });
-        self.http_phase(id, HttpPhase::RequestBody, |s| {
-            s.request_body_buffering = action == Action::Pause;
+        self.http_phase(id, phase, |s| {
+            let (held, buffering, forwarded) = s.body_mut(response);
+            *buffering = action == Action::Pause;
             if action == Action::Continue {
-                let body = s.request_body.clone();
-                s.request_body_forwarded.extend_from_slice(&body);
+                forwarded.extend_from_slice(held);
             }
         });
         action
@@ -553,25 +567,7 @@ impl Emulator {
     /// Delivers a chunk of the response body; returns the action the plugin chose. Buffering works as for
     /// [`Emulator::request_body`].
     pub fn response_body(&self, id: u32, chunk: &[u8], end_of_stream: bool) -> Action {
-        let mut size = 0;
-        self.http_phase(id, HttpPhase::ResponseBody, |s| {
-            if !s.response_body_buffering {
-                s.response_body.clear();
-            }
-            s.response_body.extend_from_slice(chunk);
-            size = s.response_body.len();
-        });
-        let action = self.run(id, Phase::Http(HttpPhase::ResponseBody), || {
-            Dispatcher::proxy_on_response_body(id, size, end_of_stream)
-        });
-        self.http_phase(id, HttpPhase::ResponseBody, |s| {
-            s.response_body_buffering = action == Action::Pause;
-            if action == Action::Continue {
-                let body = s.response_body.clone();
-                s.response_body_forwarded.extend_from_slice(&body);
-            }
-        });
-        action
+        self.body_chunk(id, true, chunk, end_of_stream)
     }
 
     /// Delivers the response trailers; returns the action the plugin chose.

@@ -96,6 +96,25 @@ pub(crate) struct HttpStream {
     pub route_cache_cleared: u32,
 }
 
+impl HttpStream {
+    /// One direction's body: what the proxy holds, whether it is buffering, and what it forwarded.
+    pub fn body_mut(&mut self, response: bool) -> (&mut Vec<u8>, &mut bool, &mut Vec<u8>) {
+        if response {
+            (
+                &mut self.response_body,
+                &mut self.response_body_buffering,
+                &mut self.response_body_forwarded,
+            )
+        } else {
+            (
+                &mut self.request_body,
+                &mut self.request_body_buffering,
+                &mut self.request_body_forwarded,
+            )
+        }
+    }
+}
+
 /// One TCP stream's data.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct TcpStream {
