@@ -145,6 +145,13 @@ impl State {
         self.metrics.get_mut(index).ok_or(Status::NotFound)
     }
 
+    fn grpc_call(&mut self, token: u32) -> Result<&mut GrpcCall, Status> {
+        self.grpc_calls
+            .iter_mut()
+            .find(|c| c.token == token)
+            .ok_or(Status::NotFound)
+    }
+
     fn queue(&mut self, id: u32) -> Result<&mut Queue, Status> {
         let index = id.checked_sub(1).ok_or(Status::NotFound)? as usize;
         self.queues.get_mut(index).ok_or(Status::NotFound)
@@ -561,11 +568,7 @@ impl EnvHost for HostHandle {
 
     fn proxy_grpc_cancel(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
         self.with(|s| {
-            let call = s
-                .grpc_calls
-                .iter_mut()
-                .find(|c| c.token == call_or_stream_id)
-                .ok_or(Status::NotFound)?;
+            let call = s.grpc_call(call_or_stream_id)?;
             call.cancelled = true;
             call.closed_by_plugin = true;
             Ok(())
@@ -574,11 +577,7 @@ impl EnvHost for HostHandle {
 
     fn proxy_grpc_close(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
         self.with(|s| {
-            let call = s
-                .grpc_calls
-                .iter_mut()
-                .find(|c| c.token == call_or_stream_id)
-                .ok_or(Status::NotFound)?;
+            let call = s.grpc_call(call_or_stream_id)?;
             call.closed_by_plugin = true;
             Ok(())
         })

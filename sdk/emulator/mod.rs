@@ -291,18 +291,7 @@ impl Emulator {
     /// Runs a plugin callback for `context` in `phase`, then restores the previous context and phase. No
     /// borrow of the state is held while the plugin runs.
     fn run<T>(&self, context: u32, phase: Phase, callback: impl FnOnce() -> T) -> T {
-        let previous = {
-            let mut s = self.state.borrow_mut();
-            let previous = (s.current, s.phase);
-            s.current = context;
-            s.phase = phase;
-            previous
-        };
-        let result = callback();
-        {
-            let mut s = self.state.borrow_mut();
-            (s.current, s.phase) = previous;
-        }
+        let result = self.run_plain(context, phase, callback);
         self.deliver_queue_ready();
         result
     }
@@ -328,6 +317,7 @@ impl Emulator {
         }
     }
 
+    /// Like [`Emulator::run`], without delivering queue-ready callbacks afterwards (used to deliver them).
     fn run_plain<T>(&self, context: u32, phase: Phase, callback: impl FnOnce() -> T) -> T {
         let previous = {
             let mut s = self.state.borrow_mut();
