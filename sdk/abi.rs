@@ -13,6 +13,13 @@ include!(concat!(env!("OUT_DIR"), "/imports.rs"));
 include!(concat!(env!("OUT_DIR"), "/host.rs"));
 include!(concat!(env!("OUT_DIR"), "/exports.rs"));
 
+/// The wasm runner's host glue for the selected version (feature `wasm-runner`).
+#[cfg(all(feature = "wasm-runner", not(target_arch = "wasm32")))]
+pub mod runner {
+    use super::*;
+    include!(concat!(env!("OUT_DIR"), "/runner.rs"));
+}
+
 #[cfg(all(
     feature = "abi-0-1-0",
     any(feature = "abi-0-2-0", feature = "abi-0-2-1")

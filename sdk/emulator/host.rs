@@ -571,6 +571,7 @@ impl EnvHost for HostHandle {
             let call = s.grpc_call(call_or_stream_id)?;
             call.cancelled = true;
             call.closed_by_plugin = true;
+            s.settled_calls.insert(call_or_stream_id);
             Ok(())
         })
     }

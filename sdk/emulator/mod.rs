@@ -69,18 +69,21 @@
 
 mod host;
 mod state;
+#[cfg(feature = "wasm-runner")]
+pub mod wasm;
 
 pub use state::{GrpcCall, HttpCall, LocalResponse};
 
 use crate::abi::{
-    native_host, Action, BoolResult, Callbacks, LogLevel, MetricType, PeerType, Status,
+    native_host, Action, BoolResult, InProcess, LogLevel, MetricType, PeerType, PluginInstance,
+    Status,
 };
 use crate::codec::encode_path;
 use crate::dispatcher::{self, Dispatcher, RootContextFactory};
 use host::HostHandle;
 use state::{CallResponse, HttpPhase, HttpStream, Phase, RootInfo, State, TcpPhase, TcpStream};
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
@@ -147,9 +150,64 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Installs the emulator on this thread for the plugin whose root contexts `factory` creates, and
-    /// creates the first root context (`proxy_on_context_create(root_id, 0)`), as a proxy does on load.
+    /// Installs the emulator on this thread for the plugin whose root contexts `factory` creates (the
+    /// plugin compiled into the test), and creates the first root context
+    /// (`proxy_on_context_create(root_id, 0)`), as a proxy does on load.
     pub fn build(self, factory: RootContextFactory) -> Emulator {
+        let root_id = self.root_id;
+        let state = self.into_state();
+        native_host::install_env_host(Box::new(HostHandle(state.clone())));
+        native_host::set_guest_allocator(crate::memory::allocate);
+        dispatcher::reset();
+        dispatcher::set_root_context_factory(factory);
+        Emulator::start(
+            state,
+            root_id,
+            Instance::Native(InProcess::new()),
+            Mode::Native,
+        )
+    }
+
+    /// Builds the emulator for `plugin`, in its mode. Panics with the reason when a `.wasm` plugin cannot
+    /// be loaded (in a test, that is the failure to report); use [`EmulatorBuilder::build_wasm`] to get
+    /// the typed error instead.
+    pub fn load(self, plugin: &Plugin) -> Emulator {
+        match plugin {
+            Plugin::Native(factory) => self.build(*factory),
+            #[cfg(feature = "wasm-runner")]
+            Plugin::Wasm(path) => self
+                .build_wasm(path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Loads the compiled plugin at `path` into wasmtime and drives it through the ABI, with the same
+    /// state and test API as [`EmulatorBuilder::build`]. The module must pass the conformance audit for
+    /// the ABI version this SDK is built for; its entry point (`_initialize` or `_start`) runs, then the
+    /// first root context is created.
+    ///
+    /// # Errors
+    ///
+    /// [`wasm::LoadError`]: the file cannot be read, is not valid wasm, fails the audit (with the
+    /// findings), targets another ABI version, cannot be instantiated, or traps during start-up.
+    #[cfg(feature = "wasm-runner")]
+    pub fn build_wasm(
+        self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Emulator, wasm::LoadError> {
+        let root_id = self.root_id;
+        let state = self.into_state();
+        let instance = wasm::instantiate(path.as_ref(), HostHandle(state.clone()))?;
+        let emulator = Emulator::start(
+            state,
+            root_id,
+            Instance::Wasm(Box::new(instance)),
+            Mode::Wasm,
+        );
+        Ok(emulator)
+    }
+
+    fn into_state(self) -> Rc<RefCell<State>> {
         let mut roots = HashMap::new();
         roots.insert(
             self.root_id,
@@ -191,27 +249,239 @@ impl EmulatorBuilder {
             foreign_calls: Vec::new(),
             foreign_arguments: Vec::new(),
             next_token: 0,
+            live_contexts: BTreeSet::new(),
+            settled_calls: HashSet::new(),
         };
-        let state = Rc::new(RefCell::new(state));
-        native_host::install_env_host(Box::new(HostHandle(state.clone())));
-        native_host::set_guest_allocator(crate::memory::allocate);
-        dispatcher::reset();
-        dispatcher::set_root_context_factory(factory);
-        let emulator = Emulator {
-            state,
-            root_id: self.root_id,
-        };
-        emulator.run(self.root_id, Phase::Root, || {
-            Dispatcher::proxy_on_context_create(self.root_id, 0)
-        });
-        emulator
+        Rc::new(RefCell::new(state))
     }
 }
+
+/// Defines each test once and runs it in both modes: `native` (the plugin compiled into the test) and
+/// `wasm` (the crate's built `.wasm` in the wasm runner; see [`Plugin::wasm_for_test`] for where it is
+/// looked up and when it is skipped). Each `fn name(plugin) { … }` becomes a module `name` with the tests
+/// `native` and `wasm`; the body builds its emulator with [`EmulatorBuilder::load`].
+///
+/// ```ignore
+/// proxywasm::emulator_tests! {
+///     plugin: new_root;
+///
+///     fn adds_a_header(plugin) {
+///         let host = Emulator::builder().load(plugin);
+///         let stream = host.new_http_stream();
+///         host.request_headers(stream, &[(":path", "/")], true);
+///         assert_eq!(host.http_stream(stream).request_headers.len(), 2);
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! emulator_tests {
+    (plugin: $factory:expr; $( $(#[$meta:meta])* fn $name:ident($plugin:ident) $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                fn body($plugin: &$crate::emulator::Plugin) $body
+
+                #[test]
+                fn native() {
+                    body(&$crate::emulator::Plugin::Native($factory));
+                }
+
+                #[test]
+                fn wasm() {
+                    if let Some(plugin) = $crate::emulator::Plugin::wasm_for_test(
+                        env!("CARGO_MANIFEST_DIR"),
+                        env!("CARGO_CRATE_NAME"),
+                    ) {
+                        body(&plugin);
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// The plugin instance an emulator drives.
+enum Instance {
+    Native(InProcess<Dispatcher>),
+    #[cfg(feature = "wasm-runner")]
+    Wasm(Box<crate::abi::runner::WasmInstance>),
+}
+
+impl Instance {
+    fn plugin(&mut self) -> &mut dyn PluginInstance {
+        match self {
+            Instance::Native(native) => native,
+            #[cfg(feature = "wasm-runner")]
+            Instance::Wasm(wasm) => &mut **wasm,
+        }
+    }
+}
+
+/// Which build of a plugin an [`Emulator`] drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The plugin compiled into the test, called directly.
+    Native,
+    /// The plugin's `.wasm` module, run in wasmtime.
+    Wasm,
+}
+
+/// A plugin to test: compiled into the test (its root-context factory) or a built `.wasm` module. Tests
+/// written once for both use [`crate::emulator_tests!`].
+#[derive(Debug, Clone)]
+pub enum Plugin {
+    /// The plugin compiled into this test binary.
+    Native(RootContextFactory),
+    /// A compiled module (feature `wasm-runner`).
+    #[cfg(feature = "wasm-runner")]
+    Wasm(std::path::PathBuf),
+}
+
+impl Plugin {
+    /// The built `.wasm` of the crate under test, for a test in wasm mode: `None` (after printing why)
+    /// when this test binary was built without the `wasm-runner` feature or the module has not been
+    /// built. Under CI (the `CI` environment variable is set) a missing module panics instead: CI builds
+    /// every plugin, so it never skips.
+    ///
+    /// The module is looked up as `<dir>/<ABI version>/<crate_name>.wasm`, where `<dir>` is
+    /// `$PROXYWASM_PLUGIN_DIR`, else `$CARGO_TARGET_DIR/plugins`, else `target/plugins` of the nearest
+    /// folder above `manifest_dir` that holds a `Cargo.lock` (where `scripts/plugins` puts them).
+    pub fn wasm_for_test(manifest_dir: &str, crate_name: &str) -> Option<Plugin> {
+        let under_ci = std::env::var_os("CI").is_some();
+        let skip = |why: String| {
+            if under_ci {
+                panic!("wasm mode cannot run under CI: {why}");
+            }
+            eprintln!("skipped in wasm mode: {why}");
+            None
+        };
+        if !cfg!(feature = "wasm-runner") {
+            return skip(
+                "this test binary was built without proxywasm's `wasm-runner` feature".to_string(),
+            );
+        }
+        let dir = match std::env::var_os("PROXYWASM_PLUGIN_DIR") {
+            Some(dir) => std::path::PathBuf::from(dir),
+            None => match std::env::var_os("CARGO_TARGET_DIR") {
+                Some(target) => std::path::PathBuf::from(target).join("plugins"),
+                None => std::path::Path::new(manifest_dir)
+                    .ancestors()
+                    .find(|d| d.join("Cargo.lock").is_file())
+                    .unwrap_or(std::path::Path::new(manifest_dir))
+                    .join("target")
+                    .join("plugins"),
+            },
+        };
+        let path = dir
+            .join(crate::abi::ABI_VERSION)
+            .join(format!("{crate_name}.wasm"));
+        if !path.is_file() {
+            return skip(format!(
+                "{} does not exist; build it with `scripts/plugins`",
+                path.display()
+            ));
+        }
+        #[cfg(feature = "wasm-runner")]
+        return Some(Plugin::Wasm(path));
+        #[cfg(not(feature = "wasm-runner"))]
+        unreachable!("returned above without the feature")
+    }
+
+    /// The mode an emulator for this plugin runs in.
+    pub fn mode(&self) -> Mode {
+        match self {
+            Plugin::Native(_) => Mode::Native,
+            #[cfg(feature = "wasm-runner")]
+            Plugin::Wasm(_) => Mode::Wasm,
+        }
+    }
+}
+
+/// Why a callback into the plugin failed. Natively a panic; in wasm a trap (a panic aborts the guest, an
+/// out-of-bounds access, running out of fuel or stack); in both a result the ABI version does not define.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackFailure {
+    /// The callback, e.g. `proxy_on_request_headers`.
+    pub callback: &'static str,
+    /// What happened.
+    pub kind: FailureKind,
+}
+
+/// What went wrong in a [`CallbackFailure`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The plugin panicked (native mode), with the panic message.
+    Panicked(String),
+    /// The guest trapped (wasm mode), with wasmtime's description and backtrace.
+    Trapped(String),
+    /// The callback returned a value the ABI version does not define.
+    BadResult(u64),
+}
+
+impl CallbackFailure {
+    /// A panic caught around a native callback.
+    pub fn panicked(callback: &'static str, payload: Box<dyn std::any::Any + Send>) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-text panic payload".to_string());
+        CallbackFailure {
+            callback,
+            kind: FailureKind::Panicked(message),
+        }
+    }
+
+    /// A trap raised by wasmtime during a wasm callback.
+    #[cfg(feature = "wasm-runner")]
+    pub fn trapped(callback: &'static str, error: wasmtime::Error) -> Self {
+        CallbackFailure {
+            callback,
+            kind: FailureKind::Trapped(format!("{error:?}")),
+        }
+    }
+
+    /// A callback result outside the version's enumeration.
+    pub fn bad_result(callback: &'static str, value: u64) -> Self {
+        CallbackFailure {
+            callback,
+            kind: FailureKind::BadResult(value),
+        }
+    }
+}
+
+impl std::fmt::Display for CallbackFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let callback = self.callback;
+        match &self.kind {
+            FailureKind::Panicked(message) => {
+                write!(f, "plugin callback `{callback}` panicked: {message}")
+            }
+            FailureKind::Trapped(message) => {
+                write!(f, "plugin callback `{callback}` trapped: {message}")
+            }
+            FailureKind::BadResult(value) => write!(
+                f,
+                "plugin callback `{callback}` returned {value}, which ABI {} does not define",
+                crate::abi::ABI_VERSION
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CallbackFailure {}
 
 /// The emulated proxy. Dropping it uninstalls it from the thread.
 pub struct Emulator {
     state: Rc<RefCell<State>>,
     root_id: u32,
+    instance: RefCell<Instance>,
+    mode: Mode,
+    collecting: Cell<bool>,
+    failures: RefCell<Vec<CallbackFailure>>,
 }
 
 /// What the emulated proxy holds of one HTTP stream, after the plugin's changes.
@@ -283,14 +553,58 @@ impl Emulator {
         }
     }
 
+    fn start(state: Rc<RefCell<State>>, root_id: u32, instance: Instance, mode: Mode) -> Emulator {
+        let emulator = Emulator {
+            state,
+            root_id,
+            instance: RefCell::new(instance),
+            mode,
+            collecting: Cell::new(false),
+            failures: RefCell::new(Vec::new()),
+        };
+        emulator.create_context(root_id, 0);
+        emulator
+    }
+
+    fn create_context(&self, id: u32, parent: u32) {
+        self.state.borrow_mut().live_contexts.insert(id);
+        self.run(
+            if parent == 0 { id } else { parent },
+            Phase::Root,
+            |plugin| plugin.proxy_on_context_create(id, parent),
+        );
+    }
+
+    /// The size of the guest's linear memory in bytes (wasm mode); `None` natively, where the plugin
+    /// shares the test's heap.
+    pub fn guest_memory_size(&self) -> Option<usize> {
+        match &mut *self.instance.borrow_mut() {
+            Instance::Native(_) => None,
+            #[cfg(feature = "wasm-runner")]
+            Instance::Wasm(wasm) => Some(wasm::memory_size(wasm)),
+        }
+    }
+
+    /// Whether this emulator drives a plugin compiled into the test or a `.wasm` module.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
     /// The first root context's id.
     pub fn root_id(&self) -> u32 {
         self.root_id
     }
 
-    /// Runs a plugin callback for `context` in `phase`, then restores the previous context and phase. No
-    /// borrow of the state is held while the plugin runs.
-    fn run<T>(&self, context: u32, phase: Phase, callback: impl FnOnce() -> T) -> T {
+    /// Runs a plugin callback for `context` in `phase`, then restores the previous context and phase and
+    /// delivers queue-ready callbacks. No borrow of the state is held while the plugin runs. `None` when
+    /// the plugin does not export the callback, or when it failed while failures are being collected (see
+    /// [`Emulator::checked`]); a failure outside `checked` panics with the failure (a failing test).
+    fn run<T>(
+        &self,
+        context: u32,
+        phase: Phase,
+        callback: impl FnOnce(&mut dyn PluginInstance) -> Result<Option<T>, CallbackFailure>,
+    ) -> Option<T> {
         let result = self.run_plain(context, phase, callback);
         self.deliver_queue_ready();
         result
@@ -311,14 +625,19 @@ impl Emulator {
                 .collect()
         };
         for (owner, queue) in ready {
-            self.run_plain(owner, Phase::Root, || {
-                Dispatcher::proxy_on_queue_ready(owner, queue)
+            self.run_plain(owner, Phase::Root, |plugin| {
+                plugin.proxy_on_queue_ready(owner, queue)
             });
         }
     }
 
     /// Like [`Emulator::run`], without delivering queue-ready callbacks afterwards (used to deliver them).
-    fn run_plain<T>(&self, context: u32, phase: Phase, callback: impl FnOnce() -> T) -> T {
+    fn run_plain<T>(
+        &self,
+        context: u32,
+        phase: Phase,
+        callback: impl FnOnce(&mut dyn PluginInstance) -> Result<Option<T>, CallbackFailure>,
+    ) -> Option<T> {
         let previous = {
             let mut s = self.state.borrow_mut();
             let previous = (s.current, s.phase);
@@ -326,18 +645,55 @@ impl Emulator {
             s.phase = phase;
             previous
         };
-        let result = callback();
-        let mut s = self.state.borrow_mut();
-        (s.current, s.phase) = previous;
-        result
+        let result = match self.instance.try_borrow_mut() {
+            Ok(mut instance) => callback(instance.plugin()),
+            Err(_) => panic!("the emulator was called from inside a plugin callback"),
+        };
+        {
+            let mut s = self.state.borrow_mut();
+            (s.current, s.phase) = previous;
+        }
+        match result {
+            Ok(value) => value,
+            Err(failure) => {
+                if self.collecting.get() {
+                    self.failures.borrow_mut().push(failure);
+                    None
+                } else {
+                    panic!("{failure}")
+                }
+            }
+        }
+    }
+
+    /// Runs `steps` (calls on this emulator) and returns their result, or the first failure of a plugin
+    /// callback during them (a panic natively, a trap in wasm, an undefined result) instead of panicking.
+    /// The emulator stays usable afterwards: the context and phase are restored, and a callback that
+    /// failed returns the default a proxy would use (continue, or nothing).
+    ///
+    /// # Errors
+    ///
+    /// The first [`CallbackFailure`], which names the callback.
+    pub fn checked<T>(&self, steps: impl FnOnce(&Self) -> T) -> Result<T, CallbackFailure> {
+        let outer = self.collecting.replace(true);
+        let start = self.failures.borrow().len();
+        let value = steps(self);
+        self.collecting.set(outer);
+        let mut failures = self.failures.borrow_mut();
+        if failures.len() > start {
+            let first = failures.remove(start);
+            failures.truncate(start);
+            return Err(first);
+        }
+        Ok(value)
     }
 
     /// Calls `proxy_on_vm_start` on the first root context; returns what the plugin answered.
     pub fn start_vm(&self) -> bool {
         let size = self.state.borrow().vm_configuration.len();
-        self.run(self.root_id, Phase::VmStart, || {
-            Dispatcher::proxy_on_vm_start(self.root_id, size)
-        }) == BoolResult::True
+        self.run(self.root_id, Phase::VmStart, |plugin| {
+            plugin.proxy_on_vm_start(self.root_id, size)
+        }) != Some(BoolResult::False)
     }
 
     /// Calls `proxy_on_configure` on the first root context; returns what the plugin answered.
@@ -352,9 +708,9 @@ impl Emulator {
             .roots
             .get(&root)
             .map_or(0, |r| r.plugin_configuration.len());
-        self.run(root, Phase::Configure, || {
-            Dispatcher::proxy_on_configure(root, size)
-        }) == BoolResult::True
+        self.run(root, Phase::Configure, |plugin| {
+            plugin.proxy_on_configure(root, size)
+        }) != Some(BoolResult::False)
     }
 
     /// Adds a second plugin (another root context with its own configuration) to the same VM: it shares
@@ -369,9 +725,7 @@ impl Emulator {
                 ..RootInfo::default()
             },
         );
-        self.run(id, Phase::Root, || {
-            Dispatcher::proxy_on_context_create(id, 0)
-        });
+        self.create_context(id, 0);
         (id, self.configure(id))
     }
 
@@ -388,7 +742,7 @@ impl Emulator {
 
     /// Calls `proxy_on_tick` on root context `root`.
     pub fn tick_root(&self, root: u32) {
-        self.run(root, Phase::Root, || Dispatcher::proxy_on_tick(root));
+        self.run(root, Phase::Root, |plugin| plugin.proxy_on_tick(root));
     }
 
     /// The tick period the first root context set, if any.
@@ -427,9 +781,9 @@ impl Emulator {
     /// Calls `proxy_on_done` on the first root context (the proxy shutting the plugin down); returns
     /// whether it may be deleted now (`false`: the plugin will call `proxywasm::done()` later).
     pub fn plugin_done(&self) -> bool {
-        self.run(self.root_id, Phase::Root, || {
-            Dispatcher::proxy_on_done(self.root_id)
-        }) == BoolResult::True
+        self.run(self.root_id, Phase::Root, |plugin| {
+            plugin.proxy_on_done(self.root_id)
+        }) != Some(BoolResult::False)
     }
 
     /// Whether the first root context called `proxy_done` (finishing a deferred shutdown).
@@ -458,9 +812,7 @@ impl Emulator {
                 ..HttpStream::default()
             },
         );
-        self.run(root, Phase::Root, || {
-            Dispatcher::proxy_on_context_create(id, root)
-        });
+        self.create_context(id, root);
         id
     }
 
@@ -483,9 +835,10 @@ impl Emulator {
             s.request_headers = owned(headers)
         });
         let n = headers.len();
-        self.run(id, Phase::Http(HttpPhase::RequestHeaders), || {
-            Dispatcher::proxy_on_request_headers(id, n, end_of_stream)
+        self.run(id, Phase::Http(HttpPhase::RequestHeaders), |plugin| {
+            plugin.proxy_on_request_headers(id, n, end_of_stream)
         })
+        .unwrap_or(Action::Continue)
     }
 
     /// Delivers a chunk of the request body; returns the action the plugin chose. As in Envoy, after a
@@ -510,13 +863,15 @@ impl Emulator {
             held.extend_from_slice(chunk);
             size = held.len();
         });
-        let action = self.run(id, Phase::Http(phase), || {
-            if response {
-                Dispatcher::proxy_on_response_body(id, size, end_of_stream)
-            } else {
-                Dispatcher::proxy_on_request_body(id, size, end_of_stream)
-            }
-        });
+        let action = self
+            .run(id, Phase::Http(phase), |plugin| {
+                if response {
+                    plugin.proxy_on_response_body(id, size, end_of_stream)
+                } else {
+                    plugin.proxy_on_request_body(id, size, end_of_stream)
+                }
+            })
+            .unwrap_or(Action::Continue);
         self.http_phase(id, phase, |s| {
             let (held, buffering, forwarded) = s.body_mut(response);
             *buffering = action == Action::Pause;
@@ -533,9 +888,10 @@ impl Emulator {
             s.request_trailers = owned(trailers)
         });
         let n = trailers.len();
-        self.run(id, Phase::Http(HttpPhase::RequestTrailers), || {
-            Dispatcher::proxy_on_request_trailers(id, n)
+        self.run(id, Phase::Http(HttpPhase::RequestTrailers), |plugin| {
+            plugin.proxy_on_request_trailers(id, n)
         })
+        .unwrap_or(Action::Continue)
     }
 
     /// Delivers the response headers; returns the action the plugin chose.
@@ -549,9 +905,10 @@ impl Emulator {
             s.response_headers = owned(headers)
         });
         let n = headers.len();
-        self.run(id, Phase::Http(HttpPhase::ResponseHeaders), || {
-            Dispatcher::proxy_on_response_headers(id, n, end_of_stream)
+        self.run(id, Phase::Http(HttpPhase::ResponseHeaders), |plugin| {
+            plugin.proxy_on_response_headers(id, n, end_of_stream)
         })
+        .unwrap_or(Action::Continue)
     }
 
     /// Delivers a chunk of the response body; returns the action the plugin chose. Buffering works as for
@@ -566,9 +923,10 @@ impl Emulator {
             s.response_trailers = owned(trailers)
         });
         let n = trailers.len();
-        self.run(id, Phase::Http(HttpPhase::ResponseTrailers), || {
-            Dispatcher::proxy_on_response_trailers(id, n)
+        self.run(id, Phase::Http(HttpPhase::ResponseTrailers), |plugin| {
+            plugin.proxy_on_response_trailers(id, n)
         })
+        .unwrap_or(Action::Continue)
     }
 
     /// Ends a stream (HTTP or TCP) the way a proxy does: `proxy_on_done`, then `proxy_on_log` and
@@ -580,9 +938,11 @@ impl Emulator {
         } else {
             Phase::Tcp(TcpPhase::Connection)
         };
-        let done = self.run(id, phase, || Dispatcher::proxy_on_done(id)) == BoolResult::True;
-        self.run(id, phase, || Dispatcher::proxy_on_log(id));
-        self.run(id, phase, || Dispatcher::proxy_on_delete(id));
+        let done =
+            self.run(id, phase, |plugin| plugin.proxy_on_done(id)) != Some(BoolResult::False);
+        self.run(id, phase, |plugin| plugin.proxy_on_log(id));
+        self.run(id, phase, |plugin| plugin.proxy_on_delete(id));
+        self.state.borrow_mut().live_contexts.remove(&id);
         done
     }
 
@@ -628,12 +988,12 @@ impl Emulator {
                 ..TcpStream::default()
             },
         );
-        self.run(root, Phase::Root, || {
-            Dispatcher::proxy_on_context_create(id, root)
-        });
-        let action = self.run(id, Phase::Tcp(TcpPhase::Connection), || {
-            Dispatcher::proxy_on_new_connection(id)
-        });
+        self.create_context(id, root);
+        let action = self
+            .run(id, Phase::Tcp(TcpPhase::Connection), |plugin| {
+                plugin.proxy_on_new_connection(id)
+            })
+            .unwrap_or(Action::Continue);
         (id, action)
     }
 
@@ -642,9 +1002,10 @@ impl Emulator {
         if let Some(s) = self.state.borrow_mut().tcp.get_mut(&id) {
             s.downstream = data.to_vec();
         }
-        self.run(id, Phase::Tcp(TcpPhase::Downstream), || {
-            Dispatcher::proxy_on_downstream_data(id, data.len(), end_of_stream)
+        self.run(id, Phase::Tcp(TcpPhase::Downstream), |plugin| {
+            plugin.proxy_on_downstream_data(id, data.len(), end_of_stream)
         })
+        .unwrap_or(Action::Continue)
     }
 
     /// Delivers upstream data (replacing the previous chunk); returns the action.
@@ -652,22 +1013,23 @@ impl Emulator {
         if let Some(s) = self.state.borrow_mut().tcp.get_mut(&id) {
             s.upstream = data.to_vec();
         }
-        self.run(id, Phase::Tcp(TcpPhase::Upstream), || {
-            Dispatcher::proxy_on_upstream_data(id, data.len(), end_of_stream)
+        self.run(id, Phase::Tcp(TcpPhase::Upstream), |plugin| {
+            plugin.proxy_on_upstream_data(id, data.len(), end_of_stream)
         })
+        .unwrap_or(Action::Continue)
     }
 
     /// Tells the plugin the downstream connection closed on side `peer`.
     pub fn downstream_close(&self, id: u32, peer: PeerType) {
-        self.run(id, Phase::Tcp(TcpPhase::Connection), || {
-            Dispatcher::proxy_on_downstream_connection_close(id, Ok(peer))
+        self.run(id, Phase::Tcp(TcpPhase::Connection), |plugin| {
+            plugin.proxy_on_downstream_connection_close(id, peer)
         });
     }
 
     /// Tells the plugin the upstream connection closed on side `peer`.
     pub fn upstream_close(&self, id: u32, peer: PeerType) {
-        self.run(id, Phase::Tcp(TcpPhase::Connection), || {
-            Dispatcher::proxy_on_upstream_connection_close(id, Ok(peer))
+        self.run(id, Phase::Tcp(TcpPhase::Connection), |plugin| {
+            plugin.proxy_on_upstream_connection_close(id, peer)
         });
     }
 
@@ -706,13 +1068,14 @@ impl Emulator {
                 .get(&call.context_id)
                 .map_or(call.context_id, |h| h.root_id);
             s.call_response = response.clone();
+            s.settled_calls.insert(token);
             root
         };
         let (h, b, t) = response.as_ref().map_or((0, 0, 0), |r| {
             (r.headers.len(), r.body.len(), r.trailers.len())
         });
-        self.run(root, Phase::HttpCallResponse(token), || {
-            Dispatcher::proxy_on_http_call_response(root, token, h, b, t)
+        self.run(root, Phase::HttpCallResponse(token), |plugin| {
+            plugin.proxy_on_http_call_response(root, token, h, b, t)
         });
         self.state.borrow_mut().call_response = None;
     }
@@ -751,7 +1114,13 @@ impl Emulator {
         self.state.borrow().grpc_calls.clone()
     }
 
-    fn grpc_event<T>(&self, token: u32, data: CallResponse, event: impl FnOnce(u32) -> T) -> T {
+    fn grpc_event(
+        &self,
+        token: u32,
+        close: bool,
+        data: CallResponse,
+        event: impl FnOnce(&mut dyn PluginInstance, u32) -> Result<Option<()>, CallbackFailure>,
+    ) {
         let root = {
             let mut s = self.state.borrow_mut();
             let owner = s
@@ -760,12 +1129,14 @@ impl Emulator {
                 .find(|c| c.token == token)
                 .map_or(self.root_id, |c| c.context_id);
             let root = s.http.get(&owner).map_or(owner, |h| h.root_id);
+            if close {
+                s.settled_calls.insert(token);
+            }
             s.grpc_data = data;
             root
         };
-        let result = self.run(root, Phase::Grpc(token), || event(root));
+        self.run(root, Phase::Grpc(token), |plugin| event(plugin, root));
         self.state.borrow_mut().grpc_data = CallResponse::default();
-        result
     }
 
     /// Delivers initial metadata on gRPC call or stream `token`.
@@ -775,8 +1146,8 @@ impl Emulator {
             ..CallResponse::default()
         };
         let n = metadata.len();
-        self.grpc_event(token, data, |root| {
-            Dispatcher::proxy_on_grpc_receive_initial_metadata(root, token, n)
+        self.grpc_event(token, false, data, |plugin, root| {
+            plugin.proxy_on_grpc_receive_initial_metadata(root, token, n)
         });
     }
 
@@ -787,8 +1158,8 @@ impl Emulator {
             ..CallResponse::default()
         };
         let n = message.len();
-        self.grpc_event(token, data, |root| {
-            Dispatcher::proxy_on_grpc_receive(root, token, n)
+        self.grpc_event(token, false, data, |plugin, root| {
+            plugin.proxy_on_grpc_receive(root, token, n)
         });
     }
 
@@ -799,8 +1170,8 @@ impl Emulator {
             ..CallResponse::default()
         };
         let n = metadata.len();
-        self.grpc_event(token, data, |root| {
-            Dispatcher::proxy_on_grpc_receive_trailing_metadata(root, token, n)
+        self.grpc_event(token, false, data, |plugin, root| {
+            plugin.proxy_on_grpc_receive_trailing_metadata(root, token, n)
         });
     }
 
@@ -810,8 +1181,8 @@ impl Emulator {
             status,
             ..CallResponse::default()
         };
-        self.grpc_event(token, data, |root| {
-            Dispatcher::proxy_on_grpc_close(root, token, status)
+        self.grpc_event(token, true, data, |plugin, root| {
+            plugin.proxy_on_grpc_close(root, token, status)
         });
     }
 
@@ -889,22 +1260,49 @@ impl Emulator {
     pub fn call_plugin_foreign_function(&self, function_id: u32, arguments: &[u8]) {
         self.state.borrow_mut().foreign_arguments = arguments.to_vec();
         let root = self.root_id;
-        self.run(root, Phase::ForeignFunction, || {
-            Dispatcher::proxy_on_foreign_function(root, function_id, arguments.len())
+        self.run(root, Phase::ForeignFunction, |plugin| {
+            plugin.proxy_on_foreign_function(root, function_id, arguments.len())
         });
     }
 
-    /// How many contexts and pending calls the SDK's registry holds (0 contexts after every stream and
-    /// the root were deleted).
+    /// How many contexts and pending calls the plugin holds (0 contexts after every stream and the root
+    /// were deleted). Natively this is the SDK's own registry; in wasm mode the registry lives inside the
+    /// guest, so this is the host's view of it: contexts created and not yet deleted, and calls dispatched
+    /// by live contexts and not yet answered, failed, closed or cancelled.
     pub fn registry_size(&self) -> (usize, usize) {
-        dispatcher::registry_size()
+        match self.mode {
+            Mode::Native => dispatcher::registry_size(),
+            Mode::Wasm => {
+                let s = self.state.borrow();
+                let pending = s
+                    .http_calls
+                    .iter()
+                    .map(|c| (c.token, c.context_id))
+                    .chain(s.grpc_calls.iter().map(|c| (c.token, c.context_id)))
+                    .filter(|(token, context)| {
+                        s.live_contexts.contains(context) && !s.settled_calls.contains(token)
+                    })
+                    .count();
+                (s.live_contexts.len(), pending)
+            }
+        }
+    }
+
+    /// Forgets what the emulator recorded of a completed stream (its headers, bodies and actions), as a
+    /// proxy does once a stream ends; long runs use it to keep the host's memory flat.
+    pub fn forget_stream(&self, id: u32) {
+        let mut s = self.state.borrow_mut();
+        s.http.remove(&id);
+        s.tcp.remove(&id);
     }
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        native_host::take_env_host();
-        dispatcher::reset();
+        if self.mode == Mode::Native {
+            native_host::take_env_host();
+            dispatcher::reset();
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The emulated proxy's state, and the rules that say which hostcall is allowed where.
 
 use crate::abi::{LogLevel, MetricType, Status};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
 /// Which callback the emulator is running, which decides what the plugin may touch.
@@ -229,6 +229,10 @@ pub(crate) struct State {
     pub foreign_calls: Vec<(String, Vec<u8>)>,
     pub foreign_arguments: Vec<u8>,
     pub next_token: u32,
+    /// Contexts created and not yet deleted.
+    pub live_contexts: BTreeSet<u32>,
+    /// Tokens of calls that were answered, failed, closed or cancelled.
+    pub settled_calls: HashSet<u32>,
 }
 
 /// What the emulator knows of one root context.

@@ -33,6 +33,24 @@ pub fn emitted_exports<'a>(abi: &'a Abi, options: &Options) -> Vec<(&'a Function
         .collect()
 }
 
+/// The lifted result of a callback as `PluginInstance` returns it; `None` for callbacks a host does not
+/// call through an instance (the allocator, which returns a guest address).
+pub(crate) fn instance_return(f: &Function) -> Option<TokenStream> {
+    match &f.result {
+        Results::None => Some(quote!(())),
+        Results::Value { ty, .. } => match ty {
+            ValueType::Enum(e) => {
+                let e = names::type_name(e);
+                Some(quote!(#e))
+            }
+            ValueType::Int { repr, .. } => Some(int_type(*repr)),
+            ValueType::Bool => Some(quote!(bool)),
+            _ => None,
+        },
+        Results::Status { .. } => None,
+    }
+}
+
 fn lifted_callback_param(ty: &ValueType) -> TokenStream {
     match ty {
         ValueType::Enum(e) => {
@@ -59,7 +77,14 @@ pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, Em
             .map(|(f, _)| f)
             .collect()
     });
+    let failure: syn::Path =
+        syn::parse_str(&options.callback_failure).map_err(|e| EmitError::Unparsable {
+            file: "exports.rs",
+            message: format!("failure path `{}`: {e}", options.callback_failure),
+        })?;
     let mut methods = Vec::new();
+    let mut instance_methods = Vec::new();
+    let mut in_process = Vec::new();
     for f in &newest {
         if f.params.iter().any(|p| matches!(p.ty, ValueType::Bytes(_))) {
             return Err(unsupported(abi, f, "a callback cannot take bytes"));
@@ -98,6 +123,41 @@ pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, Em
             #availability
             fn #name(#( #lifted_params ),*) #lifted_ret;
         });
+        if let Some(ret) = instance_return(f) {
+            let params: Vec<_> = f
+                .params
+                .iter()
+                .map(|p| {
+                    let n = names::value_name(&p.name);
+                    let t = super::host::lifted_param(&p.ty);
+                    quote!(#n: #t)
+                })
+                .collect();
+            let args = f.params.iter().map(|p| {
+                let n = names::value_name(&p.name);
+                match p.ty {
+                    ValueType::Enum(_) => quote!(Ok(#n)),
+                    _ => quote!(#n),
+                }
+            });
+            let callback = f.name.as_str();
+            instance_methods.push(quote! {
+                #docs
+                #availability
+                ///
+                /// `Ok(None)` when the plugin does not export this callback.
+                fn #name(&mut self, #( #params ),*) -> Result<Option<#ret>, #failure>;
+            });
+            in_process.push(quote! {
+                fn #name(&mut self, #( #params ),*) -> Result<Option<#ret>, #failure> {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        <C as Callbacks>::#name(#( #args ),*)
+                    }))
+                    .map(Some)
+                    .map_err(|payload| #failure::panicked(#callback, payload))
+                }
+            });
+        }
     }
 
     let mut shims = Vec::new();
@@ -183,6 +243,41 @@ pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, Em
         /// not define.
         pub trait Callbacks {
             #( #methods )*
+        }
+
+        /// One instance of a plugin as a host sees it: its callbacks, called with lifted arguments, each
+        /// returning what the plugin answered, `Ok(None)` when the plugin does not export the callback,
+        /// or why the call failed (a panic, a trap, a result the version does not define). The host
+        /// emulator drives a plugin through this trait, whether the plugin runs in this process
+        /// ([`InProcess`]) or as a `.wasm` module (the wasm runner).
+        #[cfg(not(target_arch = "wasm32"))]
+        pub trait PluginInstance {
+            #( #instance_methods )*
+        }
+
+        /// The plugin compiled into this process: calls the `Callbacks` implementation `C` directly and
+        /// turns a panic into a failure naming the callback.
+        #[cfg(not(target_arch = "wasm32"))]
+        pub struct InProcess<C>(core::marker::PhantomData<fn() -> C>);
+
+        #[cfg(not(target_arch = "wasm32"))]
+        impl<C> InProcess<C> {
+            /// The in-process instance of the plugin whose callbacks `C` implements.
+            pub fn new() -> Self {
+                InProcess(core::marker::PhantomData)
+            }
+        }
+
+        #[cfg(not(target_arch = "wasm32"))]
+        impl<C> Default for InProcess<C> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        #[cfg(not(target_arch = "wasm32"))]
+        impl<C: Callbacks> PluginInstance for InProcess<C> {
+            #( #in_process )*
         }
 
         /// The `#[no_mangle]` exports the host calls (wasm32 only).

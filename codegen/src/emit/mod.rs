@@ -7,10 +7,12 @@
 //! | `host.rs` | [`host`] | the host-side trait of each wasm module, in lifted types, and the native host slot |
 //! | `exports.rs` | [`exports`] | the `Callbacks` dispatcher trait and the `#[no_mangle]` export shims |
 //! | `symbols.rs` | [`symbols`] | the table of symbols a plugin may import and export |
+//! | `runner.rs` | [`runner`] | the wasm runner's host glue: every import of the version for wasmtime, and the guest's exports as a `PluginInstance` |
 
 pub mod exports;
 pub mod host;
 pub mod imports;
+pub mod runner;
 pub mod symbols;
 pub mod types;
 
@@ -27,6 +29,12 @@ pub struct Options {
     /// Export families the user implements by hand (e.g. `entry`: `_initialize`, `_start`, `main`); no
     /// shim and no trait method is emitted for them.
     pub hand_written_export_families: Vec<String>,
+    /// Path of the error type a host's call into a plugin returns (`PluginInstance` methods); it must
+    /// have `panicked(callback, payload)`, `trapped(callback, error)` and `bad_result(callback, value)`.
+    pub callback_failure: String,
+    /// Path of the hand-written module the wasm runner glue (`runner.rs`) builds on: guest memory
+    /// access, the store's data type and the WASI functions.
+    pub runner_support: String,
 }
 
 impl Default for Options {
@@ -34,6 +42,8 @@ impl Default for Options {
         Options {
             dispatcher: "crate::dispatcher::Dispatcher".to_string(),
             hand_written_export_families: vec!["entry".to_string()],
+            callback_failure: "crate::emulator::CallbackFailure".to_string(),
+            runner_support: "crate::emulator::wasm::support".to_string(),
         }
     }
 }
@@ -55,12 +65,13 @@ pub fn generate(
     all: &[Abi],
     options: &Options,
 ) -> Result<Vec<GeneratedFile>, EmitError> {
-    let files: [(&'static str, TokenStream); 5] = [
+    let files: [(&'static str, TokenStream); 6] = [
         ("types.rs", types::emit(abi, all)),
         ("imports.rs", imports::emit(abi, all)?),
         ("host.rs", host::emit(abi, all)?),
         ("exports.rs", exports::emit(abi, all, options)?),
         ("symbols.rs", symbols::emit(abi)),
+        ("runner.rs", runner::emit(abi, all, options)?),
     ];
     files
         .into_iter()

@@ -158,61 +158,63 @@ mod tests {
 
     const RULES: &str = "request add x-request-id abc\nresponse replace server proxywasm\nresponse remove x-powered-by\n";
 
-    #[test]
-    fn edits_headers_as_configured_and_logs_them() {
-        let host = Emulator::builder()
-            .plugin_configuration(RULES)
-            .build(new_root);
-        assert!(host.start_plugin());
-        let stream = host.new_http_stream();
-        let action = host.request_headers(stream, &[(":path", "/"), ("user-agent", "curl")], true);
-        assert_eq!(action, Action::Continue);
-        assert_eq!(
-            host.http_stream(stream).request_headers,
-            [
-                (":path".to_string(), "/".to_string()),
-                ("user-agent".into(), "curl".into()),
-                ("x-request-id".into(), "abc".into())
-            ]
-        );
-        host.response_headers(
-            stream,
-            &[
-                (":status", "200"),
-                ("server", "envoy"),
-                ("x-powered-by", "php"),
-                ("x-powered-by", "asp"),
-            ],
-            false,
-        );
-        assert_eq!(
-            host.http_stream(stream).response_headers,
-            [
-                (":status".to_string(), "200".to_string()),
-                ("server".into(), "proxywasm".into())
-            ]
-        );
-        let logs = host.logs(LogLevel::Info);
-        assert!(
-            logs.contains(&"request header user-agent: curl".to_string()),
-            "{logs:?}"
-        );
-        assert!(
-            logs.contains(&"response header x-powered-by: asp".to_string()),
-            "{logs:?}"
-        );
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn a_bad_configuration_is_rejected_with_a_clear_error() {
-        let host = Emulator::builder()
-            .plugin_configuration("request explode x")
-            .build(new_root);
-        assert!(!host.start_plugin());
-        assert_eq!(
-            host.logs(LogLevel::Error),
-            ["http_headers: bad configuration: `request explode x`: expected `add NAME VALUE`, `replace NAME VALUE` or `remove NAME`"]
-        );
+        fn edits_headers_as_configured_and_logs_them(plugin) {
+            let host = Emulator::builder()
+                .plugin_configuration(RULES)
+                .load(plugin);
+            assert!(host.start_plugin());
+            let stream = host.new_http_stream();
+            let action = host.request_headers(stream, &[(":path", "/"), ("user-agent", "curl")], true);
+            assert_eq!(action, Action::Continue);
+            assert_eq!(
+                host.http_stream(stream).request_headers,
+                [
+                    (":path".to_string(), "/".to_string()),
+                    ("user-agent".into(), "curl".into()),
+                    ("x-request-id".into(), "abc".into())
+                ]
+            );
+            host.response_headers(
+                stream,
+                &[
+                    (":status", "200"),
+                    ("server", "envoy"),
+                    ("x-powered-by", "php"),
+                    ("x-powered-by", "asp"),
+                ],
+                false,
+            );
+            assert_eq!(
+                host.http_stream(stream).response_headers,
+                [
+                    (":status".to_string(), "200".to_string()),
+                    ("server".into(), "proxywasm".into())
+                ]
+            );
+            let logs = host.logs(LogLevel::Info);
+            assert!(
+                logs.contains(&"request header user-agent: curl".to_string()),
+                "{logs:?}"
+            );
+            assert!(
+                logs.contains(&"response header x-powered-by: asp".to_string()),
+                "{logs:?}"
+            );
+        }
+
+        fn a_bad_configuration_is_rejected_with_a_clear_error(plugin) {
+            let host = Emulator::builder()
+                .plugin_configuration("request explode x")
+                .load(plugin);
+            assert!(!host.start_plugin());
+            assert_eq!(
+                host.logs(LogLevel::Error),
+                ["http_headers: bad configuration: `request explode x`: expected `add NAME VALUE`, `replace NAME VALUE` or `remove NAME`"]
+            );
+        }
     }
 
     #[test]
