@@ -49,22 +49,25 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn logs_both_configurations() {
-        let host = Emulator::builder()
-            .vm_configuration("vm-wide")
-            .plugin_configuration("per-plugin")
-            .build(new_root);
-        assert!(host.start_vm());
-        assert!(host.start_plugin());
-        let expected: Vec<String> = if proxywasm::abi::BufferType::VmConfiguration.is_defined() {
-            vec![
-                "vm configuration: vm-wide".into(),
-                "plugin configuration: per-plugin".into(),
-            ]
-        } else {
-            vec!["plugin configuration: per-plugin".into()]
-        };
-        assert_eq!(host.logs(LogLevel::Info), expected);
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn logs_both_configurations(plugin) {
+            let host = Emulator::builder()
+                .vm_configuration("vm-wide")
+                .plugin_configuration("per-plugin")
+                .load(plugin);
+            assert!(host.start_vm());
+            assert!(host.start_plugin());
+            let expected: Vec<String> = if proxywasm::abi::BufferType::VmConfiguration.is_defined() {
+                vec![
+                    "vm configuration: vm-wide".into(),
+                    "plugin configuration: per-plugin".into(),
+                ]
+            } else {
+                vec!["plugin configuration: per-plugin".into()]
+            };
+            assert_eq!(host.logs(LogLevel::Info), expected);
+        }
     }
 }

@@ -64,26 +64,28 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    #[test]
-    fn copies_the_tenant_and_records_its_tier() {
-        let host = Emulator::builder()
-            .property(&TENANT, "ent-acme")
-            .build(new_root);
-        let stream = host.new_http_stream();
-        host.request_headers(stream, &[(":path", "/")], true);
-        assert!(host
-            .http_stream(stream)
-            .request_headers
-            .contains(&("x-tenant".into(), "ent-acme".into())));
-        assert_eq!(host.property(&TIER), Some(b"enterprise".to_vec()));
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn without_metadata_nothing_changes() {
-        let host = Emulator::builder().build(new_root);
-        let stream = host.new_http_stream();
-        host.request_headers(stream, &[(":path", "/")], true);
-        assert_eq!(host.http_stream(stream).request_headers.len(), 1);
-        assert_eq!(host.property(&TIER), None);
+        fn copies_the_tenant_and_records_its_tier(plugin) {
+            let host = Emulator::builder()
+                .property(&TENANT, "ent-acme")
+                .load(plugin);
+            let stream = host.new_http_stream();
+            host.request_headers(stream, &[(":path", "/")], true);
+            assert!(host
+                .http_stream(stream)
+                .request_headers
+                .contains(&("x-tenant".into(), "ent-acme".into())));
+            assert_eq!(host.property(&TIER), Some(b"enterprise".to_vec()));
+        }
+
+        fn without_metadata_nothing_changes(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let stream = host.new_http_stream();
+            host.request_headers(stream, &[(":path", "/")], true);
+            assert_eq!(host.http_stream(stream).request_headers.len(), 1);
+            assert_eq!(host.property(&TIER), None);
+        }
     }
 }

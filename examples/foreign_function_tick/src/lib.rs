@@ -45,29 +45,31 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn calls_the_host_function_on_tick() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.start_plugin());
-        host.register_foreign_function(FUNCTION, |input| Ok(input[..5].to_vec()));
-        host.tick();
-        assert_eq!(
-            host.foreign_calls(),
-            [(FUNCTION.to_string(), b"hello hello hello hello".to_vec())]
-        );
-        assert_eq!(
-            host.logs(LogLevel::Info),
-            ["foreign_function_tick: 23 bytes -> 5 bytes"]
-        );
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn a_missing_host_function_is_a_warning() {
-        let host = Emulator::builder().build(new_root);
-        host.tick();
-        assert_eq!(
-            host.logs(LogLevel::Warn),
-            ["foreign_function_tick: compress failed: not found"]
-        );
+        fn calls_the_host_function_on_tick(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.start_plugin());
+            host.register_foreign_function(FUNCTION, |input| Ok(input[..5].to_vec()));
+            host.tick();
+            assert_eq!(
+                host.foreign_calls(),
+                [(FUNCTION.to_string(), b"hello hello hello hello".to_vec())]
+            );
+            assert_eq!(
+                host.logs(LogLevel::Info),
+                ["foreign_function_tick: 23 bytes -> 5 bytes"]
+            );
+        }
+
+        fn a_missing_host_function_is_a_warning(plugin) {
+            let host = Emulator::builder().load(plugin);
+            host.tick();
+            assert_eq!(
+                host.logs(LogLevel::Warn),
+                ["foreign_function_tick: compress failed: not found"]
+            );
+        }
     }
 }

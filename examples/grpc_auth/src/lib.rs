@@ -76,7 +76,11 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    fn decide(reply: Option<&[u8]>, status: u32) -> (u32, Option<u32>) {
+    fn decide(
+        plugin: &proxywasm::emulator::Plugin,
+        reply: Option<&[u8]>,
+        status: u32,
+    ) -> (u32, Option<u32>) {
         let host = Emulator::builder().build(new_root);
         let stream = host.new_http_stream();
         assert_eq!(
@@ -101,19 +105,21 @@ mod tests {
         (view.request_resumed, view.local_response.map(|r| r.status))
     }
 
-    #[test]
-    fn allow_resumes_the_request() {
-        assert_eq!(decide(Some(b"allow"), 0), (1, None));
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn deny_or_failure_answers_403() {
-        assert_eq!(decide(Some(b"deny"), 0), (0, Some(403)));
-        assert_eq!(decide(Some(b"allow"), 14), (0, Some(403)), "UNAVAILABLE");
-        assert_eq!(
-            decide(None, 4),
-            (0, Some(403)),
-            "DEADLINE_EXCEEDED without a reply"
-        );
+        fn allow_resumes_the_request(plugin) {
+            assert_eq!(decide(plugin, Some(b"allow"), 0), (1, None));
+        }
+
+        fn deny_or_failure_answers_403(plugin) {
+            assert_eq!(decide(plugin, Some(b"deny"), 0), (0, Some(403)));
+            assert_eq!(decide(plugin, Some(b"allow"), 14), (0, Some(403)), "UNAVAILABLE");
+            assert_eq!(
+                decide(plugin, None, 4),
+                (0, Some(403)),
+                "DEADLINE_EXCEEDED without a reply"
+            );
+        }
     }
 }

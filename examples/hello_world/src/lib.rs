@@ -44,22 +44,25 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn logs_on_start_and_on_every_tick() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.start_vm());
-        assert!(host.start_plugin());
-        assert_eq!(host.tick_period(), Some(TICK_PERIOD));
-        host.tick();
-        host.tick();
-        assert_eq!(
-            host.logs(LogLevel::Info),
-            [
-                "hello world: VM started",
-                "hello world: plugin started",
-                "hello world: tick 1",
-                "hello world: tick 2"
-            ]
-        );
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn logs_on_start_and_on_every_tick(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.start_vm());
+            assert!(host.start_plugin());
+            assert_eq!(host.tick_period(), Some(TICK_PERIOD));
+            host.tick();
+            host.tick();
+            assert_eq!(
+                host.logs(LogLevel::Info),
+                [
+                    "hello world: VM started",
+                    "hello world: plugin started",
+                    "hello world: tick 1",
+                    "hello world: tick 2"
+                ]
+            );
+        }
     }
 }

@@ -107,31 +107,32 @@ mod tests {
         (stream, call.token)
     }
 
-    #[test]
-    fn an_allowed_request_is_resumed() {
-        let host = Emulator::builder().build(new_root);
-        let (stream, token) = paused_request(&host);
-        host.answer_http_call(token, &[(":status", "200")], b"", &[]);
-        assert_eq!(host.http_stream(stream).request_resumed, 1);
-        assert_eq!(host.local_response(stream), None);
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn a_denied_request_gets_a_local_403() {
-        let host = Emulator::builder().build(new_root);
-        let (stream, token) = paused_request(&host);
-        host.answer_http_call(token, &[(":status", "401")], b"no", &[]);
-        let response = host.local_response(stream).expect("a local response");
-        assert_eq!(response.status, 403);
-        assert_eq!(response.body, b"access denied\n");
-        assert_eq!(host.http_stream(stream).request_resumed, 0);
-    }
+        fn an_allowed_request_is_resumed(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let (stream, token) = paused_request(&host);
+            host.answer_http_call(token, &[(":status", "200")], b"", &[]);
+            assert_eq!(host.http_stream(stream).request_resumed, 1);
+            assert_eq!(host.local_response(stream), None);
+        }
 
-    #[test]
-    fn a_failed_auth_call_gets_a_local_503() {
-        let host = Emulator::builder().build(new_root);
-        let (stream, token) = paused_request(&host);
-        host.fail_http_call(token);
-        assert_eq!(host.local_response(stream).map(|r| r.status), Some(503));
+        fn a_denied_request_gets_a_local_403(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let (stream, token) = paused_request(&host);
+            host.answer_http_call(token, &[(":status", "401")], b"no", &[]);
+            let response = host.local_response(stream).expect("a local response");
+            assert_eq!(response.status, 403);
+            assert_eq!(response.body, b"access denied\n");
+            assert_eq!(host.http_stream(stream).request_resumed, 0);
+        }
+
+        fn a_failed_auth_call_gets_a_local_503(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let (stream, token) = paused_request(&host);
+            host.fail_http_call(token);
+            assert_eq!(host.local_response(stream).map(|r| r.status), Some(503));
+        }
     }
 }

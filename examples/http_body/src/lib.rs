@@ -87,46 +87,48 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    #[test]
-    fn buffers_chunks_until_end_of_stream_then_rewrites_the_body() {
-        let host = Emulator::builder()
-            .plugin_configuration("password")
-            .build(new_root);
-        assert!(host.start_plugin());
-        let stream = host.new_http_stream();
-        host.request_headers(
-            stream,
-            &[(":path", "/login"), ("content-length", "33")],
-            false,
-        );
-        assert!(host
-            .http_stream(stream)
-            .request_headers
-            .iter()
-            .all(|(k, _)| k != "content-length"));
-        assert_eq!(
-            host.request_body(stream, b"user=bob&pass", false),
-            Action::Pause
-        );
-        assert_eq!(
-            host.request_body(stream, b"word=password", false),
-            Action::Pause
-        );
-        assert_eq!(host.request_body(stream, b"123", true), Action::Continue);
-        assert_eq!(
-            host.http_stream(stream).request_body,
-            b"user=bob&[redacted]=[redacted]123",
-            "a word split across chunks is still found"
-        );
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn the_default_word_is_secret() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.start_plugin());
-        let stream = host.new_http_stream();
-        host.request_headers(stream, &[(":path", "/")], false);
-        host.request_body(stream, b"a secret", true);
-        assert_eq!(host.http_stream(stream).request_body, b"a [redacted]");
+        fn buffers_chunks_until_end_of_stream_then_rewrites_the_body(plugin) {
+            let host = Emulator::builder()
+                .plugin_configuration("password")
+                .load(plugin);
+            assert!(host.start_plugin());
+            let stream = host.new_http_stream();
+            host.request_headers(
+                stream,
+                &[(":path", "/login"), ("content-length", "33")],
+                false,
+            );
+            assert!(host
+                .http_stream(stream)
+                .request_headers
+                .iter()
+                .all(|(k, _)| k != "content-length"));
+            assert_eq!(
+                host.request_body(stream, b"user=bob&pass", false),
+                Action::Pause
+            );
+            assert_eq!(
+                host.request_body(stream, b"word=password", false),
+                Action::Pause
+            );
+            assert_eq!(host.request_body(stream, b"123", true), Action::Continue);
+            assert_eq!(
+                host.http_stream(stream).request_body,
+                b"user=bob&[redacted]=[redacted]123",
+                "a word split across chunks is still found"
+            );
+        }
+
+        fn the_default_word_is_secret(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.start_plugin());
+            let stream = host.new_http_stream();
+            host.request_headers(stream, &[(":path", "/")], false);
+            host.request_body(stream, b"a secret", true);
+            assert_eq!(host.http_stream(stream).request_body, b"a [redacted]");
+        }
     }
 }

@@ -57,40 +57,42 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    #[test]
-    fn clean_bodies_pass_chunk_by_chunk() {
-        let host = Emulator::builder().build(new_root);
-        let stream = host.new_http_stream();
-        host.request_headers(stream, &[(":path", "/q")], false);
-        assert_eq!(
-            host.request_body(stream, b"SELECT * ", false),
-            Action::Continue
-        );
-        assert_eq!(host.request_body(stream, b"FROM t", true), Action::Continue);
-        assert_eq!(host.local_response(stream), None);
-        assert_eq!(
-            host.http_stream(stream).request_body_forwarded,
-            b"SELECT * FROM t"
-        );
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn a_pattern_split_across_chunks_is_rejected_with_403() {
-        let host = Emulator::builder().build(new_root);
-        let stream = host.new_http_stream();
-        host.request_headers(stream, &[(":path", "/q")], false);
-        assert_eq!(
-            host.request_body(stream, b"1; DROP T", false),
-            Action::Continue
-        );
-        assert_eq!(
-            host.request_body(stream, b"ABLE users", true),
-            Action::Pause
-        );
-        let response = host.local_response(stream).expect("rejected");
-        assert_eq!(
-            (response.status, response.body.as_slice()),
-            (403, b"forbidden content\n".as_slice())
-        );
+        fn clean_bodies_pass_chunk_by_chunk(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let stream = host.new_http_stream();
+            host.request_headers(stream, &[(":path", "/q")], false);
+            assert_eq!(
+                host.request_body(stream, b"SELECT * ", false),
+                Action::Continue
+            );
+            assert_eq!(host.request_body(stream, b"FROM t", true), Action::Continue);
+            assert_eq!(host.local_response(stream), None);
+            assert_eq!(
+                host.http_stream(stream).request_body_forwarded,
+                b"SELECT * FROM t"
+            );
+        }
+
+        fn a_pattern_split_across_chunks_is_rejected_with_403(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let stream = host.new_http_stream();
+            host.request_headers(stream, &[(":path", "/q")], false);
+            assert_eq!(
+                host.request_body(stream, b"1; DROP T", false),
+                Action::Continue
+            );
+            assert_eq!(
+                host.request_body(stream, b"ABLE users", true),
+                Action::Pause
+            );
+            let response = host.local_response(stream).expect("rejected");
+            assert_eq!(
+                (response.status, response.body.as_slice()),
+                (403, b"forbidden content\n".as_slice())
+            );
+        }
     }
 }

@@ -75,28 +75,31 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use std::time::Duration;
 
-    #[test]
-    fn counts_by_method_tracks_in_flight_and_records_latency() {
-        let host = Emulator::builder().build(new_root);
-        let get = host.new_http_stream();
-        host.request_headers(get, &[(":method", "GET")], true);
-        let post = host.new_http_stream();
-        host.request_headers(post, &[(":method", "POST")], false);
-        let again = host.new_http_stream();
-        host.request_headers(again, &[(":method", "GET")], true);
-        assert_eq!(
-            host.metric(&requests_by_method("GET")),
-            Some((MetricType::Counter, 2))
-        );
-        assert_eq!(
-            host.metric(&requests_by_method("POST")),
-            Some((MetricType::Counter, 1))
-        );
-        assert_eq!(host.metric(IN_FLIGHT), Some((MetricType::Gauge, 3)));
-        host.advance_time(Duration::from_millis(25));
-        host.response_headers(get, &[(":status", "200")], true);
-        host.complete_stream(get);
-        assert_eq!(host.histogram(LATENCY), [25]);
-        assert_eq!(host.metric(IN_FLIGHT), Some((MetricType::Gauge, 2)));
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn counts_by_method_tracks_in_flight_and_records_latency(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let get = host.new_http_stream();
+            host.request_headers(get, &[(":method", "GET")], true);
+            let post = host.new_http_stream();
+            host.request_headers(post, &[(":method", "POST")], false);
+            let again = host.new_http_stream();
+            host.request_headers(again, &[(":method", "GET")], true);
+            assert_eq!(
+                host.metric(&requests_by_method("GET")),
+                Some((MetricType::Counter, 2))
+            );
+            assert_eq!(
+                host.metric(&requests_by_method("POST")),
+                Some((MetricType::Counter, 1))
+            );
+            assert_eq!(host.metric(IN_FLIGHT), Some((MetricType::Gauge, 3)));
+            host.advance_time(Duration::from_millis(25));
+            host.response_headers(get, &[(":status", "200")], true);
+            host.complete_stream(get);
+            assert_eq!(host.histogram(LATENCY), [25]);
+            assert_eq!(host.metric(IN_FLIGHT), Some((MetricType::Gauge, 2)));
+        }
     }
 }

@@ -56,7 +56,10 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    fn route(headers: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn route(
+        plugin: &proxywasm::emulator::Plugin,
+        headers: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
         let host = Emulator::builder().build(new_root);
         let stream = host.new_http_stream();
         assert_eq!(
@@ -66,34 +69,36 @@ mod tests {
         host.http_stream(stream).request_headers
     }
 
-    #[test]
-    fn canary_requests_are_rerouted() {
-        let headers = route(&[
-            (":authority", "shop.example"),
-            (":path", "/cart?id=1"),
-            ("x-canary", "true"),
-        ]);
-        assert_eq!(
-            headers[0],
-            (":authority".to_string(), CANARY_AUTHORITY.to_string())
-        );
-        assert_eq!(
-            headers[1],
-            (":path".to_string(), "/canary/cart?id=1".to_string())
-        );
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn other_requests_are_untouched() {
-        let original = [
-            (":authority", "shop.example"),
-            (":path", "/cart"),
-            ("x-canary", "false"),
-        ];
-        let expected: Vec<_> = original
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(route(&original), expected);
+        fn canary_requests_are_rerouted(plugin) {
+            let headers = route(plugin, &[
+                (":authority", "shop.example"),
+                (":path", "/cart?id=1"),
+                ("x-canary", "true"),
+            ]);
+            assert_eq!(
+                headers[0],
+                (":authority".to_string(), CANARY_AUTHORITY.to_string())
+            );
+            assert_eq!(
+                headers[1],
+                (":path".to_string(), "/canary/cart?id=1".to_string())
+            );
+        }
+
+        fn other_requests_are_untouched(plugin) {
+            let original = [
+                (":authority", "shop.example"),
+                (":path", "/cart"),
+                ("x-canary", "false"),
+            ];
+            let expected: Vec<_> = original
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(route(plugin, &original), expected);
+        }
     }
 }

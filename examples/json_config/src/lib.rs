@@ -105,47 +105,49 @@ mod tests {
 
     const GOOD: &str = r#"{"header": "x-greeting", "value": "hello", "paths": ["/api"]}"#;
 
-    #[test]
-    fn applies_the_parsed_configuration() {
-        let host = Emulator::builder()
-            .plugin_configuration(GOOD)
-            .build(new_root);
-        assert!(host.start_plugin());
-        let api = host.new_http_stream();
-        host.request_headers(api, &[(":path", "/api/v1")], true);
-        assert!(host
-            .http_stream(api)
-            .request_headers
-            .contains(&("x-greeting".into(), "hello".into())));
-        let other = host.new_http_stream();
-        host.request_headers(other, &[(":path", "/static")], true);
-        assert_eq!(host.http_stream(other).request_headers.len(), 1);
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn bad_configurations_fail_with_the_reason() {
-        for (config, reason) in [
-            (
-                "not json",
-                "invalid JSON configuration: expected ident at line 1 column 2",
-            ),
-            (
-                r#"{"header": "x", "value": "v"}"#,
-                "invalid JSON configuration: missing field `paths` at line 1 column 29",
-            ),
-            (
-                r#"{"header": " ", "value": "v", "paths": []}"#,
-                "invalid configuration: `header` must not be empty",
-            ),
-        ] {
+        fn applies_the_parsed_configuration(plugin) {
             let host = Emulator::builder()
-                .plugin_configuration(config)
-                .build(new_root);
-            assert!(!host.start_plugin(), "{config}");
-            assert_eq!(
-                host.logs(LogLevel::Error),
-                [format!("json_config: {reason}")]
-            );
+                .plugin_configuration(GOOD)
+                .load(plugin);
+            assert!(host.start_plugin());
+            let api = host.new_http_stream();
+            host.request_headers(api, &[(":path", "/api/v1")], true);
+            assert!(host
+                .http_stream(api)
+                .request_headers
+                .contains(&("x-greeting".into(), "hello".into())));
+            let other = host.new_http_stream();
+            host.request_headers(other, &[(":path", "/static")], true);
+            assert_eq!(host.http_stream(other).request_headers.len(), 1);
+        }
+
+        fn bad_configurations_fail_with_the_reason(plugin) {
+            for (config, reason) in [
+                (
+                    "not json",
+                    "invalid JSON configuration: expected ident at line 1 column 2",
+                ),
+                (
+                    r#"{"header": "x", "value": "v"}"#,
+                    "invalid JSON configuration: missing field `paths` at line 1 column 29",
+                ),
+                (
+                    r#"{"header": " ", "value": "v", "paths": []}"#,
+                    "invalid configuration: `header` must not be empty",
+                ),
+            ] {
+                let host = Emulator::builder()
+                    .plugin_configuration(config)
+                    .load(plugin);
+                assert!(!host.start_plugin(), "{config}");
+                assert_eq!(
+                    host.logs(LogLevel::Error),
+                    [format!("json_config: {reason}")]
+                );
+            }
         }
     }
 }

@@ -83,7 +83,7 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    fn send(body_chunks: &[&[u8]]) -> Option<(u32, Vec<u8>)> {
+    fn send(plugin: &proxywasm::emulator::Plugin, body_chunks: &[&[u8]]) -> Option<(u32, Vec<u8>)> {
         let host = Emulator::builder().build(new_root);
         let stream = host.new_http_stream();
         host.request_headers(
@@ -97,43 +97,44 @@ mod tests {
         host.local_response(stream).map(|r| (r.status, r.body))
     }
 
-    #[test]
-    fn a_valid_body_in_chunks_passes() {
-        assert_eq!(send(&[b"{\"id\": 1, ", b"\"type\": \"book\"}"]), None);
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn invalid_bodies_get_400_with_the_reason() {
-        assert_eq!(
-            send(&[b"{\"id\": 1}"]),
-            Some((400, b"missing key `type`\n".to_vec()))
-        );
-        assert_eq!(
-            send(&[b"[1, 2]"]),
-            Some((400, b"the body must be a JSON object\n".to_vec()))
-        );
-        let (status, body) = send(&[b"{oops"]).expect("rejected");
-        assert_eq!(status, 400);
-        assert!(
-            body.starts_with(b"invalid JSON: key must be a string"),
-            "{}",
-            String::from_utf8_lossy(&body)
-        );
-    }
+        fn a_valid_body_in_chunks_passes(plugin) {
+            assert_eq!(send(plugin, &[b"{\"id\": 1, ", b"\"type\": \"book\"}"]), None);
+        }
 
-    #[test]
-    fn other_content_types_are_not_inspected() {
-        let host = Emulator::builder().build(new_root);
-        let stream = host.new_http_stream();
-        host.request_headers(
-            stream,
-            &[(":path", "/"), ("content-type", "text/plain")],
-            false,
-        );
-        assert_eq!(
-            host.request_body(stream, b"not json", true),
-            Action::Continue
-        );
-        assert_eq!(host.local_response(stream), None);
+        fn invalid_bodies_get_400_with_the_reason(plugin) {
+            assert_eq!(
+                send(plugin, &[b"{\"id\": 1}"]),
+                Some((400, b"missing key `type`\n".to_vec()))
+            );
+            assert_eq!(
+                send(plugin, &[b"[1, 2]"]),
+                Some((400, b"the body must be a JSON object\n".to_vec()))
+            );
+            let (status, body) = send(plugin, &[b"{oops"]).expect("rejected");
+            assert_eq!(status, 400);
+            assert!(
+                body.starts_with(b"invalid JSON: key must be a string"),
+                "{}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+
+        fn other_content_types_are_not_inspected(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let stream = host.new_http_stream();
+            host.request_headers(
+                stream,
+                &[(":path", "/"), ("content-type", "text/plain")],
+                false,
+            );
+            assert_eq!(
+                host.request_body(stream, b"not json", true),
+                Action::Continue
+            );
+            assert_eq!(host.local_response(stream), None);
+        }
     }
 }

@@ -86,29 +86,32 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    #[test]
-    fn resumes_only_when_the_last_call_answers() {
-        let host = Emulator::builder().build(new_root);
-        let stream = host.new_http_stream();
-        assert_eq!(
-            host.request_headers(stream, &[(":path", "/product/7")], true),
-            Action::Pause
-        );
-        let calls = host.http_calls();
-        let clusters: Vec<&str> = calls.iter().map(|c| c.cluster.as_str()).collect();
-        assert_eq!(clusters, BACKENDS);
-        host.answer_http_call(calls[1].token, &[(":status", "200")], b"", &[]);
-        host.fail_http_call(calls[0].token);
-        assert_eq!(
-            host.http_stream(stream).request_resumed,
-            0,
-            "one call is still pending"
-        );
-        host.answer_http_call(calls[2].token, &[(":status", "200")], b"", &[]);
-        let view = host.http_stream(stream);
-        assert_eq!(view.request_resumed, 1);
-        assert!(view
-            .request_headers
-            .contains(&("x-backends-ok".into(), "2".into())));
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn resumes_only_when_the_last_call_answers(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let stream = host.new_http_stream();
+            assert_eq!(
+                host.request_headers(stream, &[(":path", "/product/7")], true),
+                Action::Pause
+            );
+            let calls = host.http_calls();
+            let clusters: Vec<&str> = calls.iter().map(|c| c.cluster.as_str()).collect();
+            assert_eq!(clusters, BACKENDS);
+            host.answer_http_call(calls[1].token, &[(":status", "200")], b"", &[]);
+            host.fail_http_call(calls[0].token);
+            assert_eq!(
+                host.http_stream(stream).request_resumed,
+                0,
+                "one call is still pending"
+            );
+            host.answer_http_call(calls[2].token, &[(":status", "200")], b"", &[]);
+            let view = host.http_stream(stream);
+            assert_eq!(view.request_resumed, 1);
+            assert!(view
+                .request_headers
+                .contains(&("x-backends-ok".into(), "2".into())));
+        }
     }
 }

@@ -62,29 +62,31 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn defers_shutdown_until_the_work_is_flushed() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.start_plugin());
-        assert!(!host.plugin_done(), "work is pending: shutdown is deferred");
-        host.tick();
-        assert!(!host.done_called());
-        host.tick();
-        assert!(host.done_called());
-        assert_eq!(
-            host.logs(LogLevel::Info),
-            [
-                "plugin_done: deferring shutdown, 2 item(s) to flush",
-                "plugin_done: flushed one, 1 left",
-                "plugin_done: flushed one, 0 left",
-                "plugin_done: shutdown complete"
-            ]
-        );
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn with_nothing_pending_shutdown_is_immediate() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.plugin_done());
+        fn defers_shutdown_until_the_work_is_flushed(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.start_plugin());
+            assert!(!host.plugin_done(), "work is pending: shutdown is deferred");
+            host.tick();
+            assert!(!host.done_called());
+            host.tick();
+            assert!(host.done_called());
+            assert_eq!(
+                host.logs(LogLevel::Info),
+                [
+                    "plugin_done: deferring shutdown, 2 item(s) to flush",
+                    "plugin_done: flushed one, 1 left",
+                    "plugin_done: flushed one, 0 left",
+                    "plugin_done: shutdown complete"
+                ]
+            );
+        }
+
+        fn with_nothing_pending_shutdown_is_immediate(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.plugin_done());
+        }
     }
 }

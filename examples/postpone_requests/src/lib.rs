@@ -79,37 +79,39 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    #[test]
-    fn each_tick_resumes_a_batch_in_arrival_order() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.start_plugin());
-        let streams: Vec<u32> = (0..3).map(|_| host.new_http_stream()).collect();
-        for &s in &streams {
-            assert_eq!(
-                host.request_headers(s, &[(":path", "/")], true),
-                Action::Pause
-            );
-        }
-        host.tick();
-        let resumed: Vec<u32> = streams
-            .iter()
-            .map(|&s| host.http_stream(s).request_resumed)
-            .collect();
-        assert_eq!(resumed, [1, 1, 0]);
-        host.tick();
-        assert_eq!(host.http_stream(streams[2]).request_resumed, 1);
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn a_stream_that_ends_while_waiting_is_forgotten() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.start_plugin());
-        let first = host.new_http_stream();
-        host.request_headers(first, &[(":path", "/")], true);
-        host.complete_stream(first);
-        let second = host.new_http_stream();
-        host.request_headers(second, &[(":path", "/")], true);
-        host.tick();
-        assert_eq!(host.http_stream(second).request_resumed, 1);
+        fn each_tick_resumes_a_batch_in_arrival_order(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.start_plugin());
+            let streams: Vec<u32> = (0..3).map(|_| host.new_http_stream()).collect();
+            for &s in &streams {
+                assert_eq!(
+                    host.request_headers(s, &[(":path", "/")], true),
+                    Action::Pause
+                );
+            }
+            host.tick();
+            let resumed: Vec<u32> = streams
+                .iter()
+                .map(|&s| host.http_stream(s).request_resumed)
+                .collect();
+            assert_eq!(resumed, [1, 1, 0]);
+            host.tick();
+            assert_eq!(host.http_stream(streams[2]).request_resumed, 1);
+        }
+
+        fn a_stream_that_ends_while_waiting_is_forgotten(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.start_plugin());
+            let first = host.new_http_stream();
+            host.request_headers(first, &[(":path", "/")], true);
+            host.complete_stream(first);
+            let second = host.new_http_stream();
+            host.request_headers(second, &[(":path", "/")], true);
+            host.tick();
+            assert_eq!(host.http_stream(second).request_resumed, 1);
+        }
     }
 }

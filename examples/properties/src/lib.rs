@@ -58,18 +58,21 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn logs_well_known_properties_and_sets_a_custom_one() {
-        let host = Emulator::builder()
-            .property(&["request", "path"], "/orders")
-            .property(&["source", "address"], "10.1.2.3:5555")
-            .build(new_root);
-        let stream = host.new_http_stream();
-        host.request_headers(stream, &[(":path", "/orders")], true);
-        assert_eq!(
-            host.logs(LogLevel::Info),
-            ["properties: path=/orders source=10.1.2.3:5555 protocol=-"]
-        );
-        assert_eq!(host.property(&CUSTOM), Some(b"/orders".to_vec()));
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn logs_well_known_properties_and_sets_a_custom_one(plugin) {
+            let host = Emulator::builder()
+                .property(&["request", "path"], "/orders")
+                .property(&["source", "address"], "10.1.2.3:5555")
+                .load(plugin);
+            let stream = host.new_http_stream();
+            host.request_headers(stream, &[(":path", "/orders")], true);
+            assert_eq!(
+                host.logs(LogLevel::Info),
+                ["properties: path=/orders source=10.1.2.3:5555 protocol=-"]
+            );
+            assert_eq!(host.property(&CUSTOM), Some(b"/orders".to_vec()));
+        }
     }
 }

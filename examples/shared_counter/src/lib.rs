@@ -76,35 +76,37 @@ mod tests {
     use super::*;
     use proxywasm::emulator::Emulator;
 
-    #[test]
-    fn counts_requests_in_shared_data_and_reports_the_count() {
-        let host = Emulator::builder().build(new_root);
-        for expected in 1..=3u64 {
-            let stream = host.new_http_stream();
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn counts_requests_in_shared_data_and_reports_the_count(plugin) {
+            let host = Emulator::builder().load(plugin);
+            for expected in 1..=3u64 {
+                let stream = host.new_http_stream();
+                host.request_headers(stream, &[(":path", "/")], true);
+                host.response_headers(stream, &[(":status", "200")], true);
+                let headers = host.http_stream(stream).response_headers;
+                assert_eq!(
+                    headers[1],
+                    ("x-request-count".to_string(), expected.to_string())
+                );
+            }
+            let (value, version) = host.shared_data(KEY).expect("the counter exists");
+            assert_eq!(value, 3u64.to_le_bytes());
+            assert_eq!(version, 3);
+        }
+
+        fn a_second_plugin_of_the_same_vm_shares_the_counter(plugin) {
+            let host = Emulator::builder()
+                .shared_data(KEY, 41u64.to_le_bytes())
+                .load(plugin);
+            let (other_root, _) = host.add_plugin("");
+            let stream = host.new_http_stream_in(other_root);
             host.request_headers(stream, &[(":path", "/")], true);
-            host.response_headers(stream, &[(":status", "200")], true);
-            let headers = host.http_stream(stream).response_headers;
             assert_eq!(
-                headers[1],
-                ("x-request-count".to_string(), expected.to_string())
+                host.shared_data(KEY).map(|(v, _)| v),
+                Some(42u64.to_le_bytes().to_vec())
             );
         }
-        let (value, version) = host.shared_data(KEY).expect("the counter exists");
-        assert_eq!(value, 3u64.to_le_bytes());
-        assert_eq!(version, 3);
-    }
-
-    #[test]
-    fn a_second_plugin_of_the_same_vm_shares_the_counter() {
-        let host = Emulator::builder()
-            .shared_data(KEY, 41u64.to_le_bytes())
-            .build(new_root);
-        let (other_root, _) = host.add_plugin("");
-        let stream = host.new_http_stream_in(other_root);
-        host.request_headers(stream, &[(":path", "/")], true);
-        assert_eq!(
-            host.shared_data(KEY).map(|(v, _)| v),
-            Some(42u64.to_le_bytes().to_vec())
-        );
     }
 }

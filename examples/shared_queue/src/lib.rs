@@ -86,36 +86,38 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn the_sender_enqueues_and_the_receiver_drains_on_queue_ready() {
-        let host = Emulator::builder()
-            .plugin_configuration("receiver")
-            .build(new_root);
-        assert!(host.start_plugin());
-        let (sender, accepted) = host.add_plugin("sender");
-        assert!(accepted);
-        for path in ["/a", "/b"] {
-            let stream = host.new_http_stream_in(sender);
-            host.request_headers(stream, &[(":path", path)], true);
-        }
-        assert_eq!(
-            host.logs(LogLevel::Info),
-            ["shared_queue: received /a", "shared_queue: received /b"]
-        );
-        assert!(host.queue_items(QUEUE).is_empty());
-    }
+    proxywasm::emulator_tests! {
+        plugin: new_root;
 
-    #[test]
-    fn without_a_receiver_the_sender_warns() {
-        let host = Emulator::builder()
-            .plugin_configuration("sender")
-            .build(new_root);
-        assert!(host.start_plugin());
-        let stream = host.new_http_stream();
-        host.request_headers(stream, &[(":path", "/x")], true);
-        assert_eq!(
-            host.logs(LogLevel::Warn),
-            ["shared_queue: no queue paths: not found"]
-        );
+        fn the_sender_enqueues_and_the_receiver_drains_on_queue_ready(plugin) {
+            let host = Emulator::builder()
+                .plugin_configuration("receiver")
+                .load(plugin);
+            assert!(host.start_plugin());
+            let (sender, accepted) = host.add_plugin("sender");
+            assert!(accepted);
+            for path in ["/a", "/b"] {
+                let stream = host.new_http_stream_in(sender);
+                host.request_headers(stream, &[(":path", path)], true);
+            }
+            assert_eq!(
+                host.logs(LogLevel::Info),
+                ["shared_queue: received /a", "shared_queue: received /b"]
+            );
+            assert!(host.queue_items(QUEUE).is_empty());
+        }
+
+        fn without_a_receiver_the_sender_warns(plugin) {
+            let host = Emulator::builder()
+                .plugin_configuration("sender")
+                .load(plugin);
+            assert!(host.start_plugin());
+            let stream = host.new_http_stream();
+            host.request_headers(stream, &[(":path", "/x")], true);
+            assert_eq!(
+                host.logs(LogLevel::Warn),
+                ["shared_queue: no queue paths: not found"]
+            );
+        }
     }
 }

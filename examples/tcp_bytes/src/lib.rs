@@ -96,35 +96,38 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn counts_bytes_both_ways_across_connections_and_logs_closes() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.start_plugin());
-        let (first, action) = host.new_tcp_stream();
-        assert_eq!(action, Action::Continue);
-        assert_eq!(
-            host.downstream_data(first, b"hello", false),
-            Action::Continue
-        );
-        host.upstream_data(first, b"hi!", false);
-        let (second, _) = host.new_tcp_stream();
-        host.downstream_data(second, b"1234567890", true);
-        assert_eq!(
-            host.metric(DOWNSTREAM_BYTES),
-            Some((MetricType::Counter, 15))
-        );
-        assert_eq!(host.metric(UPSTREAM_BYTES), Some((MetricType::Counter, 3)));
-        host.downstream_close(first, PeerType::Remote);
-        host.upstream_close(first, PeerType::Local);
-        assert_eq!(
-            host.logs(LogLevel::Info),
-            [
-                format!("connection {first}: downstream closed by remote after 5 bytes in"),
-                format!("connection {first}: upstream closed by local after 3 bytes in"),
-            ]
-        );
-        assert!(host.complete_stream(first));
-        assert!(host.complete_stream(second));
-        assert_eq!(host.registry_size(), (1, 0));
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn counts_bytes_both_ways_across_connections_and_logs_closes(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.start_plugin());
+            let (first, action) = host.new_tcp_stream();
+            assert_eq!(action, Action::Continue);
+            assert_eq!(
+                host.downstream_data(first, b"hello", false),
+                Action::Continue
+            );
+            host.upstream_data(first, b"hi!", false);
+            let (second, _) = host.new_tcp_stream();
+            host.downstream_data(second, b"1234567890", true);
+            assert_eq!(
+                host.metric(DOWNSTREAM_BYTES),
+                Some((MetricType::Counter, 15))
+            );
+            assert_eq!(host.metric(UPSTREAM_BYTES), Some((MetricType::Counter, 3)));
+            host.downstream_close(first, PeerType::Remote);
+            host.upstream_close(first, PeerType::Local);
+            assert_eq!(
+                host.logs(LogLevel::Info),
+                [
+                    format!("connection {first}: downstream closed by remote after 5 bytes in"),
+                    format!("connection {first}: upstream closed by local after 3 bytes in"),
+                ]
+            );
+            assert!(host.complete_stream(first));
+            assert!(host.complete_stream(second));
+            assert_eq!(host.registry_size(), (1, 0));
+        }
     }
 }

@@ -62,25 +62,28 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn routes_by_source_address() {
-        for (source, cluster) in [
-            ("10.0.0.7:4242", "internal"),
-            ("203.0.113.9:80", "external"),
-        ] {
-            let host = Emulator::builder()
-                .property(&["source", "address"], source)
-                .build(new_root);
-            let (_, action) = host.new_tcp_stream();
-            assert_eq!(action, Action::Continue);
-            assert_eq!(
-                host.property(&CLUSTER_PROPERTY),
-                Some(cluster.as_bytes().to_vec())
-            );
-            assert_eq!(
-                host.logs(LogLevel::Info),
-                [format!("tcp_routing: {source} -> {cluster}")]
-            );
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn routes_by_source_address(plugin) {
+            for (source, cluster) in [
+                ("10.0.0.7:4242", "internal"),
+                ("203.0.113.9:80", "external"),
+            ] {
+                let host = Emulator::builder()
+                    .property(&["source", "address"], source)
+                    .load(plugin);
+                let (_, action) = host.new_tcp_stream();
+                assert_eq!(action, Action::Continue);
+                assert_eq!(
+                    host.property(&CLUSTER_PROPERTY),
+                    Some(cluster.as_bytes().to_vec())
+                );
+                assert_eq!(
+                    host.logs(LogLevel::Info),
+                    [format!("tcp_routing: {source} -> {cluster}")]
+                );
+            }
         }
     }
 }

@@ -60,27 +60,30 @@ mod tests {
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
-    #[test]
-    fn calls_on_every_tick_and_logs_answers_and_failures() {
-        let host = Emulator::builder().build(new_root);
-        assert!(host.start_plugin());
-        assert_eq!(host.tick_period(), Some(PERIOD));
-        host.tick();
-        host.tick();
-        let calls = host.http_calls();
-        assert_eq!(calls.len(), 2);
-        assert_eq!(calls[0].cluster, "status");
-        assert_eq!(calls[0].timeout_ms, 2000);
-        host.answer_http_call(calls[0].token, &[(":status", "200")], b"ok", &[]);
-        host.fail_http_call(calls[1].token);
-        assert_eq!(
-            host.logs(LogLevel::Info),
-            ["tick_http_call: status 200, 2 body bytes"]
-        );
-        assert_eq!(
-            host.logs(LogLevel::Warn),
-            ["tick_http_call: the status call failed"]
-        );
-        assert_eq!(host.registry_size(), (1, 0), "no call left pending");
+    proxywasm::emulator_tests! {
+        plugin: new_root;
+
+        fn calls_on_every_tick_and_logs_answers_and_failures(plugin) {
+            let host = Emulator::builder().load(plugin);
+            assert!(host.start_plugin());
+            assert_eq!(host.tick_period(), Some(PERIOD));
+            host.tick();
+            host.tick();
+            let calls = host.http_calls();
+            assert_eq!(calls.len(), 2);
+            assert_eq!(calls[0].cluster, "status");
+            assert_eq!(calls[0].timeout_ms, 2000);
+            host.answer_http_call(calls[0].token, &[(":status", "200")], b"ok", &[]);
+            host.fail_http_call(calls[1].token);
+            assert_eq!(
+                host.logs(LogLevel::Info),
+                ["tick_http_call: status 200, 2 body bytes"]
+            );
+            assert_eq!(
+                host.logs(LogLevel::Warn),
+                ["tick_http_call: the status call failed"]
+            );
+            assert_eq!(host.registry_size(), (1, 0), "no call left pending");
+        }
     }
 }
