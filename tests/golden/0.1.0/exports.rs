@@ -353,6 +353,952 @@ pub trait Callbacks {
     /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
     fn proxy_on_vm_start(unused: u32, vm_configuration_size: usize) -> BoolResult;
 }
+/// One instance of a plugin as a host sees it: its callbacks, called with lifted arguments, each
+/// returning what the plugin answered, `Ok(None)` when the plugin does not export the callback,
+/// or why the call failed (a panic, a trap, a result the version does not define). The host
+/// emulator drives a plugin through this trait, whether the plugin runs in this process
+/// ([`InProcess`]) or as a `.wasm` module (the wasm runner).
+#[cfg(not(target_arch = "wasm32"))]
+pub trait PluginInstance {
+    /// Called when a plugin context is configured, with the size of the plugin configuration.
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    /// - `plugin_configuration_size`: Size of the plugin configuration.
+    ///
+    /// # Returns
+    ///
+    /// True on success; false makes the host fail the start or reject the configuration.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_configure(
+        &mut self,
+        plugin_context_id: u32,
+        plugin_configuration_size: usize,
+    ) -> Result<Option<BoolResult>, crate::emulator::CallbackFailure>;
+    /// Called when the host creates a plugin context (parent 0) or a stream context.
+    ///
+    /// # Parameters
+    ///
+    /// - `context_id`: The context.
+    /// - `parent_context_id`: The plugin context the new one belongs to, or 0 when the new one is a plugin context.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_context_create(
+        &mut self,
+        context_id: u32,
+        parent_context_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when the host deletes a context; the plugin must forget it.
+    ///
+    /// # Parameters
+    ///
+    /// - `context_id`: The context.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_delete(
+        &mut self,
+        context_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when the host has finished with a context; the plugin may ask to finish later.
+    ///
+    /// # Parameters
+    ///
+    /// - `context_id`: The context.
+    ///
+    /// # Returns
+    ///
+    /// True if the host may delete the context now; false if the plugin will call `proxy_done` later.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_done(
+        &mut self,
+        context_id: u32,
+    ) -> Result<Option<BoolResult>, crate::emulator::CallbackFailure>;
+    /// Called when the downstream side of a TCP stream closes.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `peer_type`: Which side closed.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_downstream_connection_close(
+        &mut self,
+        stream_context_id: u32,
+        peer_type: PeerType,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when data arrives from the downstream peer of a TCP stream.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `data_size`: Size of the data buffered so far.
+    /// - `end_of_stream`: Whether this is the last data of this direction.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_downstream_data(
+        &mut self,
+        stream_context_id: u32,
+        data_size: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called when the host calls one of the plugin's foreign functions.
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    /// - `function_id`: The foreign function.
+    /// - `arguments_size`: Size of the arguments.
+    ///
+    /// Exported in ABI 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_foreign_function(
+        &mut self,
+        plugin_context_id: u32,
+        function_id: u32,
+        arguments_size: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when a gRPC call or stream is closed.
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    /// - `call_id`: The call or stream.
+    /// - `status_code`: The status code.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_grpc_close(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        status_code: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when a message arrives on a gRPC call or stream.
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    /// - `call_id`: The call or stream.
+    /// - `message_size`: Size of the message.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_grpc_receive(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        message_size: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when initial metadata arrives on a gRPC call or stream.
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    /// - `call_id`: The call or stream.
+    /// - `num_elements`: How many metadata entries there are.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_grpc_receive_initial_metadata(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        num_elements: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when trailing metadata arrives on a gRPC call or stream.
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    /// - `call_id`: The call or stream.
+    /// - `num_elements`: How many metadata entries there are.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_grpc_receive_trailing_metadata(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        num_elements: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when the answer to an HTTP call arrives, or the call fails (all counts 0).
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    /// - `call_id`: The call or stream.
+    /// - `num_headers`: How many headers there are.
+    /// - `body_size`: Size of the body buffered so far.
+    /// - `num_trailers`: How many trailers there are.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_http_call_response(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        num_trailers: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called after a context is done and before it is deleted, for final log entries.
+    ///
+    /// # Parameters
+    ///
+    /// - `context_id`: The context.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_log(
+        &mut self,
+        context_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when a TCP connection is accepted.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_new_connection(
+        &mut self,
+        stream_context_id: u32,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called when a shared queue owned by the plugin context has items.
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    /// - `queue_id`: The queue.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_queue_ready(
+        &mut self,
+        plugin_context_id: u32,
+        queue_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when a chunk of the HTTP request body arrives.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `body_size`: Size of the body buffered so far.
+    /// - `end_of_stream`: Whether this is the last data of this direction.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_request_body(
+        &mut self,
+        stream_context_id: u32,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called when the HTTP request headers arrive.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `num_headers`: How many headers there are.
+    /// - `end_of_stream`: Whether this is the last data of this direction.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_request_headers(
+        &mut self,
+        stream_context_id: u32,
+        num_headers: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called when the HTTP request trailers arrive.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `num_trailers`: How many trailers there are.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_request_trailers(
+        &mut self,
+        stream_context_id: u32,
+        num_trailers: usize,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called when a chunk of the HTTP response body arrives.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `body_size`: Size of the body buffered so far.
+    /// - `end_of_stream`: Whether this is the last data of this direction.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_response_body(
+        &mut self,
+        stream_context_id: u32,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called when the HTTP response headers arrive.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `num_headers`: How many headers there are.
+    /// - `end_of_stream`: Whether this is the last data of this direction.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_response_headers(
+        &mut self,
+        stream_context_id: u32,
+        num_headers: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called when the HTTP response trailers arrive.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `num_trailers`: How many trailers there are.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_response_trailers(
+        &mut self,
+        stream_context_id: u32,
+        num_trailers: usize,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called every tick period set by the plugin context.
+    ///
+    /// # Parameters
+    ///
+    /// - `plugin_context_id`: The plugin context.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_tick(
+        &mut self,
+        plugin_context_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when the upstream side of a TCP stream closes.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `peer_type`: Which side closed.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_upstream_connection_close(
+        &mut self,
+        stream_context_id: u32,
+        peer_type: PeerType,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure>;
+    /// Called when data arrives from the upstream peer of a TCP stream.
+    ///
+    /// # Parameters
+    ///
+    /// - `stream_context_id`: The stream context.
+    /// - `data_size`: Size of the data buffered so far.
+    /// - `end_of_stream`: Whether this is the last data of this direction.
+    ///
+    /// # Returns
+    ///
+    /// Whether to go on or pause.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_upstream_data(
+        &mut self,
+        stream_context_id: u32,
+        data_size: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure>;
+    /// Called once when the VM starts, with the size of the VM configuration.
+    ///
+    /// # Parameters
+    ///
+    /// - `unused`: Ignored.
+    /// - `vm_configuration_size`: Size of the VM configuration.
+    ///
+    /// # Returns
+    ///
+    /// True on success; false makes the host fail the start or reject the configuration.
+    ///
+    /// Exported in ABI 0.1.0, 0.2.0, 0.2.1.
+    ///
+    /// `Ok(None)` when the plugin does not export this callback.
+    fn proxy_on_vm_start(
+        &mut self,
+        unused: u32,
+        vm_configuration_size: usize,
+    ) -> Result<Option<BoolResult>, crate::emulator::CallbackFailure>;
+}
+/// The plugin compiled into this process: calls the `Callbacks` implementation `C` directly and
+/// turns a panic into a failure naming the callback.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct InProcess<C>(core::marker::PhantomData<fn() -> C>);
+#[cfg(not(target_arch = "wasm32"))]
+impl<C> InProcess<C> {
+    /// The in-process instance of the plugin whose callbacks `C` implements.
+    pub fn new() -> Self {
+        InProcess(core::marker::PhantomData)
+    }
+}
+#[cfg(not(target_arch = "wasm32"))]
+impl<C> Default for InProcess<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(not(target_arch = "wasm32"))]
+impl<C: Callbacks> PluginInstance for InProcess<C> {
+    fn proxy_on_configure(
+        &mut self,
+        plugin_context_id: u32,
+        plugin_configuration_size: usize,
+    ) -> Result<Option<BoolResult>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_configure(
+                        plugin_context_id,
+                        plugin_configuration_size,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_configure",
+                payload,
+            ))
+    }
+    fn proxy_on_context_create(
+        &mut self,
+        context_id: u32,
+        parent_context_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_context_create(
+                        context_id,
+                        parent_context_id,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_context_create",
+                payload,
+            ))
+    }
+    fn proxy_on_delete(
+        &mut self,
+        context_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_delete(context_id)
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_delete",
+                payload,
+            ))
+    }
+    fn proxy_on_done(
+        &mut self,
+        context_id: u32,
+    ) -> Result<Option<BoolResult>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_done(context_id)
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_done",
+                payload,
+            ))
+    }
+    fn proxy_on_downstream_connection_close(
+        &mut self,
+        stream_context_id: u32,
+        peer_type: PeerType,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_downstream_connection_close(
+                        stream_context_id,
+                        Ok(peer_type),
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_downstream_connection_close",
+                payload,
+            ))
+    }
+    fn proxy_on_downstream_data(
+        &mut self,
+        stream_context_id: u32,
+        data_size: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_downstream_data(
+                        stream_context_id,
+                        data_size,
+                        end_of_stream,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_downstream_data",
+                payload,
+            ))
+    }
+    fn proxy_on_foreign_function(
+        &mut self,
+        plugin_context_id: u32,
+        function_id: u32,
+        arguments_size: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_foreign_function(
+                        plugin_context_id,
+                        function_id,
+                        arguments_size,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_foreign_function",
+                payload,
+            ))
+    }
+    fn proxy_on_grpc_close(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        status_code: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_grpc_close(
+                        plugin_context_id,
+                        call_id,
+                        status_code,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_grpc_close",
+                payload,
+            ))
+    }
+    fn proxy_on_grpc_receive(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        message_size: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_grpc_receive(
+                        plugin_context_id,
+                        call_id,
+                        message_size,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_grpc_receive",
+                payload,
+            ))
+    }
+    fn proxy_on_grpc_receive_initial_metadata(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        num_elements: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_grpc_receive_initial_metadata(
+                        plugin_context_id,
+                        call_id,
+                        num_elements,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_grpc_receive_initial_metadata",
+                payload,
+            ))
+    }
+    fn proxy_on_grpc_receive_trailing_metadata(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        num_elements: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_grpc_receive_trailing_metadata(
+                        plugin_context_id,
+                        call_id,
+                        num_elements,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_grpc_receive_trailing_metadata",
+                payload,
+            ))
+    }
+    fn proxy_on_http_call_response(
+        &mut self,
+        plugin_context_id: u32,
+        call_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        num_trailers: usize,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_http_call_response(
+                        plugin_context_id,
+                        call_id,
+                        num_headers,
+                        body_size,
+                        num_trailers,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_http_call_response",
+                payload,
+            ))
+    }
+    fn proxy_on_log(
+        &mut self,
+        context_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_log(context_id)
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_log",
+                payload,
+            ))
+    }
+    fn proxy_on_new_connection(
+        &mut self,
+        stream_context_id: u32,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_new_connection(stream_context_id)
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_new_connection",
+                payload,
+            ))
+    }
+    fn proxy_on_queue_ready(
+        &mut self,
+        plugin_context_id: u32,
+        queue_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_queue_ready(plugin_context_id, queue_id)
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_queue_ready",
+                payload,
+            ))
+    }
+    fn proxy_on_request_body(
+        &mut self,
+        stream_context_id: u32,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_request_body(
+                        stream_context_id,
+                        body_size,
+                        end_of_stream,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_request_body",
+                payload,
+            ))
+    }
+    fn proxy_on_request_headers(
+        &mut self,
+        stream_context_id: u32,
+        num_headers: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_request_headers(
+                        stream_context_id,
+                        num_headers,
+                        end_of_stream,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_request_headers",
+                payload,
+            ))
+    }
+    fn proxy_on_request_trailers(
+        &mut self,
+        stream_context_id: u32,
+        num_trailers: usize,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_request_trailers(
+                        stream_context_id,
+                        num_trailers,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_request_trailers",
+                payload,
+            ))
+    }
+    fn proxy_on_response_body(
+        &mut self,
+        stream_context_id: u32,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_response_body(
+                        stream_context_id,
+                        body_size,
+                        end_of_stream,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_response_body",
+                payload,
+            ))
+    }
+    fn proxy_on_response_headers(
+        &mut self,
+        stream_context_id: u32,
+        num_headers: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_response_headers(
+                        stream_context_id,
+                        num_headers,
+                        end_of_stream,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_response_headers",
+                payload,
+            ))
+    }
+    fn proxy_on_response_trailers(
+        &mut self,
+        stream_context_id: u32,
+        num_trailers: usize,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_response_trailers(
+                        stream_context_id,
+                        num_trailers,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_response_trailers",
+                payload,
+            ))
+    }
+    fn proxy_on_tick(
+        &mut self,
+        plugin_context_id: u32,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_tick(plugin_context_id)
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_tick",
+                payload,
+            ))
+    }
+    fn proxy_on_upstream_connection_close(
+        &mut self,
+        stream_context_id: u32,
+        peer_type: PeerType,
+    ) -> Result<Option<()>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_upstream_connection_close(
+                        stream_context_id,
+                        Ok(peer_type),
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_upstream_connection_close",
+                payload,
+            ))
+    }
+    fn proxy_on_upstream_data(
+        &mut self,
+        stream_context_id: u32,
+        data_size: usize,
+        end_of_stream: bool,
+    ) -> Result<Option<Action>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_upstream_data(
+                        stream_context_id,
+                        data_size,
+                        end_of_stream,
+                    )
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_upstream_data",
+                payload,
+            ))
+    }
+    fn proxy_on_vm_start(
+        &mut self,
+        unused: u32,
+        vm_configuration_size: usize,
+    ) -> Result<Option<BoolResult>, crate::emulator::CallbackFailure> {
+        std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| {
+                    <C as Callbacks>::proxy_on_vm_start(unused, vm_configuration_size)
+                }),
+            )
+            .map(Some)
+            .map_err(|payload| crate::emulator::CallbackFailure::panicked(
+                "proxy_on_vm_start",
+                payload,
+            ))
+    }
+}
 /// The `#[no_mangle]` exports the host calls (wasm32 only).
 #[cfg(target_arch = "wasm32")]
 pub mod export_shims {
