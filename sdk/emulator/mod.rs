@@ -207,6 +207,25 @@ impl EmulatorBuilder {
         Ok(emulator)
     }
 
+    /// Like [`EmulatorBuilder::build_wasm`], for a module given as bytes (compiled anew, not cached).
+    ///
+    /// # Errors
+    ///
+    /// As [`EmulatorBuilder::build_wasm`].
+    #[cfg(feature = "wasm-runner")]
+    pub fn build_wasm_bytes(self, bytes: &[u8]) -> Result<Emulator, wasm::LoadError> {
+        let module = wasm::compile_bytes(bytes)?;
+        let root_id = self.root_id;
+        let state = self.into_state();
+        let instance = wasm::instantiate_module(&module, HostHandle(state.clone()))?;
+        Ok(Emulator::start(
+            state,
+            root_id,
+            Instance::Wasm(Box::new(instance)),
+            Mode::Wasm,
+        ))
+    }
+
     fn into_state(self) -> Rc<RefCell<State>> {
         let mut roots = HashMap::new();
         roots.insert(

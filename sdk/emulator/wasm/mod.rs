@@ -174,3 +174,6 @@ pub(crate) fn memory_size(instance: &mut WasmInstance) -> usize {
         None => 0,
     }
 }
+
+#[cfg(test)]
+mod tests;

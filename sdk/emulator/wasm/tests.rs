@@ -1,0 +1,114 @@
+//! The runner against hand-written modules: traps, undefined results, hostile pointers, refused modules.
+
+use crate::abi::Status;
+use crate::emulator::wasm::LoadError;
+use crate::emulator::{Emulator, FailureKind, Mode};
+use crate::{Action, LogLevel};
+
+/// A minimal ABI 0.2.1 plugin: request headers trap on 3 headers and log "hello" otherwise; response
+/// headers log from an address outside memory and return the status they got as the action.
+const PLUGIN: &str = r#"
+(module
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "_initialize"))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
+    (local $at i32)
+    (local.set $at (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $at))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param $id i32) (param $n i32) (param $eos i32) (result i32)
+    (if (i32.eq (local.get $n) (i32.const 3)) (then unreachable))
+    (drop (call $log (i32.const 2) (i32.const 16) (i32.const 5)))
+    (i32.const 0))
+  (func (export "proxy_on_response_headers") (param $id i32) (param $n i32) (param $eos i32) (result i32)
+    (call $log (i32.const 2) (i32.const 65530) (i32.const 100)))
+  (data (i32.const 16) "hello"))
+"#;
+
+fn load(wat: &str) -> Result<Emulator, LoadError> {
+    let bytes = wat::parse_str(wat).expect("valid text");
+    Emulator::builder().build_wasm_bytes(&bytes)
+}
+
+#[test]
+fn a_trap_is_a_failure_naming_the_callback_and_the_emulator_stays_usable() {
+    let host = load(PLUGIN).expect("loads");
+    assert_eq!(host.mode(), Mode::Wasm);
+    let stream = host.new_http_stream();
+    let failure = host
+        .checked(|h| h.request_headers(stream, &[("a", "1"), ("b", "2"), ("c", "3")], false))
+        .expect_err("the guest traps");
+    assert_eq!(failure.callback, "proxy_on_request_headers");
+    assert!(
+        matches!(&failure.kind, FailureKind::Trapped(m) if m.contains("unreachable")),
+        "{failure}"
+    );
+    let next = host.new_http_stream();
+    assert_eq!(
+        host.checked(|h| h.request_headers(next, &[(":path", "/")], true)),
+        Ok(Action::Continue)
+    );
+    assert_eq!(host.logs(LogLevel::Info), ["hello"]);
+}
+
+#[test]
+#[should_panic(expected = "plugin callback `proxy_on_request_headers` trapped")]
+fn outside_checked_a_trap_fails_the_test_with_the_callback_name() {
+    let host = load(PLUGIN).expect("loads");
+    let stream = host.new_http_stream();
+    host.request_headers(stream, &[("a", "1"), ("b", "2"), ("c", "3")], false);
+}
+
+#[test]
+fn an_address_outside_guest_memory_is_a_status_not_a_crash() {
+    let host = load(PLUGIN).expect("loads");
+    let stream = host.new_http_stream();
+    host.request_headers(stream, &[], false);
+    let failure = host
+        .checked(|h| h.response_headers(stream, &[(":status", "200")], true))
+        .expect_err("the status is not an action");
+    assert_eq!(failure.callback, "proxy_on_response_headers");
+    assert_eq!(
+        failure.kind,
+        FailureKind::BadResult(u64::from(u32::from(Status::InvalidMemoryAccess)))
+    );
+}
+
+#[test]
+fn a_module_failing_the_audit_is_refused_with_the_findings() {
+    let without_version = PLUGIN.replace(r#"(func (export "proxy_abi_version_0_2_1"))"#, "");
+    match load(&without_version) {
+        Err(LoadError::Nonconforming(findings)) => {
+            assert!(!findings.is_empty());
+            assert!(findings.iter().any(|f| f.contains("proxy_abi_version")), "{findings:?}");
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a module without a version marker was accepted"),
+    }
+}
+
+#[test]
+fn a_module_of_another_abi_version_is_refused() {
+    let older = PLUGIN
+        .replace("proxy_abi_version_0_2_1", "proxy_abi_version_0_1_0")
+        .replace(" (param $eos i32)", "");
+    match load(&older) {
+        Err(LoadError::WrongAbi { emulator, .. }) => assert_eq!(emulator, crate::abi::ABI_VERSION),
+        Err(LoadError::Nonconforming(findings)) => panic!("audit findings: {findings:?}"),
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a module of another version was accepted"),
+    }
+}
+
+#[test]
+fn garbage_is_refused_as_invalid() {
+    let error = Emulator::builder()
+        .build_wasm_bytes(b"\0asm\x01\0\0\0\x01\xff")
+        .err()
+        .expect("refused");
+    assert!(matches!(error, LoadError::Invalid(_)), "{error}");
+}
