@@ -1,0 +1,44 @@
+//! The built `.wasm` over a million HTTP streams: its linear memory stops growing after warm-up and the
+//! host sees no context left behind. Runs only in wasm mode (natively the plugin shares the test's heap).
+
+use proxywasm::emulator::{Emulator, Plugin};
+use proxywasm::{Action, LogLevel};
+
+const STREAMS: usize = 1_000_000;
+const WARM_UP: usize = 1_000;
+const PAGE: usize = 65_536;
+
+#[test]
+fn a_million_streams_leave_linear_memory_flat_and_the_registry_empty() {
+    let Some(Plugin::Wasm(path)) =
+        Plugin::wasm_for_test(env!("CARGO_MANIFEST_DIR"), env!("CARGO_PKG_NAME"))
+    else {
+        return;
+    };
+    let host = Emulator::builder()
+        .plugin_configuration("request add x-request-id abc\nresponse remove x-powered-by\n")
+        .log_level(LogLevel::Warn)
+        .build_wasm(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(host.start_plugin());
+    let mut after_warm_up = 0;
+    for n in 0..STREAMS {
+        let stream = host.new_http_stream();
+        let request = [(":path", "/"), (":method", "GET"), ("user-agent", "bench")];
+        assert_eq!(host.request_headers(stream, &request, true), Action::Continue);
+        let response = [(":status", "200"), ("x-powered-by", "php")];
+        assert_eq!(host.response_headers(stream, &response, true), Action::Continue);
+        assert!(host.complete_stream(stream));
+        host.forget_stream(stream);
+        if n + 1 == WARM_UP {
+            after_warm_up = host.guest_memory_size().expect("wasm mode");
+        }
+    }
+    let after = host.guest_memory_size().expect("wasm mode");
+    eprintln!("linear memory: {after_warm_up} bytes after {WARM_UP} streams, {after} after {STREAMS}");
+    assert!(
+        after <= after_warm_up + PAGE,
+        "linear memory grew from {after_warm_up} bytes after {WARM_UP} streams to {after} after {STREAMS}"
+    );
+    assert_eq!(host.registry_size(), (1, 0), "only the root context is left");
+}
