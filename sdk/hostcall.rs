@@ -17,7 +17,7 @@ pub(crate) fn call_for_buffer(
 pub(crate) fn call_for_bytes(
     call: impl FnOnce(*mut *mut u8, *mut usize) -> u32,
 ) -> Result<Vec<u8>, Error> {
-    Ok(call_for_buffer(call)?.to_vec()?)
+    Ok(call_for_buffer(call)?.into_vec()?)
 }
 
 /// Like [`call_for_bytes`], but `NotFound` becomes `None`.

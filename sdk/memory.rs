@@ -1,17 +1,50 @@
 //! Guest memory shared with the host: the allocator the host calls, and ownership of the buffers it
 //! hands back.
 //!
-//! Every allocation carries an 8-byte header holding its size, so a buffer the host returns is freed with
-//! exactly the layout it was allocated with, whatever length the host reports, and a reported length
-//! larger than the allocation is caught instead of read out of bounds.
+//! The allocator remembers its most recent allocations (address and size) in a small table. A buffer the
+//! host hands back is accepted only if its address is one of them and the reported length fits the
+//! allocation; then it becomes a `Vec` without a copy, freed later with exactly the layout it was
+//! allocated with. Anything else (an address the allocator did not hand out, a length beyond the
+//! allocation) is an error, never an out-of-bounds read; such a buffer is leaked rather than freed with
+//! a guessed layout.
 
 use crate::codec::DecodeError;
 use std::alloc::{alloc, dealloc, Layout};
+use std::cell::Cell;
 
-const HEADER: usize = 8;
+/// How many unclaimed allocations are remembered: a hostcall hands back at most one buffer, so a few
+/// entries absorb hosts that allocate and then fail.
+const RECENT: usize = 8;
+
+thread_local! {
+    static ALLOCATIONS: Cell<[(usize, usize); RECENT]> = const { Cell::new([(0, 0); RECENT]) };
+}
 
 fn layout(size: usize) -> Option<Layout> {
-    Layout::from_size_align(size.checked_add(HEADER)?, HEADER).ok()
+    Layout::from_size_align(size.max(1), 1).ok()
+}
+
+fn remember(ptr: *mut u8, size: usize) {
+    ALLOCATIONS.with(|table| {
+        let mut entries = table.get();
+        entries.rotate_right(1);
+        entries[0] = (ptr as usize, size);
+        table.set(entries);
+    });
+}
+
+/// The size of the remembered allocation at `ptr`, removed from the table when `claim` is set.
+fn allocation_size(ptr: *mut u8, claim: bool) -> Option<usize> {
+    ALLOCATIONS.with(|table| {
+        let mut entries = table.get();
+        let i = entries.iter().position(|(p, _)| *p == ptr as usize)?;
+        let size = entries[i].1;
+        if claim {
+            entries[i] = (0, 0);
+            table.set(entries);
+        }
+        Some(size)
+    })
 }
 
 /// Allocates `size` bytes for the host to fill; returns null when memory is exhausted.
@@ -19,25 +52,22 @@ pub fn allocate(size: usize) -> *mut u8 {
     let Some(layout) = layout(size) else {
         return core::ptr::null_mut();
     };
-    // SAFETY: the layout has a non-zero size (it includes the header).
-    unsafe {
-        let base = alloc(layout);
-        if base.is_null() {
-            return base;
-        }
-        (base as *mut u64).write(size as u64);
-        base.add(HEADER)
+    // SAFETY: the layout has a non-zero size.
+    let ptr = unsafe { alloc(layout) };
+    if !ptr.is_null() {
+        remember(ptr, size);
     }
+    ptr
 }
 
-/// A buffer the host allocated through [`allocate`] and handed back; freed when dropped.
+/// A buffer the host hands back through a pair of out-pointers; freed on drop.
 pub(crate) struct HostBuffer {
     ptr: *mut u8,
     len: usize,
 }
 
 impl HostBuffer {
-    /// An empty buffer, for out-pointers to start from.
+    /// An empty buffer whose out-pointers a hostcall fills.
     pub(crate) fn empty() -> Self {
         HostBuffer {
             ptr: core::ptr::null_mut(),
@@ -45,32 +75,43 @@ impl HostBuffer {
         }
     }
 
-    /// Out-pointers for a hostcall to fill.
+    /// The out-pointers to pass to a hostcall.
     pub(crate) fn out_pointers(&mut self) -> (*mut *mut u8, *mut usize) {
         (&mut self.ptr, &mut self.len)
     }
 
-    /// The bytes, or an error when the reported length exceeds what was allocated.
-    pub(crate) fn bytes(&self) -> Result<&[u8], DecodeError> {
+    fn checked(&self, claim: bool) -> Result<Option<usize>, DecodeError> {
         if self.ptr.is_null() {
             return if self.len == 0 {
-                Ok(&[])
+                Ok(None)
             } else {
                 Err(DecodeError::BadBuffer)
             };
         }
-        // SAFETY: non-null pointers in a HostBuffer come from `allocate`, whose header holds the size.
-        let allocated = unsafe { (self.ptr.sub(HEADER) as *const u64).read() } as usize;
-        if self.len > allocated {
-            return Err(DecodeError::BadBuffer);
+        match allocation_size(self.ptr, claim) {
+            Some(size) if self.len <= size => Ok(Some(size)),
+            _ => Err(DecodeError::BadBuffer),
         }
-        // SAFETY: `len` bytes lie within the allocation.
-        Ok(unsafe { core::slice::from_raw_parts(self.ptr, self.len) })
     }
 
-    /// The bytes as an owned vector.
-    pub(crate) fn to_vec(&self) -> Result<Vec<u8>, DecodeError> {
-        self.bytes().map(<[u8]>::to_vec)
+    /// The bytes, after checking the host's address and length against the allocation.
+    pub(crate) fn bytes(&self) -> Result<&[u8], DecodeError> {
+        match self.checked(false)? {
+            None => Ok(&[]),
+            // SAFETY: `ptr` is a live allocation of at least `len` bytes made by `allocate`.
+            Some(_) => Ok(unsafe { core::slice::from_raw_parts(self.ptr, self.len) }),
+        }
+    }
+
+    /// The bytes as a `Vec`, taking over the allocation without copying.
+    pub(crate) fn into_vec(mut self) -> Result<Vec<u8>, DecodeError> {
+        let Some(size) = self.checked(true)? else {
+            return Ok(Vec::new());
+        };
+        let ptr = core::mem::replace(&mut self.ptr, core::ptr::null_mut());
+        // SAFETY: `ptr` was allocated by `allocate` with layout (size.max(1), 1), which is the layout a
+        // `Vec<u8>` of that capacity frees with; `len <= size` bytes were written by the host.
+        Ok(unsafe { Vec::from_raw_parts(ptr, self.len, size.max(1)) })
     }
 }
 
@@ -79,13 +120,9 @@ impl Drop for HostBuffer {
         if self.ptr.is_null() {
             return;
         }
-        // SAFETY: the pointer came from `allocate`, and the header holds the size it was allocated with.
-        unsafe {
-            let base = self.ptr.sub(HEADER);
-            let size = (base as *const u64).read() as usize;
-            if let Some(layout) = layout(size) {
-                dealloc(base, layout);
-            }
+        if let Some(layout) = allocation_size(self.ptr, true).and_then(layout) {
+            // SAFETY: allocated by `allocate` with this layout and not freed since (claimed once).
+            unsafe { dealloc(self.ptr, layout) };
         }
     }
 }
@@ -106,6 +143,28 @@ mod tests {
             *len = 5;
         }
         assert_eq!(b.bytes().unwrap(), b"hello");
+    }
+
+    #[test]
+    fn into_vec_takes_the_allocation_and_a_foreign_address_is_refused() {
+        let p = allocate(5);
+        unsafe { core::ptr::copy_nonoverlapping(b"hello".as_ptr(), p, 5) };
+        let mut b = HostBuffer::empty();
+        let (data, len) = b.out_pointers();
+        unsafe {
+            *data = p;
+            *len = 4;
+        }
+        assert_eq!(b.into_vec().unwrap(), b"hell");
+        let mut local = [0u8; 4];
+        let mut foreign = HostBuffer::empty();
+        let (data, len) = foreign.out_pointers();
+        unsafe {
+            *data = local.as_mut_ptr();
+            *len = 4;
+        }
+        assert_eq!(foreign.bytes(), Err(DecodeError::BadBuffer));
+        assert_eq!(foreign.into_vec(), Err(DecodeError::BadBuffer));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub fn get(key: &str) -> Result<(Option<Vec<u8>>, u32), Error> {
     match check(unsafe {
         env::proxy_get_shared_data(key.as_ptr(), key.len(), data, size, &mut cas)
     }) {
-        Ok(()) => Ok((Some(value.to_vec()?), cas)),
+        Ok(()) => Ok((Some(value.into_vec()?), cas)),
         Err(Error::NotFound) => Ok((None, 0)),
         Err(e) => Err(e),
     }
