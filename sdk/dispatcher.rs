@@ -11,6 +11,7 @@ use crate::abi::{Action, BoolResult, Callbacks, PeerType, UnknownEnumValue};
 use crate::traits::{Context, HttpContext, RootContext, TcpContext};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Creates the root context of each plugin configuration.
 pub type RootContextFactory = fn(context_id: u32) -> Box<dyn RootContext>;
@@ -39,17 +40,57 @@ struct PendingCall {
     callback: Option<HttpCallback>,
 }
 
+/// Hashes the host's context ids and call tokens: small integers the host chooses, not an attacker, so
+/// a multiplicative hash (Fibonacci hashing) spreads them well at a fraction of SipHash's cost.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.write_u64(u64::from(id));
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = (self.0 ^ id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
+
 #[derive(Default)]
 struct Registry {
     factory: Option<RootContextFactory>,
-    contexts: HashMap<u32, Kind>,
-    http_calls: HashMap<u32, PendingCall>,
-    grpc_calls: HashMap<u32, u32>,
+    /// Every live context; `None` while its own callback runs (it is taken out for the duration).
+    contexts: IdMap<Option<Kind>>,
+    http_calls: IdMap<PendingCall>,
+    grpc_calls: IdMap<u32>,
     current: u32,
 }
 
+impl Registry {
+    const fn new() -> Self {
+        Registry {
+            factory: None,
+            contexts: HashMap::with_hasher(BuildHasherDefault::new()),
+            http_calls: HashMap::with_hasher(BuildHasherDefault::new()),
+            grpc_calls: HashMap::with_hasher(BuildHasherDefault::new()),
+            current: 0,
+        }
+    }
+}
+
 thread_local! {
-    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+    static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new()) };
 }
 
 fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
@@ -105,7 +146,7 @@ pub fn reset() {
     });
 }
 
-/// Puts back the previous current context when dropped, so a panicking callback does not leave it set.
+/// Puts back the previous current context when dropped, so a panicking closure does not leave it set.
 struct RestoreCurrent(u32);
 
 impl Drop for RestoreCurrent {
@@ -119,18 +160,50 @@ impl Drop for RestoreCurrent {
     }
 }
 
-/// Runs `f` on context `id`, taken out of the registry for the duration; `None` for an unknown id.
+/// Ends a callback: puts the context back into its slot and restores the previous current context. If
+/// the callback panicked instead, dropping the guard restores the current context and removes the
+/// emptied slot, so the context counts as gone.
+struct CallbackGuard {
+    id: u32,
+    previous: u32,
+}
+
+impl CallbackGuard {
+    fn finish(self, kind: Kind) {
+        with_registry(|r| {
+            r.current = self.previous;
+            if let Some(slot) = r.contexts.get_mut(&self.id) {
+                *slot = Some(kind);
+            }
+        });
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for CallbackGuard {
+    fn drop(&mut self) {
+        let (id, previous) = (self.id, self.previous);
+        let _ = REGISTRY.try_with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.current = previous;
+                r.contexts.remove(&id);
+            }
+        });
+    }
+}
+
+/// Runs `f` on context `id`, taken out of its slot for the duration; `None` for an unknown id (or one
+/// whose callback is already running).
 fn with_context<T>(id: u32, f: impl FnOnce(&mut Kind) -> T) -> Option<T> {
     let (mut kind, previous) = with_registry(|r| {
-        let kind = r.contexts.remove(&id)?;
+        let kind = r.contexts.get_mut(&id)?.take()?;
         let previous = std::mem::replace(&mut r.current, id);
         Some((kind, previous))
     })?;
-    // The context goes back into the registry only when `f` returns (see the module docs on panics).
-    let restore = RestoreCurrent(previous);
+    // The context goes back only when `f` returns (see the module docs on panics).
+    let guard = CallbackGuard { id, previous };
     let result = f(&mut kind);
-    drop(restore);
-    with_registry(|r| r.contexts.insert(id, kind));
+    guard.finish(kind);
     Some(result)
 }
 
@@ -200,7 +273,7 @@ impl Callbacks for Dispatcher {
                 return;
             };
             let root = factory(context_id);
-            with_registry(|r| r.contexts.insert(context_id, Kind::Root(root)));
+            with_registry(|r| r.contexts.insert(context_id, Some(Kind::Root(root))));
             return;
         }
         let created = with_context(parent_context_id, |parent| match parent {
@@ -212,7 +285,7 @@ impl Callbacks for Dispatcher {
         })
         .flatten();
         if let Some(kind) = created {
-            with_registry(|r| r.contexts.insert(context_id, kind));
+            with_registry(|r| r.contexts.insert(context_id, Some(kind)));
         }
     }
 

@@ -38,20 +38,30 @@ fn main() {
     }
     let instantiate: Vec<f64> = builds.iter().map(|b| scenarios::instantiate_us(b, 50)).collect();
     let mut results: Vec<Vec<Measurement>> = vec![Vec::new(); SCENARIOS.len()];
+    let mut instructions: Vec<Vec<f64>> = vec![Vec::new(); SCENARIOS.len()];
     for (i, scenario) in SCENARIOS.iter().enumerate() {
         let mut samples: Vec<Vec<f64>> = vec![Vec::new(); builds.len()];
         for _ in 0..args.rounds.max(1) {
             // Interleaved: every build runs once per round, so machine noise hits all alike.
             for (b, build) in builds.iter().enumerate() {
-                samples[b].push((scenario.run)(build));
+                samples[b].push((scenario.run)(build, false).ns);
             }
         }
         results[i] = samples.into_iter().map(Measurement::from_samples).collect();
+        instructions[i] = builds
+            .iter()
+            .map(|build| (scenario.run)(build, true).instructions)
+            .collect();
     }
-    print_table(&builds, &instantiate, &results);
+    print_table(&builds, &instantiate, &results, &instructions);
 }
 
-fn print_table(builds: &[Build], instantiate: &[f64], results: &[Vec<Measurement>]) {
+fn print_table(
+    builds: &[Build],
+    instantiate: &[f64],
+    results: &[Vec<Measurement>],
+    instructions: &[Vec<f64>],
+) {
     let index = |name: &str| builds.iter().position(|b| b.name == name).expect("every build ran");
     let (ours, official, floor) = (index("proxywasm"), index("official"), index("floor"));
     println!("| scenario | unit | floor (raw bindings) | proxywasm | official proxy-wasm 0.2.5 | proxywasm / official | proxywasm / floor |");
@@ -66,6 +76,18 @@ fn print_table(builds: &[Build], instantiate: &[f64], results: &[Vec<Measurement
             row[official].median,
             row[ours].median / row[official].median,
             row[ours].median / row[floor].median,
+        );
+    }
+    for (scenario, row) in SCENARIOS.iter().zip(instructions) {
+        println!(
+            "| {} | guest wasm instructions per {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
+            scenario.name.split(':').next().unwrap_or(scenario.name),
+            scenario.unit,
+            row[floor],
+            row[ours],
+            row[official],
+            row[ours] / row[official],
+            row[ours] / row[floor],
         );
     }
     println!(
@@ -93,8 +115,9 @@ fn print_table(builds: &[Build], instantiate: &[f64], results: &[Vec<Measurement
     }
     println!();
     println!(
-        "Medians of the rounds; each round runs every build once. The host is this repository's emulator in \
-         the wasm runner (wasmtime {}), the same for all three builds.",
-        "48.0.8"
+        "Times: medians of the rounds; each round runs every build once. The host is this repository's \
+         emulator in the wasm runner (wasmtime 48.0.8), the same for all three builds, so its cost is in \
+         every time. Guest instructions: wasmtime fuel burnt inside the plugin per operation (one metered \
+         batch; deterministic, host work excluded)."
     );
 }

@@ -12,8 +12,9 @@ pub struct Scenario {
     pub name: &'static str,
     /// What one operation is.
     pub unit: &'static str,
-    /// Runs one batch on a build; returns nanoseconds per operation.
-    pub run: fn(&Build) -> f64,
+    /// Runs one batch on a build, metered or not; returns nanoseconds and guest instructions (when
+    /// metered) per operation.
+    pub run: fn(&Build, bool) -> Sample,
 }
 
 /// The scenarios, in table order.
@@ -39,6 +40,40 @@ pub const SCENARIOS: [Scenario; 4] = [
         run: tick_batch,
     },
 ];
+
+/// One batch: time and (metered) guest instructions per operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Nanoseconds per operation.
+    pub ns: f64,
+    /// Wasm instructions the guest executed per operation (0 when not metered).
+    pub instructions: f64,
+}
+
+struct Batch<'a> {
+    host: &'a Emulator,
+    start: Instant,
+    fuel: u64,
+}
+
+impl<'a> Batch<'a> {
+    fn start(host: &'a Emulator) -> Self {
+        Batch {
+            host,
+            fuel: host.guest_instructions().unwrap_or(0),
+            start: Instant::now(),
+        }
+    }
+
+    fn finish(self, ops: usize) -> Sample {
+        let ns = self.start.elapsed().as_nanos() as f64 / ops as f64;
+        let fuel = self.host.guest_instructions().unwrap_or(0) - self.fuel;
+        Sample {
+            ns,
+            instructions: fuel as f64 / ops as f64,
+        }
+    }
+}
 
 /// The median of several rounds.
 #[derive(Debug, Clone, Copy)]
@@ -71,8 +106,13 @@ const RESPONSE: [(&str, &str); 3] = [
 const CHUNK: usize = 16 * 1024;
 
 fn host(build: &Build, configuration: &str) -> Emulator {
+    metered_host(build, configuration, false)
+}
+
+fn metered_host(build: &Build, configuration: &str, metered: bool) -> Emulator {
     let host = Emulator::builder()
         .plugin_configuration(configuration)
+        .metered(metered)
         .log_level(LogLevel::Warn)
         .build_wasm(&build.all)
         .unwrap_or_else(|e| panic!("{}: {e}", build.all.display()));
@@ -150,63 +190,59 @@ pub fn check_behaviour(build: &Build) -> Result<(), String> {
     Ok(())
 }
 
-fn per_op(start: Instant, ops: usize) -> f64 {
-    start.elapsed().as_nanos() as f64 / ops as f64
-}
-
-fn headers_batch(build: &Build) -> f64 {
-    let host = host(build, "");
+fn headers_batch(build: &Build, metered: bool) -> Sample {
+    let host = metered_host(build, "", metered);
     for _ in 0..200 {
         host.forget_stream(headers_stream(&host));
     }
     const N: usize = 5_000;
-    let start = Instant::now();
+    let batch = Batch::start(&host);
     for _ in 0..N {
         host.forget_stream(headers_stream(&host));
     }
-    per_op(start, N)
+    batch.finish(N)
 }
 
-fn body_batch(build: &Build) -> f64 {
-    let host = host(build, "body");
+fn body_batch(build: &Build, metered: bool) -> Sample {
+    let host = metered_host(build, "body", metered);
     let chunk = vec![b'a'; CHUNK];
     for _ in 0..20 {
         host.forget_stream(body_stream(&host, &chunk));
     }
     const N: usize = 500;
-    let start = Instant::now();
+    let batch = Batch::start(&host);
     for _ in 0..N {
         host.forget_stream(body_stream(&host, &chunk));
     }
-    per_op(start, N)
+    batch.finish(N)
 }
 
-fn tcp_batch(build: &Build) -> f64 {
-    let host = host(build, "tcp");
+fn tcp_batch(build: &Build, metered: bool) -> Sample {
+    let host = metered_host(build, "tcp", metered);
     let data = vec![b'x'; 1024];
     let (connection, _) = host.new_tcp_stream();
     for _ in 0..100 {
         host.downstream_data(connection, &data, false);
     }
     const N: usize = 10_000;
-    let start = Instant::now();
+    let batch = Batch::start(&host);
     for _ in 0..N {
         host.downstream_data(connection, &data, false);
     }
-    per_op(start, N)
+    batch.finish(N)
 }
 
-fn tick_batch(build: &Build) -> f64 {
-    let host = host(build, "");
+fn tick_batch(build: &Build, metered: bool) -> Sample {
+    let host = metered_host(build, "", metered);
     for _ in 0..100 {
         host.tick();
     }
     const N: usize = 5_000;
-    let start = Instant::now();
+    let batch = Batch::start(&host);
     for _ in 0..N {
         host.tick();
     }
-    per_op(start, N)
+    batch.finish(N)
 }
 
 /// Microseconds to instantiate the (already compiled) all-scenarios module and create its root context.

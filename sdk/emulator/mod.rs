@@ -98,6 +98,7 @@ pub struct EmulatorBuilder {
     shared_data: Vec<(String, Vec<u8>)>,
     now: SystemTime,
     log_level: LogLevel,
+    metered: bool,
 }
 
 impl EmulatorBuilder {
@@ -150,6 +151,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// In wasm mode, meter the guest's work with fuel (about one unit per wasm instruction executed),
+    /// read with [`Emulator::guest_instructions`]. Runs somewhat slower; natively it has no effect.
+    pub fn metered(mut self, metered: bool) -> Self {
+        self.metered = metered;
+        self
+    }
+
     /// Installs the emulator on this thread for the plugin whose root contexts `factory` creates (the
     /// plugin compiled into the test), and creates the first root context
     /// (`proxy_on_context_create(root_id, 0)`), as a proxy does on load.
@@ -196,8 +204,9 @@ impl EmulatorBuilder {
         path: impl AsRef<std::path::Path>,
     ) -> Result<Emulator, wasm::LoadError> {
         let root_id = self.root_id;
+        let metered = self.metered;
         let state = self.into_state();
-        let instance = wasm::instantiate(path.as_ref(), HostHandle(state.clone()))?;
+        let instance = wasm::instantiate(path.as_ref(), HostHandle(state.clone()), metered)?;
         let emulator = Emulator::start(
             state,
             root_id,
@@ -569,6 +578,7 @@ impl Emulator {
             shared_data: Vec::new(),
             now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             log_level: LogLevel::Trace,
+            metered: false,
         }
     }
 
@@ -601,6 +611,16 @@ impl Emulator {
             Instance::Native(_) => None,
             #[cfg(feature = "wasm-runner")]
             Instance::Wasm(wasm) => Some(wasm::memory_size(wasm)),
+        }
+    }
+
+    /// The wasm instructions the guest has executed so far (fuel burnt), when built
+    /// [`metered`](EmulatorBuilder::metered) in wasm mode; `None` otherwise.
+    pub fn guest_instructions(&self) -> Option<u64> {
+        match &*self.instance.borrow() {
+            Instance::Native(_) => None,
+            #[cfg(feature = "wasm-runner")]
+            Instance::Wasm(wasm) => wasm::fuel_used(wasm),
         }
     }
 

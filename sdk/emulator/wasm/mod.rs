@@ -71,34 +71,45 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// The engine every runner shares (one compiler configuration for the process).
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(Engine::default)
+/// The engine runners share: one for plain runs and one that meters the guest's work with fuel (about one
+/// unit per wasm instruction executed).
+fn engine(metered: bool) -> &'static Engine {
+    static PLAIN: OnceLock<Engine> = OnceLock::new();
+    static METERED: OnceLock<Engine> = OnceLock::new();
+    if metered {
+        METERED.get_or_init(|| {
+            let mut config = wasmtime::Config::new();
+            config.consume_fuel(true);
+            Engine::new(&config).unwrap_or_else(|_| Engine::default())
+        })
+    } else {
+        PLAIN.get_or_init(Engine::default)
+    }
 }
 
-type ModuleCache = Mutex<HashMap<PathBuf, (Option<SystemTime>, Module)>>;
+type ModuleCache = Mutex<HashMap<(PathBuf, bool), (Option<SystemTime>, Module)>>;
 
 /// Reads, audits and compiles the module at `path`, or returns the compiled module cached for the same
 /// file and modification time.
-fn compile(path: &Path) -> Result<Module, LoadError> {
+fn compile(path: &Path, metered: bool) -> Result<Module, LoadError> {
     static CACHE: OnceLock<ModuleCache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let modified = std::fs::metadata(path)
         .map_err(LoadError::Read)?
         .modified()
         .ok();
-    if let Some((when, module)) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(path) {
+    let key = (path.to_path_buf(), metered);
+    if let Some((when, module)) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         if *when == modified && modified.is_some() {
             return Ok(module.clone());
         }
     }
     let bytes = std::fs::read(path).map_err(LoadError::Read)?;
-    let module = compile_bytes(&bytes)?;
+    let module = compile_for(&bytes, metered)?;
     cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(path.to_path_buf(), (modified, module.clone()));
+        .insert(key, (modified, module.clone()));
     Ok(module)
 }
 
@@ -109,6 +120,10 @@ fn compile(path: &Path) -> Result<Module, LoadError> {
 /// [`LoadError::Invalid`], [`LoadError::Nonconforming`], [`LoadError::WrongAbi`] or
 /// [`LoadError::Instantiate`] (compilation).
 pub fn compile_bytes(bytes: &[u8]) -> Result<Module, LoadError> {
+    compile_for(bytes, false)
+}
+
+fn compile_for(bytes: &[u8], metered: bool) -> Result<Module, LoadError> {
     let report =
         audit(bytes, AbiChoice::Auto, None).map_err(|e| LoadError::Invalid(e.to_string()))?;
     if report.abi.as_deref() != Some(crate::abi::ABI_VERSION) && report.abi.is_some() && report.ok {
@@ -132,12 +147,16 @@ pub fn compile_bytes(bytes: &[u8]) -> Result<Module, LoadError> {
             emulator: crate::abi::ABI_VERSION,
         });
     }
-    Module::new(engine(), bytes).map_err(|e| LoadError::Instantiate(format!("{e:#}")))
+    Module::new(engine(metered), bytes).map_err(|e| LoadError::Instantiate(format!("{e:#}")))
 }
 
 /// Instantiates the module at `path` against the emulator's host and runs its entry point.
-pub(crate) fn instantiate(path: &Path, host: HostHandle) -> Result<WasmInstance, LoadError> {
-    instantiate_module(&compile(path)?, host)
+pub(crate) fn instantiate(
+    path: &Path,
+    host: HostHandle,
+    metered: bool,
+) -> Result<WasmInstance, LoadError> {
+    instantiate_module(&compile(path, metered)?, host)
 }
 
 /// Instantiates a compiled module against the emulator's host and runs its entry point.
@@ -145,10 +164,12 @@ pub(crate) fn instantiate_module(
     module: &Module,
     host: HostHandle,
 ) -> Result<WasmInstance, LoadError> {
-    let engine = engine();
+    let engine = module.engine();
     let mut linker = Linker::new(engine);
     add_to_linker(&mut linker).map_err(|e| LoadError::Instantiate(format!("{e:#}")))?;
     let mut store = Store::new(engine, StoreData::new(host));
+    // Fails only when the engine does not meter; then there is nothing to set.
+    let _ = store.set_fuel(u64::MAX);
     let instance = linker
         .instantiate(&mut store, module)
         .map_err(|e| LoadError::Instantiate(format!("{e:#}")))?;
@@ -165,6 +186,11 @@ pub(crate) fn instantiate_module(
         }
     }
     Ok(WasmInstance { store, exports })
+}
+
+/// The fuel the guest has burnt so far (about one unit per wasm instruction), when metered.
+pub(crate) fn fuel_used(instance: &WasmInstance) -> Option<u64> {
+    instance.store.get_fuel().ok().map(|left| u64::MAX - left)
 }
 
 /// The linear memory of the instance, in bytes (for memory-growth checks).
