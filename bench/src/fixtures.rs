@@ -32,13 +32,21 @@ pub fn prepare(build: bool) -> Result<Vec<Build>, String> {
     let target = target_dir().join("bench-fixtures");
     let mut builds = Vec::new();
     for (name, dir) in BUILDS {
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(dir);
         if build {
             eprintln!("building the {name} plugins ({})", fixture.display());
             let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
                 .current_dir(&fixture)
                 .env("CARGO_TARGET_DIR", &target)
-                .args(["build", "--release", "--target", "wasm32-wasip1", "--examples"])
+                .args([
+                    "build",
+                    "--release",
+                    "--target",
+                    "wasm32-wasip1",
+                    "--examples",
+                ])
                 .status()
                 .map_err(|e| format!("cannot run cargo: {e}"))?;
             if !status.success() {

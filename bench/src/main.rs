@@ -36,7 +36,10 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let instantiate: Vec<f64> = builds.iter().map(|b| scenarios::instantiate_us(b, 50)).collect();
+    let instantiate: Vec<f64> = builds
+        .iter()
+        .map(|b| scenarios::instantiate_us(b, 50))
+        .collect();
     let mut results: Vec<Vec<Measurement>> = vec![Vec::new(); SCENARIOS.len()];
     let mut instructions: Vec<Vec<f64>> = vec![Vec::new(); SCENARIOS.len()];
     for (i, scenario) in SCENARIOS.iter().enumerate() {
@@ -62,7 +65,12 @@ fn print_table(
     results: &[Vec<Measurement>],
     instructions: &[Vec<f64>],
 ) {
-    let index = |name: &str| builds.iter().position(|b| b.name == name).expect("every build ran");
+    let index = |name: &str| {
+        builds
+            .iter()
+            .position(|b| b.name == name)
+            .expect("every build ran")
+    };
     let (ours, official, floor) = (index("proxywasm"), index("official"), index("floor"));
     println!("| scenario | unit | floor (raw bindings) | proxywasm | official proxy-wasm 0.2.5 | proxywasm / official | proxywasm / floor |");
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");

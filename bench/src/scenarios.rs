@@ -1,8 +1,8 @@
 //! The four scenarios, a behaviour check that every build does the same work, and the timing loops.
 
 use crate::fixtures::Build;
-use proxywasm::emulator::Emulator;
 use proxywasm::abi::MetricType;
+use proxywasm::emulator::Emulator;
 use proxywasm::{Action, LogLevel};
 use std::time::Instant;
 
@@ -116,7 +116,11 @@ fn metered_host(build: &Build, configuration: &str, metered: bool) -> Emulator {
         .log_level(LogLevel::Warn)
         .build_wasm(&build.all)
         .unwrap_or_else(|e| panic!("{}: {e}", build.all.display()));
-    assert!(host.start_plugin(), "{}: the plugin refused to start", build.name);
+    assert!(
+        host.start_plugin(),
+        "{}: the plugin refused to start",
+        build.name
+    );
     host
 }
 
@@ -145,10 +149,18 @@ pub fn check_behaviour(build: &Build) -> Result<(), String> {
     host.request_headers(stream, &REQUEST, true);
     host.response_headers(stream, &RESPONSE, true);
     let view = host.http_stream(stream);
-    if !view.request_headers.iter().any(|(k, v)| k == "x-bench" && v == "1") {
+    if !view
+        .request_headers
+        .iter()
+        .any(|(k, v)| k == "x-bench" && v == "1")
+    {
         return Err("scenario 1: no x-bench request header".into());
     }
-    if view.response_headers.iter().any(|(k, _)| k == "x-powered-by") {
+    if view
+        .response_headers
+        .iter()
+        .any(|(k, _)| k == "x-powered-by")
+    {
         return Err("scenario 1: x-powered-by was not removed".into());
     }
     host.complete_stream(stream);

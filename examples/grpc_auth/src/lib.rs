@@ -81,7 +81,7 @@ mod tests {
         reply: Option<&[u8]>,
         status: u32,
     ) -> (u32, Option<u32>) {
-        let host = Emulator::builder().build(new_root);
+        let host = Emulator::builder().load(plugin);
         let stream = host.new_http_stream();
         assert_eq!(
             host.request_headers(stream, &[(":path", "/admin")], true),

@@ -25,7 +25,10 @@ fn a_hundred_thousand_bodies_leave_linear_memory_flat_and_the_registry_empty() {
     for n in 0..STREAMS {
         let stream = host.new_http_stream();
         let headers = [(":path", "/upload"), ("content-length", "4104")];
-        assert_eq!(host.request_headers(stream, &headers, false), Action::Continue);
+        assert_eq!(
+            host.request_headers(stream, &headers, false),
+            Action::Continue
+        );
         for _ in 0..3 {
             assert_eq!(host.request_body(stream, &chunk, false), Action::Pause);
         }
@@ -37,10 +40,16 @@ fn a_hundred_thousand_bodies_leave_linear_memory_flat_and_the_registry_empty() {
         }
     }
     let after = host.guest_memory_size().expect("wasm mode");
-    eprintln!("linear memory: {after_warm_up} bytes after {WARM_UP} streams, {after} after {STREAMS}");
+    eprintln!(
+        "linear memory: {after_warm_up} bytes after {WARM_UP} streams, {after} after {STREAMS}"
+    );
     assert!(
         after <= after_warm_up + PAGE,
         "linear memory grew from {after_warm_up} bytes after {WARM_UP} streams to {after} after {STREAMS}"
     );
-    assert_eq!(host.registry_size(), (1, 0), "only the root context is left");
+    assert_eq!(
+        host.registry_size(),
+        (1, 0),
+        "only the root context is left"
+    );
 }

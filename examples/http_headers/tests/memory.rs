@@ -25,9 +25,15 @@ fn a_million_streams_leave_linear_memory_flat_and_the_registry_empty() {
     for n in 0..STREAMS {
         let stream = host.new_http_stream();
         let request = [(":path", "/"), (":method", "GET"), ("user-agent", "bench")];
-        assert_eq!(host.request_headers(stream, &request, true), Action::Continue);
+        assert_eq!(
+            host.request_headers(stream, &request, true),
+            Action::Continue
+        );
         let response = [(":status", "200"), ("x-powered-by", "php")];
-        assert_eq!(host.response_headers(stream, &response, true), Action::Continue);
+        assert_eq!(
+            host.response_headers(stream, &response, true),
+            Action::Continue
+        );
         assert!(host.complete_stream(stream));
         host.forget_stream(stream);
         if n + 1 == WARM_UP {
@@ -35,10 +41,16 @@ fn a_million_streams_leave_linear_memory_flat_and_the_registry_empty() {
         }
     }
     let after = host.guest_memory_size().expect("wasm mode");
-    eprintln!("linear memory: {after_warm_up} bytes after {WARM_UP} streams, {after} after {STREAMS}");
+    eprintln!(
+        "linear memory: {after_warm_up} bytes after {WARM_UP} streams, {after} after {STREAMS}"
+    );
     assert!(
         after <= after_warm_up + PAGE,
         "linear memory grew from {after_warm_up} bytes after {WARM_UP} streams to {after} after {STREAMS}"
     );
-    assert_eq!(host.registry_size(), (1, 0), "only the root context is left");
+    assert_eq!(
+        host.registry_size(),
+        (1, 0),
+        "only the root context is left"
+    );
 }

@@ -60,7 +60,7 @@ mod tests {
         plugin: &proxywasm::emulator::Plugin,
         headers: &[(&str, &str)],
     ) -> Vec<(String, String)> {
-        let host = Emulator::builder().build(new_root);
+        let host = Emulator::builder().load(plugin);
         let stream = host.new_http_stream();
         assert_eq!(
             host.request_headers(stream, headers, true),

@@ -84,7 +84,7 @@ mod tests {
     use proxywasm::emulator::Emulator;
 
     fn send(plugin: &proxywasm::emulator::Plugin, body_chunks: &[&[u8]]) -> Option<(u32, Vec<u8>)> {
-        let host = Emulator::builder().build(new_root);
+        let host = Emulator::builder().load(plugin);
         let stream = host.new_http_stream();
         host.request_headers(
             stream,

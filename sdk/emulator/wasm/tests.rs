@@ -84,7 +84,10 @@ fn a_module_failing_the_audit_is_refused_with_the_findings() {
     match load(&without_version) {
         Err(LoadError::Nonconforming(findings)) => {
             assert!(!findings.is_empty());
-            assert!(findings.iter().any(|f| f.contains("proxy_abi_version")), "{findings:?}");
+            assert!(
+                findings.iter().any(|f| f.contains("proxy_abi_version")),
+                "{findings:?}"
+            );
         }
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("a module without a version marker was accepted"),
