@@ -311,8 +311,12 @@ impl Callbacks for Dispatcher {
     fn proxy_on_delete(context_id: u32) {
         with_registry(|r| {
             r.contexts.remove(&context_id);
-            r.http_calls.retain(|_, c| c.context_id != context_id);
-            r.grpc_calls.retain(|_, c| *c != context_id);
+            if !r.http_calls.is_empty() {
+                r.http_calls.retain(|_, c| c.context_id != context_id);
+            }
+            if !r.grpc_calls.is_empty() {
+                r.grpc_calls.retain(|_, c| *c != context_id);
+            }
         });
     }
 

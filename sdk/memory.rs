@@ -16,8 +16,19 @@ use std::cell::Cell;
 /// entries absorb hosts that allocate and then fail.
 const RECENT: usize = 8;
 
+/// The remembered allocations (address, size), and where the next one goes.
+struct Recent {
+    entries: [Cell<(usize, usize)>; RECENT],
+    next: Cell<usize>,
+}
+
 thread_local! {
-    static ALLOCATIONS: Cell<[(usize, usize); RECENT]> = const { Cell::new([(0, 0); RECENT]) };
+    static ALLOCATIONS: Recent = const {
+        Recent {
+            entries: [const { Cell::new((0, 0)) }; RECENT],
+            next: Cell::new(0),
+        }
+    };
 }
 
 fn layout(size: usize) -> Option<Layout> {
@@ -25,23 +36,23 @@ fn layout(size: usize) -> Option<Layout> {
 }
 
 fn remember(ptr: *mut u8, size: usize) {
-    ALLOCATIONS.with(|table| {
-        let mut entries = table.get();
-        entries.rotate_right(1);
-        entries[0] = (ptr as usize, size);
-        table.set(entries);
+    ALLOCATIONS.with(|recent| {
+        let next = recent.next.get();
+        recent.entries[next].set((ptr as usize, size));
+        recent.next.set((next + 1) % RECENT);
     });
 }
 
 /// The size of the remembered allocation at `ptr`, removed from the table when `claim` is set.
 fn allocation_size(ptr: *mut u8, claim: bool) -> Option<usize> {
-    ALLOCATIONS.with(|table| {
-        let mut entries = table.get();
-        let i = entries.iter().position(|(p, _)| *p == ptr as usize)?;
-        let size = entries[i].1;
+    ALLOCATIONS.with(|recent| {
+        let entry = recent
+            .entries
+            .iter()
+            .find(|entry| entry.get().0 == ptr as usize)?;
+        let size = entry.get().1;
         if claim {
-            entries[i] = (0, 0);
-            table.set(entries);
+            entry.set((0, 0));
         }
         Some(size)
     })

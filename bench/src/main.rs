@@ -19,6 +19,9 @@ struct Args {
     /// Use the fixtures already built instead of running cargo.
     #[arg(long)]
     no_build: bool,
+    /// Print the guest instructions of each callback of one scenario-1 stream per build, and stop.
+    #[arg(long)]
+    breakdown: bool,
 }
 
 fn main() {
@@ -30,6 +33,12 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if args.breakdown {
+        for build in &builds {
+            println!("{}: {:?}", build.name, scenarios::breakdown(build));
+        }
+        return;
+    }
     for build in &builds {
         if let Err(e) = scenarios::check_behaviour(build) {
             eprintln!("error: {}: {e}", build.name);

@@ -271,3 +271,26 @@ pub fn instantiate_us(build: &Build, count: usize) -> f64 {
     }
     Measurement::from_samples(samples).median
 }
+
+/// Guest instructions of each step of one scenario-1 stream (after a warm-up stream).
+pub fn breakdown(build: &Build) -> Vec<(&'static str, u64)> {
+    let host = metered_host(build, "", true);
+    headers_stream(&host);
+    let fuel = || host.guest_instructions().unwrap_or(0);
+    let mut steps = Vec::new();
+    let mut last = fuel();
+    let mut step = |name: &'static str, steps: &mut Vec<(&'static str, u64)>| {
+        let now = fuel();
+        steps.push((name, now - last));
+        last = now;
+    };
+    let stream = host.new_http_stream();
+    step("context_create", &mut steps);
+    host.request_headers(stream, &REQUEST, true);
+    step("request_headers", &mut steps);
+    host.response_headers(stream, &RESPONSE, true);
+    step("response_headers", &mut steps);
+    host.complete_stream(stream);
+    step("done + log + delete", &mut steps);
+    steps
+}
