@@ -1,8 +1,15 @@
-//! A host emulator: unit-test a plugin with plain `cargo test`, no proxy and no wasm.
+//! A host emulator: unit-test a plugin with plain `cargo test`, no proxy needed.
 //!
-//! Natively, the SDK's raw hostcalls go to the host installed on the current thread. [`Emulator`]
-//! installs itself there, drives the plugin's callbacks the way a proxy does, and lets the test inspect
-//! what the plugin did. It implements the generated [`crate::abi::EnvHost`] trait, so every host function
+//! It drives a plugin in one of two [`Mode`]s with the same state and the same test API:
+//! - natively, the plugin is compiled into the test; the SDK's raw hostcalls go to the host installed on
+//!   the current thread, and [`Emulator`] installs itself there ([`EmulatorBuilder::build`]);
+//! - in wasm mode (feature `wasm-runner`), the plugin's compiled `.wasm` runs in wasmtime and reaches the
+//!   emulator through host glue generated from the spec (`EmulatorBuilder::build_wasm`, module `wasm`).
+//!
+//! [`crate::emulator_tests!`] writes a test once and runs it in both modes. Either way the emulator drives
+//! the plugin's callbacks the way a proxy does and lets the test inspect what the plugin did; a callback
+//! that panics or traps fails the test naming the callback, or is returned as a [`CallbackFailure`]
+//! inside [`Emulator::checked`]. It implements the generated [`crate::abi::EnvHost`] trait, so every host function
 //! of the spec has an implementation (the build breaks otherwise), and the generated glue makes it behave
 //! as a host of the selected ABI version (a hostcall or enum value the version lacks is refused before it
 //! reaches the emulator).
@@ -177,7 +184,7 @@ impl EmulatorBuilder {
     }
 
     /// Builds the emulator for `plugin`, in its mode. Panics with the reason when a `.wasm` plugin cannot
-    /// be loaded (in a test, that is the failure to report); use [`EmulatorBuilder::build_wasm`] to get
+    /// be loaded (in a test, that is the failure to report); use `EmulatorBuilder::build_wasm` (feature `wasm-runner`) to get
     /// the typed error instead.
     pub fn load(self, plugin: &Plugin) -> Emulator {
         match plugin {
