@@ -175,17 +175,12 @@ impl EmulatorBuilder {
         native_host::set_guest_allocator(crate::memory::allocate);
         dispatcher::reset();
         dispatcher::set_root_context_factory(factory);
-        Emulator::start(
-            state,
-            root_id,
-            Instance::Native(InProcess::new()),
-            Mode::Native,
-        )
+        Emulator::start(state, root_id, Instance::Native(InProcess::new()))
     }
 
     /// Builds the emulator for `plugin`, in its mode. Panics with the reason when a `.wasm` plugin cannot
-    /// be loaded (in a test, that is the failure to report); use `EmulatorBuilder::build_wasm` (feature `wasm-runner`) to get
-    /// the typed error instead.
+    /// be loaded (in a test, that is the failure to report); use `EmulatorBuilder::build_wasm` (feature
+    /// `wasm-runner`) to get the typed error instead.
     pub fn load(self, plugin: &Plugin) -> Emulator {
         match plugin {
             Plugin::Native(factory) => self.build(*factory),
@@ -210,17 +205,7 @@ impl EmulatorBuilder {
         self,
         path: impl AsRef<std::path::Path>,
     ) -> Result<Emulator, wasm::LoadError> {
-        let root_id = self.root_id;
-        let metered = self.metered;
-        let state = self.into_state();
-        let instance = wasm::instantiate(path.as_ref(), HostHandle(state.clone()), metered)?;
-        let emulator = Emulator::start(
-            state,
-            root_id,
-            Instance::Wasm(Box::new(instance)),
-            Mode::Wasm,
-        );
-        Ok(emulator)
+        self.start_wasm(wasm::Source::Path(path.as_ref()))
     }
 
     /// Like [`EmulatorBuilder::build_wasm`], for a module given as bytes (compiled anew, not cached).
@@ -230,15 +215,19 @@ impl EmulatorBuilder {
     /// As [`EmulatorBuilder::build_wasm`].
     #[cfg(feature = "wasm-runner")]
     pub fn build_wasm_bytes(self, bytes: &[u8]) -> Result<Emulator, wasm::LoadError> {
-        let module = wasm::compile_bytes(bytes)?;
+        self.start_wasm(wasm::Source::Bytes(bytes))
+    }
+
+    #[cfg(feature = "wasm-runner")]
+    fn start_wasm(self, source: wasm::Source<'_>) -> Result<Emulator, wasm::LoadError> {
         let root_id = self.root_id;
+        let metered = self.metered;
         let state = self.into_state();
-        let instance = wasm::instantiate_module(&module, HostHandle(state.clone()))?;
+        let instance = wasm::instantiate(source, HostHandle(state.clone()), metered)?;
         Ok(Emulator::start(
             state,
             root_id,
             Instance::Wasm(Box::new(instance)),
-            Mode::Wasm,
         ))
     }
 
@@ -385,19 +374,20 @@ impl Plugin {
     /// `$PROXYWASM_PLUGIN_DIR`, else `$CARGO_TARGET_DIR/plugins`, else `target/plugins` of the nearest
     /// folder above `manifest_dir` that holds a `Cargo.lock` (where `scripts/plugins` puts them).
     pub fn wasm_for_test(manifest_dir: &str, crate_name: &str) -> Option<Plugin> {
-        let under_ci = std::env::var_os("CI").is_some();
-        let skip = |why: String| {
-            if under_ci {
-                panic!("wasm mode cannot run under CI: {why}");
+        match Plugin::built_module(manifest_dir, crate_name) {
+            Ok(plugin) => Some(plugin),
+            Err(why) if std::env::var_os("CI").is_some() => {
+                panic!("wasm mode cannot run under CI: {why}")
             }
-            eprintln!("skipped in wasm mode: {why}");
-            None
-        };
-        if !cfg!(feature = "wasm-runner") {
-            return skip(
-                "this test binary was built without proxywasm's `wasm-runner` feature".to_string(),
-            );
+            Err(why) => {
+                eprintln!("skipped in wasm mode: {why}");
+                None
+            }
         }
+    }
+
+    #[cfg(feature = "wasm-runner")]
+    fn built_module(manifest_dir: &str, crate_name: &str) -> Result<Plugin, String> {
         let dir = match std::env::var_os("PROXYWASM_PLUGIN_DIR") {
             Some(dir) => std::path::PathBuf::from(dir),
             None => match std::env::var_os("CARGO_TARGET_DIR") {
@@ -414,15 +404,17 @@ impl Plugin {
             .join(crate::abi::ABI_VERSION)
             .join(format!("{crate_name}.wasm"));
         if !path.is_file() {
-            return skip(format!(
+            return Err(format!(
                 "{} does not exist; build it with `scripts/plugins`",
                 path.display()
             ));
         }
-        #[cfg(feature = "wasm-runner")]
-        return Some(Plugin::Wasm(path));
-        #[cfg(not(feature = "wasm-runner"))]
-        unreachable!("returned above without the feature")
+        Ok(Plugin::Wasm(path))
+    }
+
+    #[cfg(not(feature = "wasm-runner"))]
+    fn built_module(_manifest_dir: &str, _crate_name: &str) -> Result<Plugin, String> {
+        Err("this test binary was built without proxywasm's `wasm-runner` feature".to_string())
     }
 
     /// The mode an emulator for this plugin runs in.
@@ -514,7 +506,6 @@ pub struct Emulator {
     state: Rc<RefCell<State>>,
     root_id: u32,
     instance: RefCell<Instance>,
-    mode: Mode,
     collecting: Cell<bool>,
     failures: RefCell<Vec<CallbackFailure>>,
 }
@@ -589,12 +580,11 @@ impl Emulator {
         }
     }
 
-    fn start(state: Rc<RefCell<State>>, root_id: u32, instance: Instance, mode: Mode) -> Emulator {
+    fn start(state: Rc<RefCell<State>>, root_id: u32, instance: Instance) -> Emulator {
         let emulator = Emulator {
             state,
             root_id,
             instance: RefCell::new(instance),
-            mode,
             collecting: Cell::new(false),
             failures: RefCell::new(Vec::new()),
         };
@@ -633,7 +623,11 @@ impl Emulator {
 
     /// Whether this emulator drives a plugin compiled into the test or a `.wasm` module.
     pub fn mode(&self) -> Mode {
-        self.mode
+        match &*self.instance.borrow() {
+            Instance::Native(_) => Mode::Native,
+            #[cfg(feature = "wasm-runner")]
+            Instance::Wasm(_) => Mode::Wasm,
+        }
     }
 
     /// The first root context's id.
@@ -1316,7 +1310,7 @@ impl Emulator {
     /// guest, so this is the host's view of it: contexts created and not yet deleted, and calls dispatched
     /// by live contexts and not yet answered, failed, closed or cancelled.
     pub fn registry_size(&self) -> (usize, usize) {
-        match self.mode {
+        match self.mode() {
             Mode::Native => dispatcher::registry_size(),
             Mode::Wasm => {
                 let s = self.state.borrow();
@@ -1345,7 +1339,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        if self.mode == Mode::Native {
+        if self.mode() == Mode::Native {
             native_host::take_env_host();
             dispatcher::reset();
         }

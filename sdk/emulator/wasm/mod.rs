@@ -113,25 +113,11 @@ fn compile(path: &Path, metered: bool) -> Result<Module, LoadError> {
     Ok(module)
 }
 
-/// Audits and compiles a module from its bytes.
-///
-/// # Errors
-///
-/// [`LoadError::Invalid`], [`LoadError::Nonconforming`], [`LoadError::WrongAbi`] or
-/// [`LoadError::Instantiate`] (compilation).
-pub fn compile_bytes(bytes: &[u8]) -> Result<Module, LoadError> {
-    compile_for(bytes, false)
-}
-
+/// Audits and compiles a module from its bytes: [`LoadError::Invalid`], [`LoadError::Nonconforming`],
+/// [`LoadError::WrongAbi`] or [`LoadError::Instantiate`] (compilation) when it cannot run here.
 fn compile_for(bytes: &[u8], metered: bool) -> Result<Module, LoadError> {
     let report =
         audit(bytes, AbiChoice::Auto, None).map_err(|e| LoadError::Invalid(e.to_string()))?;
-    if report.abi.as_deref() != Some(crate::abi::ABI_VERSION) && report.abi.is_some() && report.ok {
-        return Err(LoadError::WrongAbi {
-            module: report.abi,
-            emulator: crate::abi::ABI_VERSION,
-        });
-    }
     if !report.ok {
         let errors: Vec<String> = report
             .findings
@@ -150,28 +136,44 @@ fn compile_for(bytes: &[u8], metered: bool) -> Result<Module, LoadError> {
     Module::new(engine(metered), bytes).map_err(|e| LoadError::Instantiate(format!("{e:#}")))
 }
 
-/// Instantiates the module at `path` against the emulator's host and runs its entry point.
+/// Where a module to instantiate comes from.
+pub(crate) enum Source<'a> {
+    /// A file, compiled once per path and modification time.
+    Path(&'a Path),
+    /// Bytes, compiled anew.
+    Bytes(&'a [u8]),
+}
+
+/// Every import of the version registered once per engine (plain or metered), shared by all instances.
+fn linker(metered: bool) -> Result<&'static Linker<StoreData>, LoadError> {
+    static PLAIN: OnceLock<Linker<StoreData>> = OnceLock::new();
+    static METERED: OnceLock<Linker<StoreData>> = OnceLock::new();
+    let cell = if metered { &METERED } else { &PLAIN };
+    if let Some(linker) = cell.get() {
+        return Ok(linker);
+    }
+    let mut linker = Linker::new(engine(metered));
+    add_to_linker(&mut linker).map_err(|e| LoadError::Instantiate(format!("{e:#}")))?;
+    Ok(cell.get_or_init(|| linker))
+}
+
+/// Audits, compiles (or finds compiled) and instantiates a module against the emulator's host, and runs
+/// its entry point.
 pub(crate) fn instantiate(
-    path: &Path,
+    source: Source<'_>,
     host: HostHandle,
     metered: bool,
 ) -> Result<WasmInstance, LoadError> {
-    instantiate_module(&compile(path, metered)?, host)
-}
-
-/// Instantiates a compiled module against the emulator's host and runs its entry point.
-pub(crate) fn instantiate_module(
-    module: &Module,
-    host: HostHandle,
-) -> Result<WasmInstance, LoadError> {
-    let engine = module.engine();
-    let mut linker = Linker::new(engine);
-    add_to_linker(&mut linker).map_err(|e| LoadError::Instantiate(format!("{e:#}")))?;
-    let mut store = Store::new(engine, StoreData::new(host));
+    let module = match source {
+        Source::Path(path) => compile(path, metered)?,
+        Source::Bytes(bytes) => compile_for(bytes, metered)?,
+    };
+    let linker = linker(metered)?;
+    let mut store = Store::new(engine(metered), StoreData::new(host));
     // Fails only when the engine does not meter; then there is nothing to set.
     let _ = store.set_fuel(u64::MAX);
     let instance = linker
-        .instantiate(&mut store, module)
+        .instantiate(&mut store, &module)
         .map_err(|e| LoadError::Instantiate(format!("{e:#}")))?;
     let memory = instance
         .get_memory(&mut store, "memory")

@@ -164,6 +164,11 @@ fn errno(e: WasiErrno) -> wasmtime::Result<u32> {
     Ok(u32::from(e))
 }
 
+/// Reports an empty list (no arguments, no environment variables): zero entries, zero bytes.
+fn no_entries(caller: &mut Caller<'_, StoreData>, count: u32, size: u32) -> wasmtime::Result<u32> {
+    outcome(write_value(caller, count, 0u32).and_then(|()| write_value(caller, size, 0u32)))
+}
+
 fn outcome(written: Option<()>) -> wasmtime::Result<u32> {
     errno(match written {
         Some(()) => WasiErrno::Success,
@@ -184,7 +189,7 @@ impl WasiSnapshotPreview1Host for StoreData {
         count: u32,
         size: u32,
     ) -> wasmtime::Result<u32> {
-        outcome(write_value(caller, count, 0u32).and_then(|()| write_value(caller, size, 0u32)))
+        no_entries(caller, count, size)
     }
 
     fn clock_res_get(
@@ -222,7 +227,7 @@ impl WasiSnapshotPreview1Host for StoreData {
         count: u32,
         size: u32,
     ) -> wasmtime::Result<u32> {
-        outcome(write_value(caller, count, 0u32).and_then(|()| write_value(caller, size, 0u32)))
+        no_entries(caller, count, size)
     }
 
     fn fd_close(_: &mut Caller<'_, StoreData>, _: u32) -> wasmtime::Result<u32> {
