@@ -1,17 +1,21 @@
 //! Routes every callback from the host to the right user context.
 //!
 //! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
-//! plugin). While a user callback runs, its context is taken **out** of the registry, so the callback may
-//! call any SDK function (dispatch an HTTP call, create nothing, …) without re-entering a borrow. If user
+//! plugin). Each context lives in a shared slot of its own: a callback finds the slot with one lookup,
+//! releases the registry and runs with the slot borrowed, so the callback may call any SDK function
+//! (dispatch an HTTP call, …) without re-entering a registry borrow, and nothing has to be put back
+//! afterwards. A callback for a context whose own callback is still running is ignored. If the host
+//! deletes a context during its own callback, the context lives until that callback returns. If user
 //! code panics (natively: a failing test; on wasm a panic aborts the VM), the context being called is
 //! dropped, the registry stays consistent, and later callbacks for that id are ignored as for an unknown
 //! context (they return `Continue` / `true`).
 
 use crate::abi::{Action, BoolResult, Callbacks, PeerType, UnknownEnumValue};
 use crate::traits::{Context, HttpContext, RootContext, TcpContext};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 /// Creates the root context of each plugin configuration.
 pub type RootContextFactory = fn(context_id: u32) -> Box<dyn RootContext>;
@@ -67,14 +71,15 @@ impl Hasher for IdHasher {
 
 type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
 
+/// One context's home: shared so a running callback keeps it alive, borrowed while it runs.
+type Slot = Rc<RefCell<Kind>>;
+
 #[derive(Default)]
 struct Registry {
     factory: Option<RootContextFactory>,
-    /// Every live context; `None` while its own callback runs (it is taken out for the duration).
-    contexts: IdMap<Option<Kind>>,
+    contexts: IdMap<Slot>,
     http_calls: IdMap<PendingCall>,
     grpc_calls: IdMap<u32>,
-    current: u32,
 }
 
 impl Registry {
@@ -84,13 +89,15 @@ impl Registry {
             contexts: HashMap::with_hasher(BuildHasherDefault::new()),
             http_calls: HashMap::with_hasher(BuildHasherDefault::new()),
             grpc_calls: HashMap::with_hasher(BuildHasherDefault::new()),
-            current: 0,
         }
     }
 }
 
 thread_local! {
     static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new()) };
+    /// The context whose callback is running; outside the registry so entering and leaving a callback
+    /// needs no registry borrow.
+    static CURRENT: Cell<u32> = const { Cell::new(0) };
 }
 
 fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
@@ -104,13 +111,17 @@ pub fn set_root_context_factory(factory: RootContextFactory) {
 
 /// The id of the context whose callback is running (0 outside callbacks).
 pub fn current_context_id() -> u32 {
-    with_registry(|r| r.current)
+    CURRENT.with(Cell::get)
+}
+
+fn replace_current(id: u32) -> u32 {
+    CURRENT.with(|c| c.replace(id))
 }
 
 /// Remembers an HTTP call dispatched by the current context, with an optional response closure.
 pub(crate) fn register_http_call(token: u32, callback: Option<HttpCallback>) {
     with_registry(|r| {
-        let context_id = r.current;
+        let context_id = current_context_id();
         r.http_calls.insert(
             token,
             PendingCall {
@@ -124,7 +135,7 @@ pub(crate) fn register_http_call(token: u32, callback: Option<HttpCallback>) {
 /// Remembers a gRPC call or stream opened by the current context.
 pub(crate) fn register_grpc_call(token: u32) {
     with_registry(|r| {
-        let context_id = r.current;
+        let context_id = current_context_id();
         r.grpc_calls.insert(token, context_id);
     });
 }
@@ -144,6 +155,7 @@ pub fn reset() {
             ..Registry::default()
         };
     });
+    replace_current(0);
 }
 
 /// Puts back the previous current context when dropped, so a panicking closure does not leave it set.
@@ -151,59 +163,34 @@ struct RestoreCurrent(u32);
 
 impl Drop for RestoreCurrent {
     fn drop(&mut self) {
-        let previous = self.0;
-        let _ = REGISTRY.try_with(|r| {
-            if let Ok(mut r) = r.try_borrow_mut() {
-                r.current = previous;
-            }
-        });
+        let _ = CURRENT.try_with(|c| c.set(self.0));
     }
 }
 
-/// Ends a callback: puts the context back into its slot and restores the previous current context. If
-/// the callback panicked instead, dropping the guard restores the current context and removes the
-/// emptied slot, so the context counts as gone.
-struct CallbackGuard {
-    id: u32,
-    previous: u32,
-}
+/// Armed while a context's callback runs. Dropped only when the callback panics: then it removes the
+/// failed context from the registry, so it counts as gone.
+struct RemoveOnPanic(u32);
 
-impl CallbackGuard {
-    fn finish(self, kind: Kind) {
-        with_registry(|r| {
-            r.current = self.previous;
-            if let Some(slot) = r.contexts.get_mut(&self.id) {
-                *slot = Some(kind);
-            }
-        });
-        std::mem::forget(self);
-    }
-}
-
-impl Drop for CallbackGuard {
+impl Drop for RemoveOnPanic {
     fn drop(&mut self) {
-        let (id, previous) = (self.id, self.previous);
+        let id = self.0;
         let _ = REGISTRY.try_with(|r| {
             if let Ok(mut r) = r.try_borrow_mut() {
-                r.current = previous;
                 r.contexts.remove(&id);
             }
         });
     }
 }
 
-/// Runs `f` on context `id`, taken out of its slot for the duration; `None` for an unknown id (or one
-/// whose callback is already running).
+/// Runs `f` on context `id` as the current context; `None` for an unknown id (or one whose callback is
+/// already running).
 fn with_context<T>(id: u32, f: impl FnOnce(&mut Kind) -> T) -> Option<T> {
-    let (mut kind, previous) = with_registry(|r| {
-        let kind = r.contexts.get_mut(&id)?.take()?;
-        let previous = std::mem::replace(&mut r.current, id);
-        Some((kind, previous))
-    })?;
-    // The context goes back only when `f` returns (see the module docs on panics).
-    let guard = CallbackGuard { id, previous };
+    let slot = with_registry(|r| r.contexts.get(&id).cloned())?;
+    let mut kind = slot.try_borrow_mut().ok()?;
+    let _restore = RestoreCurrent(replace_current(id));
+    let on_panic = RemoveOnPanic(id);
     let result = f(&mut kind);
-    guard.finish(kind);
+    std::mem::forget(on_panic);
     Some(result)
 }
 
@@ -230,8 +217,7 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
     };
     match call.callback {
         Some(callback) => {
-            let previous = with_registry(|r| std::mem::replace(&mut r.current, call.context_id));
-            let _restore = RestoreCurrent(previous);
+            let _restore = RestoreCurrent(replace_current(call.context_id));
             let _ = crate::context::set_effective_context(call.context_id);
             callback(num_headers, body_size, num_trailers);
         }
@@ -273,7 +259,8 @@ impl Callbacks for Dispatcher {
                 return;
             };
             let root = factory(context_id);
-            with_registry(|r| r.contexts.insert(context_id, Some(Kind::Root(root))));
+            let slot = Rc::new(RefCell::new(Kind::Root(root)));
+            with_registry(|r| r.contexts.insert(context_id, slot));
             return;
         }
         let created = with_context(parent_context_id, |parent| match parent {
@@ -285,7 +272,8 @@ impl Callbacks for Dispatcher {
         })
         .flatten();
         if let Some(kind) = created {
-            with_registry(|r| r.contexts.insert(context_id, Some(kind)));
+            let slot = Rc::new(RefCell::new(kind));
+            with_registry(|r| r.contexts.insert(context_id, slot));
         }
     }
 
@@ -309,15 +297,18 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_delete(context_id: u32) {
-        with_registry(|r| {
-            r.contexts.remove(&context_id);
+        let slot = with_registry(|r| {
+            let slot = r.contexts.remove(&context_id);
             if !r.http_calls.is_empty() {
                 r.http_calls.retain(|_, c| c.context_id != context_id);
             }
             if !r.grpc_calls.is_empty() {
                 r.grpc_calls.retain(|_, c| *c != context_id);
             }
+            slot
         });
+        // Dropped outside the registry borrow: a context's `Drop` may use the SDK.
+        drop(slot);
     }
 
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
@@ -576,6 +567,48 @@ mod tests {
         assert_eq!(events(), ["vm_start 7", "2 headers 3 true"]);
         assert_eq!(Dispatcher::proxy_on_done(2), BoolResult::True);
         Dispatcher::proxy_on_delete(2);
+        assert_eq!(registry_size(), (1, 0));
+    }
+
+    struct DeletesItself(Rc<Cell<bool>>);
+    impl Drop for DeletesItself {
+        fn drop(&mut self) {
+            // A context's Drop may use the SDK: the registry is not borrowed while it runs.
+            let _ = registry_size();
+            self.0.set(true);
+        }
+    }
+    impl Context for DeletesItself {}
+    impl HttpContext for DeletesItself {
+        fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+            // The host deletes the context, then calls it again, while this callback runs.
+            Dispatcher::proxy_on_delete(current_context_id());
+            assert!(!self.0.get(), "dropped while its callback still runs");
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(current_context_id(), 1, false),
+                Action::Continue
+            );
+            Action::Pause
+        }
+    }
+
+    #[test]
+    fn a_context_deleted_during_its_own_callback_lives_until_the_callback_returns() {
+        fresh();
+        let dropped = Rc::new(Cell::new(false));
+        Dispatcher::proxy_on_context_create(1, 0);
+        let context = DeletesItself(dropped.clone());
+        REGISTRY.with(|r| {
+            r.borrow_mut()
+                .contexts
+                .insert(2, Rc::new(RefCell::new(Kind::Http(Box::new(context)))))
+        });
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(2, 1, false),
+            Action::Pause
+        );
+        assert!(dropped.get());
+        assert_eq!(current_context_id(), 0);
         assert_eq!(registry_size(), (1, 0));
     }
 

@@ -79,8 +79,12 @@ fn read(bytes: &[u8]) -> Module {
 }
 
 fn binary(version: Version) -> Option<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/plugins")
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Where scripts/plugins puts the binaries: the shared target directory's `plugins/`.
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |t| root.join(t));
+    let path = target
+        .join("plugins")
         .join(version.to_string())
         .join("hello_world.wasm");
     match std::fs::read(&path) {
