@@ -35,6 +35,32 @@ pub fn emitted_exports<'a>(abi: &'a Abi, options: &Options) -> Vec<(&'a Function
 
 /// The lifted result of a callback as `PluginInstance` returns it; `None` for callbacks a host does not
 /// call through an instance (the allocator, which returns a guest address).
+/// Every callback (not version marker) of every version in `all`, as the newest version describes it.
+pub(crate) fn callbacks_of_every_version<'a>(
+    all: &'a [Abi],
+    options: &Options,
+) -> Vec<&'a Function> {
+    super::union(all, |a| {
+        emitted_exports(a, options)
+            .into_iter()
+            .filter(|(_, marker)| !marker)
+            .map(|(f, _)| f)
+            .collect()
+    })
+}
+
+/// The parameters of a `PluginInstance` method: the callback's, lifted as the host sees them.
+pub(crate) fn instance_params(f: &Function) -> Vec<TokenStream> {
+    f.params
+        .iter()
+        .map(|p| {
+            let n = names::value_name(&p.name);
+            let t = super::host::lifted_param(&p.ty);
+            quote!(#n: #t)
+        })
+        .collect()
+}
+
 pub(crate) fn instance_return(f: &Function) -> Option<TokenStream> {
     match &f.result {
         Results::None => Some(quote!(())),
@@ -65,23 +91,9 @@ fn lifted_callback_param(ty: &ValueType) -> TokenStream {
 /// newest version describes it), so one dispatcher compiles for all; the shims export this version's
 /// callbacks only, and pass a parameter this version lacks as zero (`false`, `0`).
 pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, EmitError> {
-    let dispatcher: syn::Path =
-        syn::parse_str(&options.dispatcher).map_err(|e| EmitError::Unparsable {
-            file: "exports.rs",
-            message: format!("dispatcher path `{}`: {e}", options.dispatcher),
-        })?;
-    let newest = super::union(all, |a| {
-        emitted_exports(a, options)
-            .into_iter()
-            .filter(|(_, marker)| !marker)
-            .map(|(f, _)| f)
-            .collect()
-    });
-    let failure: syn::Path =
-        syn::parse_str(&options.callback_failure).map_err(|e| EmitError::Unparsable {
-            file: "exports.rs",
-            message: format!("failure path `{}`: {e}", options.callback_failure),
-        })?;
+    let dispatcher = super::option_path("exports.rs", "dispatcher", &options.dispatcher)?;
+    let newest = callbacks_of_every_version(all, options);
+    let failure = super::option_path("exports.rs", "failure", &options.callback_failure)?;
     let mut methods = Vec::new();
     let mut instance_methods = Vec::new();
     let mut in_process = Vec::new();
@@ -124,15 +136,7 @@ pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, Em
             fn #name(#( #lifted_params ),*) #lifted_ret;
         });
         if let Some(ret) = instance_return(f) {
-            let params: Vec<_> = f
-                .params
-                .iter()
-                .map(|p| {
-                    let n = names::value_name(&p.name);
-                    let t = super::host::lifted_param(&p.ty);
-                    quote!(#n: #t)
-                })
-                .collect();
+            let params = instance_params(f);
             let args = f.params.iter().map(|p| {
                 let n = names::value_name(&p.name);
                 match p.ty {

@@ -256,6 +256,18 @@ pub(crate) fn output_stem(outputs: &[Output], i: usize) -> String {
     }
 }
 
+/// Parses a Rust path given in [`Options`] (`what` names it in the error) for the generated `file`.
+pub(crate) fn option_path(
+    file: &'static str,
+    what: &str,
+    path: &str,
+) -> Result<syn::Path, EmitError> {
+    syn::parse_str(path).map_err(|e| EmitError::Unparsable {
+        file,
+        message: format!("{what} path `{path}`: {e}"),
+    })
+}
+
 /// Every function of every version in `all` that `pick` selects, by (module, name), described as the
 /// newest version that has it describes it.
 pub(crate) fn union<'a>(

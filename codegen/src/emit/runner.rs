@@ -9,7 +9,7 @@
 //!   `PluginInstance` trait on them, so the host emulator drives a `.wasm` module exactly as it drives a
 //!   plugin compiled into the test.
 
-use super::exports::{emitted_exports, instance_return};
+use super::exports::{callbacks_of_every_version, instance_params, instance_return};
 use super::host::{host_modules, host_modules_union, status_of};
 use super::{function_docs, output_stem, raw_out_params, raw_params, unsupported, EmitError};
 use crate::model::{Abi, CoreType, Function, IntType, Output, Results, ValueType};
@@ -61,17 +61,9 @@ fn wasm_params(f: &Function) -> Vec<(Ident, TokenStream)> {
 
 /// The `runner.rs` file.
 pub fn emit(abi: &Abi, all: &[Abi], options: &super::Options) -> Result<TokenStream, EmitError> {
-    let support_path: syn::Path =
-        syn::parse_str(&options.runner_support).map_err(|e| EmitError::Unparsable {
-            file: "runner.rs",
-            message: format!("support path `{}`: {e}", options.runner_support),
-        })?;
+    let support_path = super::option_path("runner.rs", "support", &options.runner_support)?;
     let support: syn::Path = syn::parse_quote!(runner_support);
-    let failure: syn::Path =
-        syn::parse_str(&options.callback_failure).map_err(|e| EmitError::Unparsable {
-            file: "runner.rs",
-            message: format!("failure path `{}`: {e}", options.callback_failure),
-        })?;
+    let failure = super::option_path("runner.rs", "failure", &options.callback_failure)?;
     let traited: Vec<String> = host_modules(abi)
         .into_iter()
         .map(|(m, _)| m.to_string())
@@ -394,13 +386,7 @@ fn guest_exports(
         }
     };
 
-    let newest = super::union(all, |a| {
-        emitted_exports(a, options)
-            .into_iter()
-            .filter(|(_, marker)| !marker)
-            .map(|(f, _)| f)
-            .collect()
-    });
+    let newest = callbacks_of_every_version(all, options);
     let mut methods = Vec::new();
     for described in newest {
         let Some(ret) = instance_return(described) else {
@@ -408,15 +394,7 @@ fn guest_exports(
         };
         let name = names::value_name(&described.name);
         let callback = described.name.as_str();
-        let params: Vec<_> = described
-            .params
-            .iter()
-            .map(|p| {
-                let n = names::value_name(&p.name);
-                let t = super::host::lifted_param(&p.ty);
-                quote!(#n: #t)
-            })
-            .collect();
+        let params = instance_params(described);
         let Some(here) = abi.export(&described.name) else {
             methods.push(quote! {
                 #[allow(unused_variables)]
