@@ -94,6 +94,15 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
+/// The guest's linear memory in bytes at two points of [`Emulator::guest_memory_over`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryGrowth {
+    /// After the warm-up runs (or before the first run, with no warm-up).
+    pub after_warm_up: usize,
+    /// After the last run.
+    pub after: usize,
+}
+
 /// How to set up an [`Emulator`]; build one with [`Emulator::builder`].
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
@@ -609,6 +618,28 @@ impl Emulator {
             #[cfg(feature = "wasm-runner")]
             Instance::Wasm(wasm) => Some(wasm::memory_size(wasm)),
         }
+    }
+
+    /// Runs `stream` `runs` times (one HTTP stream or connection each, say) and reports the guest's
+    /// linear memory after the first `warm_up` runs and after the last: a leak check for a built
+    /// plugin. `None` natively, where the plugin shares the test's heap.
+    pub fn guest_memory_over(
+        &self,
+        warm_up: usize,
+        runs: usize,
+        mut stream: impl FnMut(&Self),
+    ) -> Option<MemoryGrowth> {
+        let mut after_warm_up = self.guest_memory_size()?;
+        for n in 0..runs {
+            stream(self);
+            if n + 1 == warm_up {
+                after_warm_up = self.guest_memory_size()?;
+            }
+        }
+        Some(MemoryGrowth {
+            after_warm_up,
+            after: self.guest_memory_size()?,
+        })
     }
 
     /// The wasm instructions the guest has executed so far (fuel burnt), when built

@@ -281,6 +281,14 @@ fn streams_are_deleted_and_the_registry_empties() {
 }
 
 #[test]
+fn natively_there_is_no_guest_memory_to_watch() {
+    let host = emulator();
+    host.start_plugin();
+    assert_eq!(host.guest_memory_size(), None);
+    assert_eq!(host.guest_memory_over(1, 3, |_| {}), None);
+}
+
+#[test]
 fn tcp_data_is_rewritten_closes_are_seen_and_http_calls_are_refused() {
     let host = emulator();
     host.start_plugin();

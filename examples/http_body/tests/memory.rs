@@ -1,7 +1,7 @@
 //! The built `.wasm` over 100,000 HTTP streams with a buffered, rewritten body: its linear memory stops
 //! growing after warm-up and the host sees no context left behind. Runs only in wasm mode.
 
-use proxywasm::emulator::{Emulator, Plugin};
+use proxywasm::emulator::{Emulator, MemoryGrowth, Plugin};
 use proxywasm::{Action, LogLevel};
 
 const STREAMS: usize = 100_000;
@@ -21,25 +21,25 @@ fn a_hundred_thousand_bodies_leave_linear_memory_flat_and_the_registry_empty() {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(host.start_plugin());
     let chunk = b"the secret is out; ".repeat(54);
-    let mut after_warm_up = 0;
-    for n in 0..STREAMS {
-        let stream = host.new_http_stream();
-        let headers = [(":path", "/upload"), ("content-length", "4104")];
-        assert_eq!(
-            host.request_headers(stream, &headers, false),
-            Action::Continue
-        );
-        for _ in 0..3 {
-            assert_eq!(host.request_body(stream, &chunk, false), Action::Pause);
-        }
-        assert_eq!(host.request_body(stream, &chunk, true), Action::Continue);
-        assert!(host.complete_stream(stream));
-        host.forget_stream(stream);
-        if n + 1 == WARM_UP {
-            after_warm_up = host.guest_memory_size().expect("wasm mode");
-        }
-    }
-    let after = host.guest_memory_size().expect("wasm mode");
+    let MemoryGrowth {
+        after_warm_up,
+        after,
+    } = host
+        .guest_memory_over(WARM_UP, STREAMS, |host| {
+            let stream = host.new_http_stream();
+            let headers = [(":path", "/upload"), ("content-length", "4104")];
+            assert_eq!(
+                host.request_headers(stream, &headers, false),
+                Action::Continue
+            );
+            for _ in 0..3 {
+                assert_eq!(host.request_body(stream, &chunk, false), Action::Pause);
+            }
+            assert_eq!(host.request_body(stream, &chunk, true), Action::Continue);
+            assert!(host.complete_stream(stream));
+            host.forget_stream(stream);
+        })
+        .expect("wasm mode");
     eprintln!(
         "linear memory: {after_warm_up} bytes after {WARM_UP} streams, {after} after {STREAMS}"
     );

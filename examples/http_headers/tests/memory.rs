@@ -1,7 +1,7 @@
 //! The built `.wasm` over a million HTTP streams: its linear memory stops growing after warm-up and the
 //! host sees no context left behind. Runs only in wasm mode (natively the plugin shares the test's heap).
 
-use proxywasm::emulator::{Emulator, Plugin};
+use proxywasm::emulator::{Emulator, MemoryGrowth, Plugin};
 use proxywasm::{Action, LogLevel};
 
 const STREAMS: usize = 1_000_000;
@@ -21,26 +21,26 @@ fn a_million_streams_leave_linear_memory_flat_and_the_registry_empty() {
         .build_wasm(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(host.start_plugin());
-    let mut after_warm_up = 0;
-    for n in 0..STREAMS {
-        let stream = host.new_http_stream();
-        let request = [(":path", "/"), (":method", "GET"), ("user-agent", "bench")];
-        assert_eq!(
-            host.request_headers(stream, &request, true),
-            Action::Continue
-        );
-        let response = [(":status", "200"), ("x-powered-by", "php")];
-        assert_eq!(
-            host.response_headers(stream, &response, true),
-            Action::Continue
-        );
-        assert!(host.complete_stream(stream));
-        host.forget_stream(stream);
-        if n + 1 == WARM_UP {
-            after_warm_up = host.guest_memory_size().expect("wasm mode");
-        }
-    }
-    let after = host.guest_memory_size().expect("wasm mode");
+    let MemoryGrowth {
+        after_warm_up,
+        after,
+    } = host
+        .guest_memory_over(WARM_UP, STREAMS, |host| {
+            let stream = host.new_http_stream();
+            let request = [(":path", "/"), (":method", "GET"), ("user-agent", "bench")];
+            assert_eq!(
+                host.request_headers(stream, &request, true),
+                Action::Continue
+            );
+            let response = [(":status", "200"), ("x-powered-by", "php")];
+            assert_eq!(
+                host.response_headers(stream, &response, true),
+                Action::Continue
+            );
+            assert!(host.complete_stream(stream));
+            host.forget_stream(stream);
+        })
+        .expect("wasm mode");
     eprintln!(
         "linear memory: {after_warm_up} bytes after {WARM_UP} streams, {after} after {STREAMS}"
     );

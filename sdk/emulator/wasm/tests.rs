@@ -2,7 +2,7 @@
 
 use crate::abi::Status;
 use crate::emulator::wasm::LoadError;
-use crate::emulator::{Emulator, FailureKind, Mode};
+use crate::emulator::{Emulator, FailureKind, MemoryGrowth, Mode};
 use crate::{Action, LogLevel};
 
 /// A minimal ABI 0.2.1 plugin: request headers trap on 3 headers and log "hello" otherwise; response
@@ -114,4 +114,39 @@ fn garbage_is_refused_as_invalid() {
         .err()
         .expect("refused");
     assert!(matches!(error, LoadError::Invalid(_)), "{error}");
+}
+
+/// A plugin that leaks a page of linear memory on every request headers callback.
+const LEAKY: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (func (export "_initialize"))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (memory.grow (i32.const 1)))
+    (i32.const 0)))
+"#;
+
+#[test]
+fn guest_memory_over_measures_after_the_warm_up_and_after_the_last_run() {
+    let host = load(LEAKY).expect("loads");
+    let mut runs = 0;
+    let growth = host
+        .guest_memory_over(2, 5, |h| {
+            let stream = h.new_http_stream();
+            h.request_headers(stream, &[], true);
+            runs += 1;
+        })
+        .expect("wasm mode");
+    const PAGE: usize = 65_536;
+    assert_eq!(runs, 5);
+    assert_eq!(
+        growth,
+        MemoryGrowth {
+            after_warm_up: 3 * PAGE,
+            after: 6 * PAGE
+        }
+    );
 }
