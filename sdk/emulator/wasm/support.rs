@@ -160,6 +160,9 @@ impl std::fmt::Display for ProcExit {
 
 impl std::error::Error for ProcExit {}
 
+/// The most bytes one `random_get` may ask for (cpp-host's `PROXY_WASM_HOST_WASI_RANDOM_GET_MAX_SIZE_BYTES`).
+const RANDOM_GET_MAX_BYTES: u32 = 64 * 1024;
+
 fn errno(e: WasiErrno) -> wasmtime::Result<u32> {
     Ok(u32::from(e))
 }
@@ -192,11 +195,16 @@ impl WasiSnapshotPreview1Host for StoreData {
         no_entries(caller, count, size)
     }
 
+    /// cpp-host `wasi_unstable_clock_res_get` (src/exports.cc): 1 ns for the realtime and monotonic
+    /// clocks, `notsup` for any other clock.
     fn clock_res_get(
         caller: &mut Caller<'_, StoreData>,
-        _: u32,
+        clock_id: u32,
         resolution: u32,
     ) -> wasmtime::Result<u32> {
+        if WasiClockId::try_from(clock_id).is_err() {
+            return errno(WasiErrno::Notsup);
+        }
         outcome(write_value(caller, resolution, 1u64))
     }
 
@@ -206,8 +214,9 @@ impl WasiSnapshotPreview1Host for StoreData {
         _: u64,
         timestamp: u32,
     ) -> wasmtime::Result<u32> {
+        // cpp-host `wasi_unstable_clock_time_get` (src/exports.cc): the CPU-time clocks are `notsup`.
         if WasiClockId::try_from(clock_id).is_err() {
-            return errno(WasiErrno::Inval);
+            return errno(WasiErrno::Notsup);
         }
         let now = caller.data().host.0.borrow().now;
         let nanos = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -230,31 +239,47 @@ impl WasiSnapshotPreview1Host for StoreData {
         no_entries(caller, count, size)
     }
 
+    /// cpp-host `wasi_unstable_fd_close` (src/exports.cc) logs at trace level and reports success.
     fn fd_close(_: &mut Caller<'_, StoreData>, _: u32) -> wasmtime::Result<u32> {
-        errno(WasiErrno::Badf)
+        errno(WasiErrno::Success)
     }
 
-    fn fd_fdstat_get(_: &mut Caller<'_, StoreData>, _: u32, _: u32) -> wasmtime::Result<u32> {
-        errno(WasiErrno::Badf)
+    /// cpp-host `wasi_unstable_fd_fdstat_get` (src/exports.cc): standard output and error are described
+    /// as write-only character-less descriptors (24 bytes: all zero but the base rights, `fd_write`);
+    /// any other descriptor is `badf`.
+    fn fd_fdstat_get(
+        caller: &mut Caller<'_, StoreData>,
+        fd: u32,
+        stat: u32,
+    ) -> wasmtime::Result<u32> {
+        if fd != 1 && fd != 2 {
+            return errno(WasiErrno::Badf);
+        }
+        const RIGHT_FD_WRITE: u64 = 64;
+        let mut bytes = [0u8; 24];
+        bytes[8..16].copy_from_slice(&RIGHT_FD_WRITE.to_le_bytes());
+        outcome(write_bytes(caller, stat, &bytes))
     }
 
     fn fd_filestat_get(_: &mut Caller<'_, StoreData>, _: u32, _: u32) -> wasmtime::Result<u32> {
         errno(WasiErrno::Badf)
     }
 
+    /// cpp-host `wasi_unstable_fd_prestat_dir_name` (src/exports.cc): `nosys`.
     fn fd_prestat_dir_name(
         _: &mut Caller<'_, StoreData>,
         _: u32,
         _: u32,
         _: u32,
     ) -> wasmtime::Result<u32> {
-        errno(WasiErrno::Badf)
+        errno(WasiErrno::Nosys)
     }
 
     fn fd_prestat_get(_: &mut Caller<'_, StoreData>, _: u32, _: u32) -> wasmtime::Result<u32> {
         errno(WasiErrno::Badf)
     }
 
+    /// cpp-host `wasi_unstable_fd_read` (src/exports.cc): nothing can be read, `nosys`.
     fn fd_read(
         _: &mut Caller<'_, StoreData>,
         _: u32,
@@ -262,9 +287,11 @@ impl WasiSnapshotPreview1Host for StoreData {
         _: u32,
         _: u32,
     ) -> wasmtime::Result<u32> {
-        errno(WasiErrno::Badf)
+        errno(WasiErrno::Nosys)
     }
 
+    /// cpp-host `wasi_unstable_fd_seek` (src/exports.cc) logs at trace level and reports success
+    /// without writing the new offset.
     fn fd_seek(
         _: &mut Caller<'_, StoreData>,
         _: u32,
@@ -272,7 +299,7 @@ impl WasiSnapshotPreview1Host for StoreData {
         _: u32,
         _: u32,
     ) -> wasmtime::Result<u32> {
-        errno(WasiErrno::Badf)
+        errno(WasiErrno::Success)
     }
 
     fn fd_write(
@@ -324,17 +351,19 @@ impl WasiSnapshotPreview1Host for StoreData {
         _: u32,
         _: u32,
     ) -> wasmtime::Result<u32> {
-        errno(WasiErrno::Notsup)
+        // cpp-host `wasi_unstable_path_open` (src/exports.cc): no file exists.
+        errno(WasiErrno::Noent)
     }
 
+    /// cpp-host `wasi_unstable_poll_oneoff` (src/exports.cc): no event is ever ready; writes 0 events.
     fn poll_oneoff(
-        _: &mut Caller<'_, StoreData>,
+        caller: &mut Caller<'_, StoreData>,
         _: u32,
         _: u32,
         _: u32,
-        _: u32,
+        events: u32,
     ) -> wasmtime::Result<u32> {
-        errno(WasiErrno::Notsup)
+        outcome(write_value(caller, events, 0u32))
     }
 
     fn proc_exit(_: &mut Caller<'_, StoreData>, code: u32) -> wasmtime::Result<()> {
@@ -346,6 +375,10 @@ impl WasiSnapshotPreview1Host for StoreData {
         buffer: u32,
         len: u32,
     ) -> wasmtime::Result<u32> {
+        // cpp-host `wasi_unstable_random_get` (src/exports.cc, limit in include/proxy-wasm/limits.h).
+        if len > RANDOM_GET_MAX_BYTES {
+            return errno(WasiErrno::Inval);
+        }
         let mut bytes = Vec::with_capacity(len as usize);
         let state = &mut caller.data_mut().random;
         while bytes.len() < len as usize {

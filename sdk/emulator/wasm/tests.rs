@@ -150,3 +150,80 @@ fn guest_memory_over_measures_after_the_warm_up_and_after_the_last_run() {
         }
     );
 }
+
+/// A plugin whose request-headers callback makes one WASI call, chosen by the number of headers, and
+/// returns 100 + the errno (plus 1000 when the call wrote what cpp-host writes) as its "action".
+const WASI_PROBE: &str = r#"
+(module
+  (import "wasi_snapshot_preview1" "clock_res_get" (func $clock_res_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_prestat_dir_name" (func $fd_prestat_dir_name (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (func (export "_initialize"))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 4096))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param $id i32) (param $n i32) (param $eos i32) (result i32)
+    (local $errno i32)
+    (local $wrote i32)
+    (i64.store (i32.const 520) (i64.const 7))
+    (i32.store (i32.const 512) (i32.const 7))
+    (block $done
+      (if (i32.eq (local.get $n) (i32.const 0)) (then
+        (local.set $errno (call $clock_res_get (i32.const 2) (i32.const 512))) (br $done)))
+      (if (i32.eq (local.get $n) (i32.const 1)) (then
+        (local.set $errno (call $fd_close (i32.const 5))) (br $done)))
+      (if (i32.eq (local.get $n) (i32.const 2)) (then
+        (local.set $errno (call $fd_fdstat_get (i32.const 1) (i32.const 512)))
+        (local.set $wrote (i64.eq (i64.load (i32.const 520)) (i64.const 64))) (br $done)))
+      (if (i32.eq (local.get $n) (i32.const 3)) (then
+        (local.set $errno (call $fd_read (i32.const 0) (i32.const 512) (i32.const 0) (i32.const 600))) (br $done)))
+      (if (i32.eq (local.get $n) (i32.const 4)) (then
+        (local.set $errno (call $fd_seek (i32.const 1) (i64.const 0) (i32.const 0) (i32.const 600))) (br $done)))
+      (if (i32.eq (local.get $n) (i32.const 5)) (then
+        (local.set $errno (call $path_open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 1)
+          (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 600))) (br $done)))
+      (if (i32.eq (local.get $n) (i32.const 6)) (then
+        (local.set $errno (call $poll_oneoff (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 512)))
+        (local.set $wrote (i32.eqz (i32.load (i32.const 512)))) (br $done)))
+      (if (i32.eq (local.get $n) (i32.const 7)) (then
+        (local.set $errno (call $random_get (i32.const 512) (i32.const 65537))) (br $done)))
+      (if (i32.eq (local.get $n) (i32.const 8)) (then
+        (local.set $errno (call $clock_time_get (i32.const 2) (i64.const 0) (i32.const 512))) (br $done)))
+      (local.set $errno (call $fd_prestat_dir_name (i32.const 3) (i32.const 512) (i32.const 8))))
+    (i32.add (i32.add (i32.const 100) (local.get $errno)) (i32.mul (local.get $wrote) (i32.const 1000)))))
+"#;
+
+/// The WASI functions answer as cpp-host's `wasi_unstable_*` functions in src/exports.cc do.
+#[test]
+fn wasi_functions_answer_as_cpp_host_does() {
+    let host = load(WASI_PROBE).expect("loads");
+    let header = ("h", "v");
+    let expected: [(&str, u64); 10] = [
+        ("clock_res_get of a CPU-time clock: notsup", 158),
+        ("fd_close: success", 100),
+        ("fd_fdstat_get of stdout: success, write rights", 1100),
+        ("fd_read: nosys", 152),
+        ("fd_seek: success", 100),
+        ("path_open: noent", 144),
+        ("poll_oneoff: success, no events", 1100),
+        ("random_get over 64 KiB: inval", 128),
+        ("clock_time_get of a CPU-time clock: notsup", 158),
+        ("fd_prestat_dir_name: nosys", 152),
+    ];
+    for (n, (what, answer)) in expected.into_iter().enumerate() {
+        let stream = host.new_http_stream();
+        let headers = vec![header; n];
+        let failure = host
+            .checked(|h| h.request_headers(stream, &headers, true))
+            .expect_err("the answer is not an action");
+        assert_eq!(failure.kind, FailureKind::BadResult(answer), "{what}");
+    }
+}

@@ -761,6 +761,10 @@ pub enum WasiErrno {
     Fault = 21,
     /// Invalid argument.
     Inval = 28,
+    /// No such file or directory (the reference host's answer to `path_open`).
+    Noent = 44,
+    /// Function not implemented (the reference host's answer to `fd_read` and `fd_prestat_dir_name`).
+    Nosys = 52,
     /// Not supported.
     Notsup = 58,
 }
@@ -771,6 +775,8 @@ impl WasiErrno {
         WasiErrno::Badf,
         WasiErrno::Fault,
         WasiErrno::Inval,
+        WasiErrno::Noent,
+        WasiErrno::Nosys,
         WasiErrno::Notsup,
     ];
     /// Whether this ABI version defines this value.
@@ -781,6 +787,8 @@ impl WasiErrno {
             WasiErrno::Badf => true,
             WasiErrno::Fault => true,
             WasiErrno::Inval => true,
+            WasiErrno::Noent => true,
+            WasiErrno::Nosys => true,
             WasiErrno::Notsup => true,
             _ => false,
         }
@@ -792,6 +800,8 @@ impl WasiErrno {
             WasiErrno::Badf => "badf",
             WasiErrno::Fault => "fault",
             WasiErrno::Inval => "inval",
+            WasiErrno::Noent => "noent",
+            WasiErrno::Nosys => "nosys",
             WasiErrno::Notsup => "notsup",
         }
     }
@@ -804,6 +814,8 @@ impl TryFrom<u32> for WasiErrno {
             8 => Ok(WasiErrno::Badf),
             21 => Ok(WasiErrno::Fault),
             28 => Ok(WasiErrno::Inval),
+            44 => Ok(WasiErrno::Noent),
+            52 => Ok(WasiErrno::Nosys),
             58 => Ok(WasiErrno::Notsup),
             _ => {
                 Err(UnknownEnumValue {
