@@ -132,25 +132,29 @@ pub fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::NotUtf8)
 }
 
-/// Serializes a property path: each segment followed by a NUL byte.
+/// Serializes a property path: the segments joined by NUL bytes, with no NUL after the last one (what
+/// the official SDKs send). The bytes matter beyond parsing: Envoy's `setProperty`
+/// (source/extensions/common/wasm/context.cc) keys the filter state by `wasm.` followed by these exact
+/// bytes, so a trailing NUL would name a key no reader finds.
 pub fn encode_path<S: AsRef<[u8]>>(segments: &[S]) -> Vec<u8> {
     let mut out = Vec::with_capacity(segments.iter().map(|s| s.as_ref().len() + 1).sum());
-    for s in segments {
+    for (i, s) in segments.iter().enumerate() {
+        if i > 0 {
+            out.push(0);
+        }
         out.extend_from_slice(s.as_ref());
-        out.push(0);
     }
     out
 }
 
-/// Splits a serialized property path back into its segments.
-pub fn decode_path(bytes: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
+/// Splits a serialized property path back into its segments the way Envoy's `getProperty` does: at each
+/// NUL byte, a single trailing NUL tolerated (older SDKs sent one). An empty path has no segments.
+pub fn decode_path(bytes: &[u8]) -> Vec<&[u8]> {
     if bytes.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    match bytes.split_last() {
-        Some((0, rest)) => Ok(rest.split(|b| *b == 0).collect()),
-        _ => Err(DecodeError::MissingTerminator),
-    }
+    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    bytes.split(|b| *b == 0).collect()
 }
 
 #[cfg(test)]
@@ -211,14 +215,22 @@ mod tests {
     }
 
     #[test]
-    fn paths_round_trip() {
+    fn paths_are_nul_separated_without_a_trailing_nul() {
         let bytes = encode_path(&["request", "headers"]);
-        assert_eq!(bytes, b"request\0headers\0");
+        assert_eq!(bytes, b"request\0headers");
+        assert_eq!(encode_path(&["seen_path"]), b"seen_path");
+        assert_eq!(encode_path::<&str>(&[]), b"");
         assert_eq!(
-            decode_path(&bytes).unwrap(),
+            decode_path(&bytes),
             vec![b"request".as_slice(), b"headers".as_slice()]
         );
-        assert_eq!(decode_path(b"x"), Err(DecodeError::MissingTerminator));
+        // A trailing NUL, as older SDKs sent, is tolerated when reading.
+        assert_eq!(
+            decode_path(b"request\0headers\0"),
+            vec![b"request".as_slice(), b"headers".as_slice()]
+        );
+        assert_eq!(decode_path(b"x"), vec![b"x".as_slice()]);
+        assert!(decode_path(b"").is_empty());
     }
 
     #[test]

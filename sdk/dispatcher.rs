@@ -145,9 +145,10 @@ pub fn registry_size() -> (usize, usize) {
     with_registry(|r| (r.contexts.len(), r.http_calls.len() + r.grpc_calls.len()))
 }
 
-/// Forgets every context and pending call, keeping the root factory. The host emulator calls this
-/// when a new emulated VM starts on this thread.
+/// Forgets every context, pending call and remembered metric id, keeping the root factory. The host
+/// emulator calls this when a new emulated VM starts on this thread.
 pub fn reset() {
+    crate::metrics::forget_definitions();
     with_registry(|r| {
         let factory = r.factory;
         *r = Registry {
@@ -254,6 +255,15 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_context_create(context_id: u32, parent_context_id: u32) {
+        // A host that reuses a live id must not silently replace that context (a re-created root would
+        // never be configured): the live one stays and the duplicate is refused with an error log.
+        if with_registry(|r| r.contexts.contains_key(&context_id)) {
+            crate::logging::error(&format!(
+                "proxywasm: context {context_id} already exists; the duplicate creation (parent \
+                 {parent_context_id}) is ignored"
+            ));
+            return;
+        }
         if parent_context_id == 0 {
             let Some(factory) = with_registry(|r| r.factory) else {
                 return;
@@ -314,7 +324,9 @@ impl Callbacks for Dispatcher {
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
         bool_result(
             with_context(context_id, |k| match k {
-                Kind::Root(r) => r.on_vm_start(vm_configuration_size),
+                Kind::Root(r) => crate::config::during(crate::config::Start::Vm, || {
+                    r.on_vm_start(vm_configuration_size)
+                }),
                 _ => false,
             })
             .unwrap_or(false),
@@ -324,7 +336,9 @@ impl Callbacks for Dispatcher {
     fn proxy_on_configure(context_id: u32, plugin_configuration_size: usize) -> BoolResult {
         bool_result(
             with_context(context_id, |k| match k {
-                Kind::Root(r) => r.on_plugin_start(plugin_configuration_size),
+                Kind::Root(r) => crate::config::during(crate::config::Start::Plugin, || {
+                    r.on_plugin_start(plugin_configuration_size)
+                }),
                 _ => false,
             })
             .unwrap_or(false),
@@ -610,6 +624,37 @@ mod tests {
         assert!(dropped.get());
         assert_eq!(current_context_id(), 0);
         assert_eq!(registry_size(), (1, 0));
+    }
+
+    struct Configured(u32);
+    impl Context for Configured {}
+    impl RootContext for Configured {
+        fn on_plugin_start(&mut self, size: usize) -> bool {
+            self.0 = size as u32;
+            true
+        }
+        fn on_tick(&mut self) {
+            event(format!("configured with {}", self.0));
+        }
+        fn new_http_context(&mut self, id: u32) -> Option<Box<dyn HttpContext>> {
+            event(format!("stream {id} created"));
+            Some(Box::new(Stream(id)))
+        }
+    }
+
+    #[test]
+    fn a_duplicate_context_id_does_not_replace_the_live_context() {
+        fresh();
+        set_root_context_factory(|_| Box::new(Configured(0)));
+        Dispatcher::proxy_on_context_create(1, 0);
+        Dispatcher::proxy_on_configure(1, 7);
+        Dispatcher::proxy_on_context_create(2, 1);
+        // The host creates root 1 again, and stream 2 again under it.
+        Dispatcher::proxy_on_context_create(1, 0);
+        Dispatcher::proxy_on_context_create(2, 1);
+        Dispatcher::proxy_on_tick(1);
+        assert_eq!(events(), ["stream 2 created", "configured with 7"]);
+        assert_eq!(registry_size(), (2, 0));
     }
 
     #[test]

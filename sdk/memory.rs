@@ -4,9 +4,9 @@
 //! The allocator remembers its most recent allocations (address and size) in a small table. A buffer the
 //! host hands back is accepted only if its address is one of them and the reported length fits the
 //! allocation; then it becomes a `Vec` without a copy, freed later with exactly the layout it was
-//! allocated with. Anything else (an address the allocator did not hand out, a length beyond the
-//! allocation) is an error, never an out-of-bounds read; such a buffer is leaked rather than freed with
-//! a guessed layout.
+//! allocated with. Anything else is an error, never an out-of-bounds read: a length beyond the
+//! allocation frees the block (its layout is known); an address the allocator did not hand out is left
+//! alone rather than freed with a guessed layout.
 
 use crate::codec::DecodeError;
 use std::alloc::{alloc, dealloc, Layout};
@@ -58,6 +58,12 @@ fn allocation_size(ptr: *mut u8, claim: bool) -> Option<usize> {
     })
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many host buffers `Drop` gave back to the allocator (for the leak tests).
+    static FREED: Cell<usize> = const { Cell::new(0) };
+}
+
 /// Allocates `size` bytes for the host to fill; returns null when memory is exhausted.
 pub fn allocate(size: usize) -> *mut u8 {
     let Some(layout) = layout(size) else {
@@ -99,8 +105,15 @@ impl HostBuffer {
                 Err(DecodeError::BadBuffer)
             };
         }
-        match allocation_size(self.ptr, claim) {
-            Some(size) if self.len <= size => Ok(Some(size)),
+        // The length is checked before the block is claimed: a refused buffer stays in the table, so
+        // `Drop` still finds it and frees it.
+        match allocation_size(self.ptr, false) {
+            Some(size) if self.len <= size => {
+                if claim {
+                    allocation_size(self.ptr, true);
+                }
+                Ok(Some(size))
+            }
             _ => Err(DecodeError::BadBuffer),
         }
     }
@@ -134,6 +147,8 @@ impl Drop for HostBuffer {
         if let Some(layout) = allocation_size(self.ptr, true).and_then(layout) {
             // SAFETY: allocated by `allocate` with this layout and not freed since (claimed once).
             unsafe { dealloc(self.ptr, layout) };
+            #[cfg(test)]
+            FREED.with(|n| n.set(n.get() + 1));
         }
     }
 }
@@ -176,6 +191,26 @@ mod tests {
         }
         assert_eq!(foreign.bytes(), Err(DecodeError::BadBuffer));
         assert_eq!(foreign.into_vec(), Err(DecodeError::BadBuffer));
+    }
+
+    #[test]
+    fn a_buffer_refused_for_its_length_is_still_freed() {
+        for into_vec in [true, false] {
+            let freed = FREED.with(Cell::get);
+            let mut b = HostBuffer::empty();
+            let (data, len) = b.out_pointers();
+            unsafe {
+                *data = allocate(3);
+                *len = 4096;
+            }
+            if into_vec {
+                assert_eq!(b.into_vec(), Err(DecodeError::BadBuffer));
+            } else {
+                assert_eq!(b.bytes(), Err(DecodeError::BadBuffer));
+                drop(b);
+            }
+            assert_eq!(FREED.with(Cell::get), freed + 1, "into_vec: {into_vec}");
+        }
     }
 
     #[test]

@@ -1,16 +1,48 @@
 //! Metrics: counters, gauges and histograms defined by name. Labels are encoded in the name the way the
-//! proxy expects (for Envoy, e.g. `my_metric.method.GET` with a tag-extraction rule). Define metrics in
-//! a root context (typically at plugin start) and use them from any callback.
+//! proxy expects (for Envoy, e.g. `my_metric.method.GET` with a tag-extraction rule).
+//!
+//! # Define once
+//!
+//! Envoy hands out a new metric id, and keeps a new entry for it for the life of the VM, on every
+//! `proxy_define_metric`, even for a name it has seen (`Context::defineMetric` in
+//! source/extensions/common/wasm/context.cc): defining per request grows the proxy's memory without
+//! bound while the counts still look right. So:
+//! - define metrics once, in a root context (`on_plugin_start`), keep the typed handles ([`Counter`],
+//!   [`Gauge`], [`Histogram`]) and share them with the stream contexts;
+//! - and as a safety net, [`define`] (and so every `new`) remembers the id of each kind and name it has
+//!   defined in this VM and returns it again without asking the host: a handle created per request costs
+//!   a lookup, never a host allocation.
+//!
+//! The host emulator counts definitions the way Envoy allocates them
+//! (`Emulator::metric_definitions`), so a test can check that a plugin defines each metric once.
 
 use crate::abi::{env, MetricType};
 use crate::error::{check, Error};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
-/// Defines (or finds) a metric of `kind` called `name`; returns its id. Errors: [`Error::BadArgument`]
-/// for an invalid name.
+thread_local! {
+    /// The ids this VM was given, by kind and name (a wasm VM has one thread).
+    static DEFINED: RefCell<HashMap<(u32, String), u32>> = RefCell::new(HashMap::new());
+}
+
+/// Forgets the remembered ids (a new emulated VM starts on this thread).
+pub(crate) fn forget_definitions() {
+    DEFINED.with(|d| d.borrow_mut().clear());
+}
+
+/// The id of the metric of `kind` called `name`: the one this VM already defined, else a new definition
+/// from the host. Errors: [`Error::BadArgument`] for an invalid name or kind.
 pub fn define(kind: MetricType, name: &str) -> Result<u32, Error> {
+    let raw_kind: u32 = kind.into();
+    let key = (raw_kind, name.to_string());
+    if let Some(id) = DEFINED.with(|d| d.borrow().get(&key).copied()) {
+        return Ok(id);
+    }
     let mut id = 0u32;
     // SAFETY: the pointer describes `name`; `id` is a valid out-pointer.
-    check(unsafe { env::proxy_define_metric(kind.into(), name.as_ptr(), name.len(), &mut id) })?;
+    check(unsafe { env::proxy_define_metric(raw_kind, name.as_ptr(), name.len(), &mut id) })?;
+    DEFINED.with(|d| d.borrow_mut().insert(key, id));
     Ok(id)
 }
 
@@ -41,7 +73,7 @@ pub fn record(id: u32, value: u64) -> Result<(), Error> {
 pub struct Counter(u32);
 
 impl Counter {
-    /// Defines (or finds) the counter `name`. Errors: as [`define`].
+    /// The counter `name`, defined once per VM (see the module docs). Errors: as [`define`].
     pub fn new(name: &str) -> Result<Self, Error> {
         define(MetricType::Counter, name).map(Counter)
     }
@@ -67,7 +99,7 @@ impl Counter {
 pub struct Gauge(u32);
 
 impl Gauge {
-    /// Defines (or finds) the gauge `name`. Errors: as [`define`].
+    /// The gauge `name`, defined once per VM (see the module docs). Errors: as [`define`].
     pub fn new(name: &str) -> Result<Self, Error> {
         define(MetricType::Gauge, name).map(Gauge)
     }
@@ -93,7 +125,7 @@ impl Gauge {
 pub struct Histogram(u32);
 
 impl Histogram {
-    /// Defines (or finds) the histogram `name`. Errors: as [`define`].
+    /// The histogram `name`, defined once per VM (see the module docs). Errors: as [`define`].
     pub fn new(name: &str) -> Result<Self, Error> {
         define(MetricType::Histogram, name).map(Histogram)
     }

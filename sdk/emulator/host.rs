@@ -4,9 +4,38 @@ use super::state::{
     GrpcCall, HttpCall, HttpPhase, LocalResponse, Metric, Phase, Queue, State, TcpPhase,
 };
 use crate::abi::{BufferType, EnvHost, LogLevel, MapType, MetricType, Status, StreamType};
-use crate::codec::{decode_map, encode_map};
+use crate::codec::{decode_map, decode_path, encode_map};
 use std::cell::RefCell;
 use std::rc::Rc;
+
+/// The prefix Envoy puts before a plugin's property path to name its filter state (`CelStateKeyPrefix`
+/// in source/extensions/common/wasm/context.cc).
+pub(crate) const FILTER_STATE_PREFIX: &[u8] = b"wasm.";
+
+/// The first path segments Envoy resolves itself (`PROPERTY_TOKENS` in
+/// source/extensions/common/wasm/context.cc); any other first segment names filter state.
+const ENVOY_PROPERTY_ROOTS: [&str; 20] = [
+    "metadata",
+    "request",
+    "response",
+    "connection",
+    "upstream",
+    "node",
+    "source",
+    "destination",
+    "listener_direction",
+    "listener_metadata",
+    "cluster_name",
+    "cluster_metadata",
+    "route_name",
+    "route_metadata",
+    "plugin_name",
+    "upstream_host_metadata",
+    "plugin_root_id",
+    "plugin_vm_id",
+    "connection_id",
+    "filter_state",
+];
 
 /// The handle installed in the raw layer's host slot; shares the state with the test's [`super::Emulator`].
 pub(crate) struct HostHandle(pub Rc<RefCell<State>>);
@@ -142,7 +171,8 @@ impl State {
 
     fn metric(&mut self, id: u32) -> Result<&mut Metric, Status> {
         let index = id.checked_sub(1).ok_or(Status::NotFound)? as usize;
-        self.metrics.get_mut(index).ok_or(Status::NotFound)
+        let metric = *self.metric_ids.get(index).ok_or(Status::NotFound)?;
+        self.metrics.get_mut(metric).ok_or(Status::NotFound)
     }
 
     fn grpc_call(&mut self, token: u32) -> Result<&mut GrpcCall, Status> {
@@ -245,14 +275,17 @@ impl EnvHost for HostHandle {
         })
     }
 
+    /// Envoy's `Context::getConfiguration` (source/extensions/common/wasm/context.cc): the plugin
+    /// configuration while a plugin is configured (cpp-host's `temp_plugin_` is set only around
+    /// `proxy_on_configure`), the VM configuration in every other callback, `proxy_on_vm_start` included.
     fn proxy_get_configuration(&mut self) -> Result<Vec<u8>, Status> {
         self.with(|s| match s.phase {
-            Phase::Configure => Ok(s
+            Phase::Configure => s
                 .roots
                 .get(&s.current)
                 .map(|r| r.plugin_configuration.clone())
-                .unwrap_or_default()),
-            _ => Err(Status::BadArgument),
+                .ok_or(Status::BadArgument),
+            _ => Ok(s.vm_configuration.clone()),
         })
     }
 
@@ -586,10 +619,16 @@ impl EnvHost for HostHandle {
 
     fn proxy_get_shared_data(&mut self, key: &[u8]) -> Result<(Vec<u8>, u32), Status> {
         self.with(|s| {
-            s.shared_data
-                .get(&text(key))
-                .cloned()
-                .ok_or(Status::NotFound)
+            let key = text(key);
+            let found = s.shared_data.get(&key).cloned().ok_or(Status::NotFound);
+            // Another worker thread writes between this read and the plugin's next write (a race Envoy's
+            // workers allow: cpp-host's SharedData is one map shared by every thread, src/shared_data.cc).
+            if let Some(i) = s.racing_writes.iter().position(|(k, _)| *k == key) {
+                let (key, value) = s.racing_writes.remove(i);
+                let version = s.shared_data.get(&key).map_or(0, |e| e.1);
+                s.shared_data.insert(key, (value, version + 1));
+            }
+            found
         })
     }
 
@@ -656,26 +695,36 @@ impl EnvHost for HostHandle {
         self.with(|s| s.queue(queue_id)?.items.pop_front().ok_or(Status::Empty))
     }
 
+    /// Envoy's `Context::defineMetric` (source/extensions/common/wasm/context.cc): every call allocates
+    /// a new id and a new entry in the VM's id map, even for a name already defined; the id points at
+    /// the stat the scope finds by name, so values are shared. The emulator does the same and counts the
+    /// definitions per metric (`Emulator::metric_definitions`).
     fn proxy_define_metric(&mut self, metric_type: MetricType, name: &[u8]) -> Result<u32, Status> {
         self.with(|s| {
             let name = text(name);
             if name.is_empty() {
                 return Err(Status::BadArgument);
             }
-            if let Some(i) = s
+            let index = match s
                 .metrics
                 .iter()
                 .position(|m| m.name == name && m.kind == metric_type)
             {
-                return Ok(i as u32 + 1);
-            }
-            s.metrics.push(Metric {
-                name,
-                kind: metric_type,
-                value: 0,
-                recorded: Vec::new(),
-            });
-            Ok(s.metrics.len() as u32)
+                Some(i) => i,
+                None => {
+                    s.metrics.push(Metric {
+                        name,
+                        kind: metric_type,
+                        value: 0,
+                        recorded: Vec::new(),
+                        definitions: 0,
+                    });
+                    s.metrics.len() - 1
+                }
+            };
+            s.metrics[index].definitions += 1;
+            s.metric_ids.push(index);
+            u32::try_from(s.metric_ids.len()).map_err(|_| Status::InternalFailure)
         })
     }
 
@@ -720,16 +769,40 @@ impl EnvHost for HostHandle {
         })
     }
 
+    /// Envoy's `Context::getProperty` (source/extensions/common/wasm/context.cc): the path is split at
+    /// NUL bytes (a trailing NUL tolerated). A path the test provided answers with its value; otherwise a
+    /// one-segment path whose name is not one of Envoy's property roots reads the filter state the plugin
+    /// set on the current stream (`wasm.<name>`, Envoy's `findValue`).
     fn proxy_get_property(&mut self, path: &[u8]) -> Result<Vec<u8>, Status> {
-        self.with(|s| s.properties.get(path).cloned().ok_or(Status::NotFound))
+        self.with(|s| {
+            let segments: Vec<String> = decode_path(path).into_iter().map(text).collect();
+            if let Some(value) = s.properties.get(&segments) {
+                return Ok(value.clone());
+            }
+            match segments.as_slice() {
+                [name] if !ENVOY_PROPERTY_ROOTS.contains(&name.as_str()) => {
+                    let key = [FILTER_STATE_PREFIX, name.as_bytes()].concat();
+                    s.filter_state
+                        .get(&(s.current, key))
+                        .cloned()
+                        .ok_or(Status::NotFound)
+                }
+                _ => Err(Status::NotFound),
+            }
+        })
     }
 
+    /// Envoy's `Context::setProperty` (source/extensions/common/wasm/context.cc): writes the stream's
+    /// filter state under `wasm.` followed by the raw path bytes (NULs included); without a stream (a
+    /// root context) there is no stream info and the answer is `not_found`.
     fn proxy_set_property(&mut self, path: &[u8], value: &[u8]) -> Result<(), Status> {
         self.with(|s| {
-            if path.is_empty() {
-                return Err(Status::BadArgument);
+            let current = s.current;
+            if !s.http.contains_key(&current) && !s.tcp.contains_key(&current) {
+                return Err(Status::NotFound);
             }
-            s.properties.insert(path.to_vec(), value.to_vec());
+            let key = [FILTER_STATE_PREFIX, path].concat();
+            s.filter_state.insert((current, key), value.to_vec());
             Ok(())
         })
     }

@@ -85,7 +85,6 @@ use crate::abi::{
     native_host, Action, BoolResult, InProcess, LogLevel, MetricType, PeerType, PluginInstance,
     Status,
 };
-use crate::codec::encode_path;
 use crate::dispatcher::{self, Dispatcher, RootContextFactory};
 use host::HostHandle;
 use state::{CallResponse, HttpPhase, HttpStream, Phase, RootInfo, State, TcpPhase, TcpStream};
@@ -249,11 +248,7 @@ impl EmulatorBuilder {
                 ..RootInfo::default()
             },
         );
-        let properties = self
-            .properties
-            .into_iter()
-            .map(|(path, value)| (encode_path(&path), value))
-            .collect();
+        let properties = self.properties.into_iter().collect();
         let state = State {
             vm_id: self.vm_id,
             vm_configuration: self.vm_configuration,
@@ -273,7 +268,10 @@ impl EmulatorBuilder {
                 .collect(),
             queues: Vec::new(),
             metrics: Vec::new(),
+            metric_ids: Vec::new(),
             properties,
+            filter_state: HashMap::new(),
+            racing_writes: Vec::new(),
             http_calls: Vec::new(),
             grpc_calls: Vec::new(),
             call_response: None,
@@ -564,6 +562,10 @@ pub struct TcpStreamView {
     pub downstream_resumed: u32,
     /// How often the plugin resumed the upstream side.
     pub upstream_resumed: u32,
+}
+
+fn segments(path: &[&str]) -> Vec<String> {
+    path.iter().map(|s| s.to_string()).collect()
 }
 
 fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -1283,6 +1285,18 @@ impl Emulator {
             .map(|m| (m.kind, m.value))
     }
 
+    /// How many times the plugin defined the metric `name` (any kind) with `proxy_define_metric`; 0 when
+    /// never. Envoy allocates a new id and map entry for each definition and keeps them for the VM's life,
+    /// so a plugin should define each metric once: see `proxywasm::metrics`.
+    pub fn metric_definitions(&self, name: &str) -> usize {
+        let s = self.state.borrow();
+        s.metrics
+            .iter()
+            .filter(|m| m.name == name)
+            .map(|m| m.definitions)
+            .sum()
+    }
+
     /// The values recorded in histogram `name`.
     pub fn histogram(&self, name: &str) -> Vec<u64> {
         let s = self.state.borrow();
@@ -1293,21 +1307,46 @@ impl Emulator {
             .unwrap_or_default()
     }
 
-    /// The property at `path`, as set by the options or the plugin.
+    /// The property the proxy provides at `path`, as set by the options or [`Emulator::set_property`]
+    /// (what the plugin sets is filter state: see [`Emulator::filter_state`]).
     pub fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-        self.state
-            .borrow()
-            .properties
-            .get(&encode_path(path))
-            .cloned()
+        self.state.borrow().properties.get(&segments(path)).cloned()
     }
 
-    /// Sets a property the plugin can read.
+    /// Sets a property the proxy provides, which the plugin can read.
     pub fn set_property(&self, path: &[&str], value: impl Into<Vec<u8>>) {
         self.state
             .borrow_mut()
             .properties
-            .insert(encode_path(path), value.into());
+            .insert(segments(path), value.into());
+    }
+
+    /// The filter state entry `key` of stream `stream`, as other filters of the proxy see it. A plugin's
+    /// `proxywasm::properties::set(&["name"], …)` writes the key `wasm.name`: Envoy's `setProperty`
+    /// prefixes `wasm.` to the raw path bytes (so a two-segment path gives `wasm.a\0b`).
+    pub fn filter_state(&self, stream: u32, key: &str) -> Option<Vec<u8>> {
+        self.state
+            .borrow()
+            .filter_state
+            .get(&(stream, key.as_bytes().to_vec()))
+            .cloned()
+    }
+
+    /// Makes another worker of the proxy write `value` to shared-data `key` right after the plugin's next
+    /// read of that key, before the plugin can write it back: the race Envoy's worker threads allow,
+    /// since they share one store (cpp-host's `SharedData`, src/shared_data.cc). The write bumps the
+    /// entry's version as any write does.
+    pub fn race_shared_data_write(&self, key: &str, value: impl Into<Vec<u8>>) {
+        self.state
+            .borrow_mut()
+            .racing_writes
+            .push((key.to_string(), value.into()));
+    }
+
+    /// Calls `proxy_on_context_create(id, parent)` for an id that may already be live, as a faulty host
+    /// would: the plugin must keep its live context (the SDK ignores the duplicate and logs an error).
+    pub fn repeat_context_create(&self, id: u32, parent: u32) {
+        self.create_context(id, parent);
     }
 
     /// Registers a host function the plugin can call with `call_foreign_function(name, …)`.
@@ -1365,6 +1404,7 @@ impl Emulator {
         let mut s = self.state.borrow_mut();
         s.http.remove(&id);
         s.tcp.remove(&id);
+        s.filter_state.retain(|(stream, _), _| *stream != id);
     }
 }
 

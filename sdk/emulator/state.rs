@@ -173,13 +173,16 @@ pub struct GrpcCall {
     pub cancelled: bool,
 }
 
-/// A metric the plugin defined.
+/// A metric the plugin defined: one per kind and name (Envoy's stats scope finds the same stat again for
+/// a name it has seen), however many ids point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Metric {
     pub name: String,
     pub kind: MetricType,
     pub value: i64,
     pub recorded: Vec<u64>,
+    /// How many times `proxy_define_metric` defined it: each time Envoy hands out a new id.
+    pub definitions: usize,
 }
 
 /// A shared queue.
@@ -220,7 +223,16 @@ pub(crate) struct State {
     pub shared_data: HashMap<String, (Vec<u8>, u32)>,
     pub queues: Vec<Queue>,
     pub metrics: Vec<Metric>,
-    pub properties: HashMap<Vec<u8>, Vec<u8>>,
+    /// What each metric id the host handed out points at (an index into `metrics`); id `n` is entry
+    /// `n - 1`.
+    pub metric_ids: Vec<usize>,
+    /// Properties the proxy provides, by path segments (given by the test).
+    pub properties: HashMap<Vec<String>, Vec<u8>>,
+    /// Filter state the plugin set, per stream context, keyed as Envoy keys it: `wasm.` followed by
+    /// the raw path bytes.
+    pub filter_state: HashMap<(u32, Vec<u8>), Vec<u8>>,
+    /// Writes another worker makes to a shared-data key right after the plugin's next read of it.
+    pub racing_writes: Vec<(String, Vec<u8>)>,
     pub http_calls: Vec<HttpCall>,
     pub grpc_calls: Vec<GrpcCall>,
     pub call_response: Option<CallResponse>,

@@ -3,7 +3,7 @@
 use super::*;
 use crate::error::Error;
 use crate::{
-    http, http_call, metrics, properties, queue, shared_data, tcp, Context, HttpContext,
+    config, http, http_call, metrics, properties, queue, shared_data, tcp, Context, HttpContext,
     RootContext, TcpContext,
 };
 use std::cell::RefCell as Cell;
@@ -160,12 +160,15 @@ fn starts_the_vm_and_the_plugin_with_their_configurations() {
     let host = emulator();
     assert!(host.start_vm());
     assert!(host.start_plugin());
-    let vm = if crate::abi::BufferType::VmConfiguration.is_defined() {
-        "vm 6 Ok(Some([118, 109, 99, 111, 110, 102]))".to_string()
-    } else {
-        format!("vm 6 {:?}", Err::<(), _>(Error::Unimplemented))
-    };
-    assert_eq!(take_seen(), [vm, "plugin 5 pconf".to_string()]);
+    // Every version reads the VM configuration in on_vm_start: ABI 0.1.0 through
+    // proxy_get_configuration, which Envoy answers with it outside proxy_on_configure.
+    assert_eq!(
+        take_seen(),
+        [
+            "vm 6 Ok(Some([118, 109, 99, 111, 110, 102]))",
+            "plugin 5 pconf"
+        ]
+    );
     let (_, accepted) = host.add_plugin("reject");
     assert!(!accepted);
 }
@@ -440,7 +443,11 @@ fn metrics_properties_and_foreign_functions() {
                 .record(42)
                 .unwrap();
             let addr = properties::get_string(&["source", "address"]).unwrap();
-            properties::set(&["custom"], b"v").unwrap();
+            // Envoy's setProperty needs a stream: a root context has no filter state.
+            seen(format!(
+                "root set: {:?}",
+                properties::set(&["custom"], b"v")
+            ));
             seen(format!(
                 "{addr:?} {:?}",
                 properties::get(&["missing"]).unwrap()
@@ -468,7 +475,6 @@ fn metrics_properties_and_foreign_functions() {
     assert_eq!(host.metric("requests"), Some((MetricType::Counter, 3)));
     assert_eq!(host.metric("active"), Some((MetricType::Gauge, 3)));
     assert_eq!(host.histogram("latency"), [42]);
-    assert_eq!(host.property(&["custom"]), Some(b"v".to_vec()));
     assert_eq!(
         host.foreign_calls(),
         [
@@ -482,6 +488,7 @@ fn metrics_properties_and_foreign_functions() {
         [
             "counter value Ok(3)",
             "counter down: Err(BadArgument)",
+            "root set: Err(NotFound)",
             "Some(\"10.0.0.1:80\") None",
             "foreign abab",
             "unknown foreign: Err(NotFound)"
@@ -676,4 +683,182 @@ fn the_remaining_hostcalls_each_behave_like_a_proxy() {
     host.response_headers(s, &[(":status", "200")], true);
     assert_eq!(take_seen(), ["resume response: Ok(())"]);
     assert_eq!(host.http_stream(s).response_resumed, 1);
+}
+
+#[test]
+fn under_abi_0_1_0_each_configuration_is_read_only_where_the_host_answers_with_it() {
+    struct Misplaced;
+    impl Context for Misplaced {}
+    impl RootContext for Misplaced {
+        fn on_vm_start(&mut self, _size: usize) -> bool {
+            seen(format!(
+                "vm start: plugin {:?}",
+                config::plugin_configuration()
+            ));
+            true
+        }
+        fn on_plugin_start(&mut self, _size: usize) -> bool {
+            seen(format!("plugin start: vm {:?}", config::vm_configuration()));
+            true
+        }
+    }
+    take_seen();
+    let host = Emulator::builder()
+        .vm_configuration("vmconf")
+        .plugin_configuration("pconf")
+        .build(|_| Box::new(Misplaced));
+    assert!(host.start_vm());
+    assert!(host.start_plugin());
+    // 0.2.x: the emulator refuses each buffer outside its callback. 0.1.0: the host would answer with
+    // the other configuration, so the SDK does not ask.
+    assert_eq!(
+        take_seen(),
+        [
+            "vm start: plugin Err(BadArgument)",
+            "plugin start: vm Err(BadArgument)"
+        ]
+    );
+}
+
+#[test]
+fn a_property_set_by_a_stream_is_its_filter_state_under_the_wasm_prefix() {
+    struct Props;
+    impl Context for Props {}
+    impl RootContext for Props {
+        fn new_http_context(&mut self, _id: u32) -> Option<Box<dyn HttpContext>> {
+            Some(Box::new(Props))
+        }
+    }
+    impl HttpContext for Props {
+        fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+            seen(format!("before: {:?}", properties::get(&["seen_path"])));
+            if let Err(e) = properties::set(&["seen_path"], b"/a") {
+                seen(format!("set: {e}"));
+            }
+            seen(format!("after: {:?}", properties::get(&["seen_path"])));
+            Action::Continue
+        }
+    }
+    take_seen();
+    let host = Emulator::builder().build(|_| Box::new(Props));
+    let first = host.new_http_stream();
+    host.request_headers(first, &[(":path", "/a")], true);
+    // Envoy's key is `wasm.` plus the raw path bytes: no trailing NUL, or no other filter finds it.
+    assert_eq!(
+        host.filter_state(first, "wasm.seen_path"),
+        Some(b"/a".to_vec())
+    );
+    let second = host.new_http_stream();
+    host.request_headers(second, &[(":path", "/b")], true);
+    assert_eq!(
+        take_seen(),
+        [
+            "before: Ok(None)",
+            "after: Ok(Some([47, 97]))",
+            // Filter state belongs to its stream.
+            "before: Ok(None)",
+            "after: Ok(Some([47, 97]))"
+        ]
+    );
+}
+
+#[test]
+fn every_metric_definition_gets_a_new_id_like_envoy_and_the_sdk_defines_once() {
+    struct Defines;
+    impl Context for Defines {}
+    impl RootContext for Defines {
+        fn on_tick(&mut self) {
+            let raw = |name: &str| {
+                let mut id = 0u32;
+                // SAFETY: the pointer describes `name`; `id` is a valid out-pointer.
+                let status = unsafe {
+                    crate::abi::env::proxy_define_metric(
+                        MetricType::Counter.into(),
+                        name.as_ptr(),
+                        name.len(),
+                        &mut id,
+                    )
+                };
+                assert_eq!(status, 0);
+                id
+            };
+            let (a, b) = (raw("raw"), raw("raw"));
+            seen(format!("new id each time: {}", a != b));
+            metrics::increment(a, 1).unwrap();
+            metrics::increment(b, 2).unwrap();
+            seen(format!("shared value: {:?}", metrics::value(a)));
+            for _ in 0..3 {
+                metrics::Counter::new("cached")
+                    .unwrap()
+                    .increment()
+                    .unwrap();
+            }
+        }
+    }
+    take_seen();
+    let host = Emulator::builder().build(|_| Box::new(Defines));
+    host.tick();
+    assert_eq!(
+        take_seen(),
+        ["new id each time: true", "shared value: Ok(3)"]
+    );
+    assert_eq!(host.metric_definitions("raw"), 2);
+    assert_eq!(host.metric_definitions("cached"), 1);
+    assert_eq!(host.metric("cached"), Some((MetricType::Counter, 3)));
+    assert_eq!(host.metric_definitions("never"), 0);
+}
+
+#[test]
+fn a_write_with_cas_0_is_unconditional_as_in_cpp_host() {
+    // cpp-host's SharedData::set (src/shared_data.cc) checks the version only for a non-zero cas.
+    struct Overwrite;
+    impl Context for Overwrite {}
+    impl RootContext for Overwrite {
+        fn on_tick(&mut self) {
+            seen(format!("cas 0: {:?}", shared_data::set("k", b"mine", 0)));
+        }
+    }
+    take_seen();
+    let host = Emulator::builder()
+        .shared_data("k", "theirs")
+        .build(|_| Box::new(Overwrite));
+    host.race_shared_data_write("k", "raced");
+    host.tick();
+    assert_eq!(take_seen(), ["cas 0: Ok(())"]);
+    assert_eq!(host.shared_data("k"), Some((b"mine".to_vec(), 2)));
+}
+
+#[test]
+fn a_racing_write_between_read_and_write_makes_the_cas_write_fail() {
+    struct Racer;
+    impl Context for Racer {}
+    impl RootContext for Racer {
+        fn on_tick(&mut self) {
+            let (_, cas) = shared_data::get("k").unwrap();
+            seen(format!("write: {:?}", shared_data::set("k", b"mine", cas)));
+        }
+    }
+    take_seen();
+    let host = Emulator::builder()
+        .shared_data("k", "1")
+        .build(|_| Box::new(Racer));
+    host.race_shared_data_write("k", "raced");
+    host.tick();
+    assert_eq!(take_seen(), ["write: Err(CasMismatch)"]);
+    assert_eq!(host.shared_data("k"), Some((b"raced".to_vec(), 2)));
+}
+
+#[test]
+fn a_repeated_context_creation_keeps_the_live_context() {
+    let host = emulator();
+    host.start_plugin();
+    take_seen();
+    host.repeat_context_create(host.root_id(), 0);
+    assert!(host
+        .logs(LogLevel::Error)
+        .iter()
+        .any(|l| l.contains("already exists")));
+    // The live root, with its queue registration, still answers.
+    let (_, accepted) = host.add_plugin("pconf");
+    assert!(accepted);
 }
