@@ -74,6 +74,8 @@
 //! (every cluster name is accepted); timeouts firing by themselves (call [`Emulator::fail_http_call`]);
 //! well-known properties beyond those given in the options.
 
+mod envoy_foreign;
+pub mod envoy_yaml;
 mod host;
 mod state;
 #[cfg(feature = "wasm-runner")]

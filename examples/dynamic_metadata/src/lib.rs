@@ -1,13 +1,16 @@
 //! Dynamic metadata: reads the tenant an earlier filter stored in the request's dynamic metadata
 //! (`metadata.filter_metadata.auth.tenant`), adds it as the `x-tenant` header, and records the tenant's tier
-//! for later filters and the access log in the property `wasm.tenant_tier`.
+//! for later filters and the access log in the filter state `wasm.tenant_tier` (the plugin sets the property
+//! `tenant_tier`; Envoy adds the `wasm.` prefix).
 
 use proxywasm::{http, properties, Action, Context, HttpContext, RootContext};
 
 /// Where the earlier filter stores the tenant.
 pub const TENANT: [&str; 4] = ["metadata", "filter_metadata", "auth", "tenant"];
-/// Where this plugin stores the tier.
-pub const TIER: [&str; 2] = ["wasm", "tenant_tier"];
+/// The property this plugin sets to the tier.
+pub const TIER: [&str; 1] = ["tenant_tier"];
+/// The filter state key later filters read it under.
+pub const TIER_FILTER_STATE: &str = "wasm.tenant_tier";
 
 /// The tier of a tenant.
 pub fn tier_of(tenant: &str) -> &'static str {
@@ -44,7 +47,9 @@ impl HttpContext for Tenant {
                 return Action::Continue;
             }
         };
-        let _ = http::replace_request_header("x-tenant", &tenant);
+        if let Err(e) = http::replace_request_header("x-tenant", &tenant) {
+            proxywasm::logging::warn(&format!("dynamic_metadata: cannot set x-tenant: {e}"));
+        }
         if let Err(e) = properties::set(&TIER, tier_of(&tenant).as_bytes()) {
             proxywasm::logging::warn(&format!("dynamic_metadata: cannot record the tier: {e}"));
         }
@@ -77,7 +82,10 @@ mod tests {
                 .http_stream(stream)
                 .request_headers
                 .contains(&("x-tenant".into(), "ent-acme".into())));
-            assert_eq!(host.property(&TIER), Some(b"enterprise".to_vec()));
+            assert_eq!(
+                host.filter_state(stream, TIER_FILTER_STATE),
+                Some(b"enterprise".to_vec())
+            );
         }
 
         fn without_metadata_nothing_changes(plugin) {
@@ -85,7 +93,9 @@ mod tests {
             let stream = host.new_http_stream();
             host.request_headers(stream, &[(":path", "/")], true);
             assert_eq!(host.http_stream(stream).request_headers.len(), 1);
-            assert_eq!(host.property(&TIER), None);
+            assert_eq!(host.filter_state(stream, TIER_FILTER_STATE), None);
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

@@ -1,10 +1,14 @@
 //! Properties: reads well-known request and connection properties (`request.path`, `source.address`,
-//! `request.protocol`), logs them, and records a custom property (`wasm.seen_path`) other filters can read.
+//! `request.protocol`), logs them, and records the request path in the filter state `wasm.seen_path`, which
+//! later filters and the access log can read. Envoy adds the `wasm.` prefix itself: the plugin sets the
+//! property `seen_path`.
 
 use proxywasm::{properties, Action, Context, HttpContext, RootContext};
 
-/// The custom property this plugin sets.
-pub const CUSTOM: [&str; 2] = ["wasm", "seen_path"];
+/// The custom property this plugin sets (Envoy stores it as the filter state `wasm.seen_path`).
+pub const CUSTOM: [&str; 1] = ["seen_path"];
+/// The filter state key other filters read.
+pub const FILTER_STATE_KEY: &str = "wasm.seen_path";
 
 /// The root context.
 pub struct Root;
@@ -22,9 +26,9 @@ pub struct Inspect;
 
 impl Context for Inspect {}
 
-fn show(path: &[&str]) -> String {
-    match properties::get_string(path) {
-        Ok(Some(value)) => value,
+fn show(value: &Result<Option<String>, proxywasm::Error>) -> String {
+    match value {
+        Ok(Some(value)) => value.clone(),
         Ok(None) => "-".to_string(),
         Err(e) => format!("<{e}>"),
     }
@@ -32,14 +36,26 @@ fn show(path: &[&str]) -> String {
 
 impl HttpContext for Inspect {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let path = show(&["request", "path"]);
+        let path = properties::get_string(&["request", "path"]);
         proxywasm::infof!(
-            "properties: path={path} source={} protocol={}",
-            show(&["source", "address"]),
-            show(&["request", "protocol"])
+            "properties: path={} source={} protocol={}",
+            show(&path),
+            show(&properties::get_string(&["source", "address"])),
+            show(&properties::get_string(&["request", "protocol"]))
         );
-        if let Err(e) = properties::set(&CUSTOM, path.as_bytes()) {
-            proxywasm::logging::warn(&format!("properties: cannot set {}: {e}", CUSTOM.join(".")));
+        // Only a path actually read is recorded; an error or an absent path leaves the state unset.
+        match path {
+            Ok(Some(path)) => {
+                if let Err(e) = properties::set(&CUSTOM, path.as_bytes()) {
+                    proxywasm::logging::warn(&format!(
+                        "properties: cannot set {FILTER_STATE_KEY}: {e}"
+                    ));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => proxywasm::logging::warn(&format!(
+                "properties: {FILTER_STATE_KEY} not set: cannot read request.path: {e}"
+            )),
         }
         Action::Continue
     }
@@ -72,7 +88,12 @@ mod tests {
                 host.logs(LogLevel::Info),
                 ["properties: path=/orders source=10.1.2.3:5555 protocol=-"]
             );
-            assert_eq!(host.property(&CUSTOM), Some(b"/orders".to_vec()));
+            assert_eq!(
+                host.filter_state(stream, FILTER_STATE_KEY),
+                Some(b"/orders".to_vec())
+            );
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }
