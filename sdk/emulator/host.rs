@@ -56,6 +56,17 @@ fn lower(key: &[u8]) -> String {
     text(key).to_ascii_lowercase()
 }
 
+/// A buffer as a hostcall finds it.
+enum BufferAccess<'a> {
+    /// The bytes, and whether the plugin may change them: Envoy wraps the configurations, a foreign
+    /// call's arguments and an HTTP call's response body as read-only strings, whose writes are
+    /// `bad_argument` (cpp-host's `BufferBase::copyFrom`, include/proxy-wasm/context.h).
+    Data(&'a mut Vec<u8>, bool),
+    /// Envoy's wrapper around no data (a body or TCP data outside its callback, gRPC data outside a gRPC
+    /// event): reads see 0 bytes, writes are `bad_argument`.
+    Nothing,
+}
+
 impl State {
     /// The header map `map` as the current callback may see it.
     fn map(&mut self, map: MapType) -> Result<&mut Vec<(String, String)>, Status> {
@@ -88,7 +99,8 @@ impl State {
                 if !matches!(self.phase, Phase::HttpCallResponse(_)) {
                     return Err(Status::BadArgument);
                 }
-                let response = self.call_response.as_mut().ok_or(Status::NotFound)?;
+                // A failed call has no response: Envoy's `getConstMap` finds no map.
+                let response = self.call_response.as_mut().ok_or(Status::BadArgument)?;
                 Ok(if map == MapType::HttpCallResponseHeaders {
                     &mut response.headers
                 } else {
@@ -108,62 +120,84 @@ impl State {
         }
     }
 
-    /// The byte buffer `buffer` as the current callback may see it.
-    fn buffer(&mut self, buffer: BufferType) -> Result<&mut Vec<u8>, Status> {
+    /// The header map `map` if the plugin may change it: Envoy's `Context::getMap` has no HTTP call
+    /// response or gRPC metadata map, so changing those is `bad_argument`.
+    fn mutable_map(&mut self, map: MapType) -> Result<&mut Vec<(String, String)>, Status> {
+        match map {
+            MapType::HttpCallResponseHeaders
+            | MapType::HttpCallResponseTrailers
+            | MapType::GrpcReceiveInitialMetadata
+            | MapType::GrpcReceiveTrailingMetadata => Err(Status::BadArgument),
+            _ => self.map(map),
+        }
+    }
+
+    /// The byte buffer `buffer` as the current callback may see it (Envoy's `Context::getBuffer`,
+    /// source/extensions/common/wasm/context.cc; `Err` is what cpp-host's exports answer).
+    fn buffer(&mut self, buffer: BufferType) -> Result<BufferAccess<'_>, Status> {
         let current = self.current;
         let phase = self.phase;
         match buffer {
             BufferType::HttpRequestBody | BufferType::HttpResponseBody => {
-                let stream = self.http.get_mut(&current).ok_or(Status::BadArgument)?;
-                let needed = if buffer == BufferType::HttpRequestBody {
-                    HttpPhase::RequestBody
-                } else {
-                    HttpPhase::ResponseBody
+                let response = buffer == BufferType::HttpResponseBody;
+                let Some(stream) = self.http.get_mut(&current) else {
+                    return Ok(BufferAccess::Nothing);
                 };
-                if phase != Phase::Http(needed) {
-                    return Err(Status::BadArgument);
-                }
-                Ok(if buffer == BufferType::HttpRequestBody {
-                    &mut stream.request_body
+                let needed = if response {
+                    HttpPhase::ResponseBody
                 } else {
-                    &mut stream.response_body
-                })
+                    HttpPhase::RequestBody
+                };
+                // Envoy keeps the body after a callback that paused (it buffers), drops it after one
+                // that continued (`decodeData` / `encodeData`).
+                let (held, buffering, _) = stream.body_mut(response);
+                if phase == Phase::Http(needed) || *buffering {
+                    Ok(BufferAccess::Data(held, true))
+                } else {
+                    Ok(BufferAccess::Nothing)
+                }
             }
             BufferType::DownstreamData | BufferType::UpstreamData => {
-                let stream = self.tcp.get_mut(&current).ok_or(Status::BadArgument)?;
+                let Some(stream) = self.tcp.get_mut(&current) else {
+                    return Ok(BufferAccess::Nothing);
+                };
                 match (buffer, phase) {
                     (BufferType::DownstreamData, Phase::Tcp(TcpPhase::Downstream)) => {
-                        Ok(&mut stream.downstream)
+                        Ok(BufferAccess::Data(&mut stream.downstream, true))
                     }
                     (BufferType::UpstreamData, Phase::Tcp(TcpPhase::Upstream)) => {
-                        Ok(&mut stream.upstream)
+                        Ok(BufferAccess::Data(&mut stream.upstream, true))
                     }
-                    _ => Err(Status::BadArgument),
+                    _ => Ok(BufferAccess::Nothing),
                 }
             }
-            BufferType::HttpCallResponseBody => match phase {
-                Phase::HttpCallResponse(_) => {
-                    Ok(&mut self.call_response.as_mut().ok_or(Status::NotFound)?.body)
+            // Envoy hands the response body out as a read-only string, and nothing (`not_found`)
+            // without a response (outside the callback, or for a failed call).
+            BufferType::HttpCallResponseBody => match (phase, self.call_response.as_mut()) {
+                (Phase::HttpCallResponse(_), Some(response)) => {
+                    Ok(BufferAccess::Data(&mut response.body, false))
                 }
-                _ => Err(Status::BadArgument),
+                _ => Err(Status::NotFound),
             },
             BufferType::GrpcReceiveBuffer => match phase {
-                Phase::Grpc(_) => Ok(&mut self.grpc_data.body),
-                _ => Err(Status::BadArgument),
+                Phase::Grpc(_) => Ok(BufferAccess::Data(&mut self.grpc_data.body, true)),
+                _ => Ok(BufferAccess::Nothing),
             },
             BufferType::VmConfiguration => match phase {
-                Phase::VmStart => Ok(&mut self.vm_configuration),
+                Phase::VmStart => Ok(BufferAccess::Data(&mut self.vm_configuration, false)),
                 _ => Err(Status::BadArgument),
             },
             BufferType::PluginConfiguration => match phase {
                 Phase::Configure => {
                     let root = self.roots.get_mut(&current).ok_or(Status::BadArgument)?;
-                    Ok(&mut root.plugin_configuration)
+                    Ok(BufferAccess::Data(&mut root.plugin_configuration, false))
                 }
                 _ => Err(Status::BadArgument),
             },
             BufferType::CallData => match phase {
-                Phase::ForeignFunction => Ok(&mut self.foreign_arguments),
+                Phase::ForeignFunction => {
+                    Ok(BufferAccess::Data(&mut self.foreign_arguments, false))
+                }
                 _ => Err(Status::BadArgument),
             },
         }
@@ -175,10 +209,14 @@ impl State {
         self.metrics.get_mut(metric).ok_or(Status::NotFound)
     }
 
+    /// A gRPC call or stream Envoy still holds (`grpc_call_request_` / `grpc_stream_`): a cancelled one,
+    /// a unary call that was answered or closed, or a stream closed by both sides is `not_found`.
     fn grpc_call(&mut self, token: u32) -> Result<&mut GrpcCall, Status> {
+        let settled = self.settled_calls.contains(&token);
         self.grpc_calls
             .iter_mut()
             .find(|c| c.token == token)
+            .filter(|c| !c.cancelled && !(settled && (!c.is_stream || c.closed_by_plugin)))
             .ok_or(Status::NotFound)
     }
 
@@ -187,27 +225,29 @@ impl State {
         self.queues.get_mut(index).ok_or(Status::NotFound)
     }
 
+    /// Envoy's `Context::continueStream`: resuming the upstream side of a TCP stream is
+    /// `unimplemented`; a stream the current context does not have is resumed by nobody, and the
+    /// answer is still `ok`.
     fn resume(&mut self, stream: StreamType) -> Result<(), Status> {
         let current = self.current;
         match stream {
             StreamType::HttpRequest | StreamType::HttpResponse => {
-                let s = self.http.get_mut(&current).ok_or(Status::BadArgument)?;
-                if stream == StreamType::HttpRequest {
-                    s.request_resumed += 1;
-                } else {
-                    s.response_resumed += 1;
+                if let Some(s) = self.http.get_mut(&current) {
+                    if stream == StreamType::HttpRequest {
+                        s.request_resumed += 1;
+                    } else {
+                        s.response_resumed += 1;
+                    }
                 }
                 Ok(())
             }
-            StreamType::Downstream | StreamType::Upstream => {
-                let s = self.tcp.get_mut(&current).ok_or(Status::BadArgument)?;
-                if stream == StreamType::Downstream {
+            StreamType::Downstream => {
+                if let Some(s) = self.tcp.get_mut(&current) {
                     s.downstream_resumed += 1;
-                } else {
-                    s.upstream_resumed += 1;
                 }
                 Ok(())
             }
+            StreamType::Upstream => Err(Status::Unimplemented),
         }
     }
 }
@@ -246,18 +286,28 @@ impl EnvHost for HostHandle {
         })
     }
 
+    /// cpp-host's `ContextBase::setTimerPeriod` (src/context.cc): the period is set on the current
+    /// context's root context, so a stream context sets its root's timer.
     fn proxy_set_tick_period_milliseconds(&mut self, tick_period: u32) -> Result<(), Status> {
         self.with(|s| {
-            let root = s.require_root()?;
+            let root = s.current_root().ok_or(Status::BadArgument)?;
             s.roots.entry(root).or_default().tick_period_ms = tick_period;
             Ok(())
         })
     }
 
+    /// cpp-host's `WasmBase::done` (src/wasm.cc): finishes a shutdown the plugin deferred (its
+    /// `proxy_on_done` answered false); with no deferred shutdown the answer is `not_found`. Any
+    /// context of the plugin may call it.
     fn proxy_done(&mut self) -> Result<(), Status> {
         self.with(|s| {
-            let root = s.require_root()?;
-            s.roots.entry(root).or_default().done_called = true;
+            let root = s.current_root().ok_or(Status::NotFound)?;
+            let info = s.roots.entry(root).or_default();
+            if !info.shutdown_deferred {
+                return Err(Status::NotFound);
+            }
+            info.shutdown_deferred = false;
+            info.done_called = true;
             Ok(())
         })
     }
@@ -296,17 +346,25 @@ impl EnvHost for HostHandle {
         max_size: usize,
     ) -> Result<Vec<u8>, Status> {
         self.with(|s| {
-            let data = s.buffer(buffer_id)?;
-            if start > data.len() {
+            let BufferAccess::Data(data, _) = s.buffer(buffer_id)? else {
+                return Ok(Vec::new());
+            };
+            // cpp-host's `get_buffer_bytes` (src/exports.cc) clamps the range: a start beyond the
+            // data reads nothing; only a range whose end overflows is `bad_argument`.
+            if start.checked_add(max_size).is_none() {
                 return Err(Status::BadArgument);
             }
+            let start = start.min(data.len());
             let end = start.saturating_add(max_size).min(data.len());
             Ok(data[start..end].to_vec())
         })
     }
 
     fn proxy_get_buffer_status(&mut self, buffer_id: BufferType) -> Result<(usize, u32), Status> {
-        self.with(|s| Ok((s.buffer(buffer_id)?.len(), 0)))
+        self.with(|s| match s.buffer(buffer_id)? {
+            BufferAccess::Data(data, _) => Ok((data.len(), 0)),
+            BufferAccess::Nothing => Ok((0, 0)),
+        })
     }
 
     fn proxy_set_buffer_bytes(
@@ -317,14 +375,16 @@ impl EnvHost for HostHandle {
         value: &[u8],
     ) -> Result<(), Status> {
         self.with(|s| {
-            let data = s.buffer(buffer_id)?;
-            let replaced = value.to_vec();
-            if start == 0 && size == 0 {
-                data.splice(0..0, replaced);
-            } else if start == 0 && size >= data.len() {
-                *data = replaced;
-            } else if start >= data.len() && size == 0 {
-                data.extend(replaced);
+            let BufferAccess::Data(data, true) = s.buffer(buffer_id)? else {
+                return Err(Status::BadArgument);
+            };
+            // Envoy's `Buffer::copyFrom` (source/extensions/common/wasm/context.cc): at start 0 it
+            // drains `size` bytes (all there are, at most) and prepends the value; at or beyond the end
+            // it appends; a start inside the data is `bad_argument`.
+            if start == 0 {
+                data.splice(..size.min(data.len()), value.iter().copied());
+            } else if start >= data.len() {
+                data.extend_from_slice(value);
             } else {
                 return Err(Status::BadArgument);
             }
@@ -332,12 +392,20 @@ impl EnvHost for HostHandle {
         })
     }
 
+    /// Envoy's `Context::getHeaderMapPairs`: a map the callback cannot see reads as empty, never as an
+    /// error.
     fn proxy_get_header_map_pairs(&mut self, map_id: MapType) -> Result<Vec<u8>, Status> {
-        self.with(|s| Ok(encode_map(s.map(map_id)?)))
+        self.with(|s| Ok(s.map(map_id).map(|m| encode_map(m)).unwrap_or_default()))
     }
 
+    /// Envoy's `Context::getHeaderMapSize`: the map's `byteSize()`, the bytes of every name and value
+    /// (not the serialized size the specification describes); only the maps the plugin may change
+    /// have a size, so an HTTP call's response and gRPC metadata are `bad_argument`.
     fn proxy_get_header_map_size(&mut self, map_id: MapType) -> Result<usize, Status> {
-        self.with(|s| Ok(encode_map(s.map(map_id)?).len()))
+        self.with(|s| {
+            let map = s.mutable_map(map_id)?;
+            Ok(map.iter().map(|(k, v)| k.len() + v.len()).sum())
+        })
     }
 
     fn proxy_set_header_map_pairs(
@@ -347,7 +415,7 @@ impl EnvHost for HostHandle {
     ) -> Result<(), Status> {
         self.with(|s| {
             let pairs = parse_map(serialized_pairs)?;
-            *s.map(map_id)? = pairs;
+            *s.mutable_map(map_id)? = pairs;
             Ok(())
         })
     }
@@ -374,7 +442,7 @@ impl EnvHost for HostHandle {
         value: &[u8],
     ) -> Result<(), Status> {
         self.with(|s| {
-            s.map(map_id)?.push((lower(key), text(value)));
+            s.mutable_map(map_id)?.push((lower(key), text(value)));
             Ok(())
         })
     }
@@ -387,7 +455,7 @@ impl EnvHost for HostHandle {
     ) -> Result<(), Status> {
         self.with(|s| {
             let key = lower(key);
-            let map = s.map(map_id)?;
+            let map = s.mutable_map(map_id)?;
             match map.iter().position(|(k, _)| k.eq_ignore_ascii_case(&key)) {
                 Some(first) => {
                     map[first].1 = text(value);
@@ -406,7 +474,7 @@ impl EnvHost for HostHandle {
     fn proxy_remove_header_map_value(&mut self, map_id: MapType, key: &[u8]) -> Result<(), Status> {
         self.with(|s| {
             let key = lower(key);
-            s.map(map_id)?
+            s.mutable_map(map_id)?
                 .retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
             Ok(())
         })
@@ -424,48 +492,54 @@ impl EnvHost for HostHandle {
         self.with(|s| s.resume(StreamType::HttpResponse))
     }
 
+    /// Envoy's `Context::closeStream`: resets the HTTP stream or closes a side of the TCP stream;
+    /// from a context without such a stream nothing happens and the answer is `ok`.
     fn proxy_close_stream(&mut self, stream_type: StreamType) -> Result<(), Status> {
         self.with(|s| {
             let current = s.current;
             match stream_type {
                 StreamType::HttpRequest | StreamType::HttpResponse => {
-                    s.http.get_mut(&current).ok_or(Status::BadArgument)?.reset = true;
+                    if let Some(stream) = s.http.get_mut(&current) {
+                        stream.reset = true;
+                    }
                 }
                 StreamType::Downstream => {
-                    s.tcp
-                        .get_mut(&current)
-                        .ok_or(Status::BadArgument)?
-                        .downstream_closed = true
+                    if let Some(stream) = s.tcp.get_mut(&current) {
+                        stream.downstream_closed = true;
+                    }
                 }
                 StreamType::Upstream => {
-                    s.tcp
-                        .get_mut(&current)
-                        .ok_or(Status::BadArgument)?
-                        .upstream_closed = true
+                    if let Some(stream) = s.tcp.get_mut(&current) {
+                        stream.upstream_closed = true;
+                    }
                 }
             }
             Ok(())
         })
     }
 
+    /// cpp-host's `clear_route_cache` (src/exports.cc) answers `ok` whatever the context; Envoy clears
+    /// the route of the HTTP stream when there is one.
     fn proxy_clear_route_cache(&mut self) -> Result<(), Status> {
         self.with(|s| {
             let current = s.current;
-            s.http
-                .get_mut(&current)
-                .ok_or(Status::BadArgument)?
-                .route_cache_cleared += 1;
+            if let Some(stream) = s.http.get_mut(&current) {
+                stream.route_cache_cleared += 1;
+            }
             Ok(())
         })
     }
 
+    /// cpp-host's `get_status` (src/exports.cc) reads the root context's last status, in any
+    /// callback: Envoy sets it when a gRPC call closes (its status) and when an HTTP call fails
+    /// (`broken_connection`, 11, with message `reset`); a successful HTTP call leaves it unchanged.
     fn proxy_get_status(&mut self) -> Result<(u32, Vec<u8>), Status> {
-        self.with(|s| match s.phase {
-            Phase::HttpCallResponse(_) => {
-                Ok((s.call_response.as_ref().map_or(0, |r| r.status), Vec::new()))
-            }
-            Phase::Grpc(_) => Ok((s.grpc_data.status, Vec::new())),
-            _ => Err(Status::NotFound),
+        self.with(|s| {
+            let root = s.current_root().ok_or(Status::NotFound)?;
+            Ok(s.roots
+                .get(&root)
+                .map(|r| (r.status.0, r.status.1.clone().into_bytes()))
+                .unwrap_or_default())
         })
     }
 
@@ -478,16 +552,29 @@ impl EnvHost for HostHandle {
         grpc_status: u32,
     ) -> Result<(), Status> {
         self.with(|s| {
-            let headers = parse_map(serialized_headers)?;
+            let headers = parse_map(serialized_headers)?
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect();
+            // cpp-host's `send_local_response` (src/exports.cc) stops the current callback's
+            // iteration whatever it returns; Envoy's `Context::sendLocalResponse` sends the reply only
+            // from an HTTP stream (elsewhere nothing happens, and the answer is still `ok`), with
+            // header names lower-cased and every whitespace of the details replaced by `_`.
+            s.stop_iteration = true;
             let current = s.current;
-            let stream = s.http.get_mut(&current).ok_or(Status::BadArgument)?;
-            stream.local_response = Some(LocalResponse {
-                status: status_code,
-                headers,
-                body: body.to_vec(),
-                details: text(status_code_details),
-                grpc_status: (grpc_status <= 16).then_some(grpc_status),
-            });
+            if let Some(stream) = s.http.get_mut(&current) {
+                let details = text(status_code_details)
+                    .chars()
+                    .map(|c| if c.is_whitespace() { '_' } else { c })
+                    .collect();
+                stream.local_response = Some(LocalResponse {
+                    status: status_code,
+                    headers,
+                    body: body.to_vec(),
+                    details,
+                    grpc_status: (grpc_status <= 16).then_some(grpc_status),
+                });
+            }
             Ok(())
         })
     }
@@ -501,7 +588,16 @@ impl EnvHost for HostHandle {
         timeout: u32,
     ) -> Result<u32, Status> {
         self.with(|s| {
-            let headers = parse_map(serialized_headers)?;
+            // Envoy's `Context::httpCall`: a timeout that is negative as a signed int is
+            // `bad_argument`; the request map lower-cases names, and must hold `:path`, `:method` and
+            // `:authority` (`Host`).
+            if i32::try_from(timeout).is_err() {
+                return Err(Status::BadArgument);
+            }
+            let headers: Vec<(String, String)> = parse_map(serialized_headers)?
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect();
             let trailers = parse_map(serialized_trailers)?;
             for required in [":method", ":path", ":authority"] {
                 if !headers.iter().any(|(k, _)| k == required) {
@@ -588,11 +684,12 @@ impl EnvHost for HostHandle {
         end_stream: bool,
     ) -> Result<(), Status> {
         self.with(|s| {
-            let call = s
-                .grpc_calls
-                .iter_mut()
-                .find(|c| c.token == stream_id && c.is_stream)
-                .ok_or(Status::NotFound)?;
+            // Envoy's `Context::grpcSend`: a unary call's token is `bad_argument`, a stream that is
+            // gone `not_found`.
+            let call = s.grpc_call(stream_id)?;
+            if !call.is_stream {
+                return Err(Status::BadArgument);
+            }
             call.messages.push(message.to_vec());
             call.closed_by_plugin |= end_stream;
             Ok(())
@@ -609,10 +706,16 @@ impl EnvHost for HostHandle {
         })
     }
 
+    /// Envoy's `Context::grpcClose`: closing a unary call cancels it (no callback follows); closing a
+    /// stream half-closes it.
     fn proxy_grpc_close(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
         self.with(|s| {
             let call = s.grpc_call(call_or_stream_id)?;
             call.closed_by_plugin = true;
+            if !call.is_stream {
+                call.cancelled = true;
+                s.settled_calls.insert(call_or_stream_id);
+            }
             Ok(())
         })
     }
@@ -731,8 +834,10 @@ impl EnvHost for HostHandle {
     fn proxy_increment_metric(&mut self, metric_id: u32, delta: i64) -> Result<(), Status> {
         self.with(|s| {
             let m = s.metric(metric_id)?;
+            // Envoy's `Context::incrementMetric`: a counter takes only a positive delta (0 included
+            // in the refusal); a gauge adds or subtracts; a histogram is `bad_argument`.
             match m.kind {
-                MetricType::Counter if delta < 0 => Err(Status::BadArgument),
+                MetricType::Counter if delta <= 0 => Err(Status::BadArgument),
                 MetricType::Counter | MetricType::Gauge => {
                     m.value = m.value.saturating_add(delta);
                     Ok(())
@@ -745,8 +850,14 @@ impl EnvHost for HostHandle {
     fn proxy_record_metric(&mut self, metric_id: u32, value: u64) -> Result<(), Status> {
         self.with(|s| {
             let m = s.metric(metric_id)?;
+            // Envoy's `Context::recordMetric`: a counter adds the value, a gauge is set to it, a
+            // histogram records it.
             match m.kind {
-                MetricType::Counter => Err(Status::BadArgument),
+                MetricType::Counter => {
+                    let value = i64::try_from(value).map_err(|_| Status::BadArgument)?;
+                    m.value = m.value.saturating_add(value);
+                    Ok(())
+                }
                 MetricType::Gauge => {
                     m.value = i64::try_from(value).map_err(|_| Status::BadArgument)?;
                     Ok(())

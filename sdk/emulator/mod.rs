@@ -77,6 +77,11 @@
 mod envoy_foreign;
 pub mod envoy_yaml;
 mod host;
+#[cfg(test)]
+mod host_rules_tests;
+pub mod sources {
+    #![doc = include_str!("sources.md")]
+}
 mod state;
 #[cfg(feature = "wasm-runner")]
 pub mod wasm;
@@ -94,6 +99,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
+
+/// The status code Envoy gives a failed HTTP call (`WasmResult::BrokenConnection`, numbered in
+/// proxy-wasm-cpp-sdk's proxy_wasm_common.h), which `proxy_get_status` then reads.
+const BROKEN_CONNECTION: u32 = 11;
 
 /// The guest's linear memory in bytes at two points of [`Emulator::guest_memory_over`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,6 +283,8 @@ impl EmulatorBuilder {
             properties,
             filter_state: HashMap::new(),
             racing_writes: Vec::new(),
+            unreadable_buffers: Vec::new(),
+            unreadable_maps: Vec::new(),
             http_calls: Vec::new(),
             grpc_calls: Vec::new(),
             call_response: None,
@@ -284,6 +295,7 @@ impl EmulatorBuilder {
             next_token: 0,
             live_contexts: BTreeSet::new(),
             settled_calls: HashSet::new(),
+            stop_iteration: false,
         };
         Rc::new(RefCell::new(state))
     }
@@ -718,6 +730,7 @@ impl Emulator {
             let previous = (s.current, s.phase);
             s.current = context;
             s.phase = phase;
+            s.stop_iteration = false;
             previous
         };
         let result = match self.instance.try_borrow_mut() {
@@ -856,9 +869,13 @@ impl Emulator {
     /// Calls `proxy_on_done` on the first root context (the proxy shutting the plugin down); returns
     /// whether it may be deleted now (`false`: the plugin will call `proxywasm::done()` later).
     pub fn plugin_done(&self) -> bool {
-        self.run(self.root_id, Phase::Root, |plugin| {
+        let done = self.run(self.root_id, Phase::Root, |plugin| {
             plugin.proxy_on_done(self.root_id)
-        }) != Some(BoolResult::False)
+        }) != Some(BoolResult::False);
+        if let Some(root) = self.state.borrow_mut().roots.get_mut(&self.root_id) {
+            root.shutdown_deferred = !done;
+        }
+        done
     }
 
     /// Whether the first root context called `proxy_done` (finishing a deferred shutdown).
@@ -899,6 +916,17 @@ impl Emulator {
         }
     }
 
+    /// `action`, or `Pause` when the callback that returned it sent a local response: cpp-host then
+    /// reports the callback as stopped whatever it returned (`send_local_response` calls
+    /// `stopNextIteration`, src/exports.cc; src/context.cc converts the result).
+    fn stopped_by_local_response(&self, action: Action) -> Action {
+        if self.state.borrow().stop_iteration {
+            Action::Pause
+        } else {
+            action
+        }
+    }
+
     /// Delivers the request headers; returns the action the plugin chose.
     pub fn request_headers(
         &self,
@@ -910,10 +938,12 @@ impl Emulator {
             s.request_headers = owned(headers)
         });
         let n = headers.len();
-        self.run(id, Phase::Http(HttpPhase::RequestHeaders), |plugin| {
-            plugin.proxy_on_request_headers(id, n, end_of_stream)
-        })
-        .unwrap_or(Action::Continue)
+        let action = self
+            .run(id, Phase::Http(HttpPhase::RequestHeaders), |plugin| {
+                plugin.proxy_on_request_headers(id, n, end_of_stream)
+            })
+            .unwrap_or(Action::Continue);
+        self.stopped_by_local_response(action)
     }
 
     /// Delivers a chunk of the request body; returns the action the plugin chose. As in Envoy, after a
@@ -947,14 +977,17 @@ impl Emulator {
                 }
             })
             .unwrap_or(Action::Continue);
+        // After a local response cpp-host reports the body callback as stopped without buffering.
+        let replied = self.state.borrow().stop_iteration;
+        let stopped = self.stopped_by_local_response(action);
         self.http_phase(id, phase, |s| {
             let (held, buffering, forwarded) = s.body_mut(response);
-            *buffering = action == Action::Pause;
-            if action == Action::Continue {
+            *buffering = !replied && action == Action::Pause;
+            if stopped == Action::Continue {
                 forwarded.extend_from_slice(held);
             }
         });
-        action
+        stopped
     }
 
     /// Delivers the request trailers; returns the action the plugin chose.
@@ -963,10 +996,12 @@ impl Emulator {
             s.request_trailers = owned(trailers)
         });
         let n = trailers.len();
-        self.run(id, Phase::Http(HttpPhase::RequestTrailers), |plugin| {
-            plugin.proxy_on_request_trailers(id, n)
-        })
-        .unwrap_or(Action::Continue)
+        let action = self
+            .run(id, Phase::Http(HttpPhase::RequestTrailers), |plugin| {
+                plugin.proxy_on_request_trailers(id, n)
+            })
+            .unwrap_or(Action::Continue);
+        self.stopped_by_local_response(action)
     }
 
     /// Delivers the response headers; returns the action the plugin chose.
@@ -980,10 +1015,12 @@ impl Emulator {
             s.response_headers = owned(headers)
         });
         let n = headers.len();
-        self.run(id, Phase::Http(HttpPhase::ResponseHeaders), |plugin| {
-            plugin.proxy_on_response_headers(id, n, end_of_stream)
-        })
-        .unwrap_or(Action::Continue)
+        let action = self
+            .run(id, Phase::Http(HttpPhase::ResponseHeaders), |plugin| {
+                plugin.proxy_on_response_headers(id, n, end_of_stream)
+            })
+            .unwrap_or(Action::Continue);
+        self.stopped_by_local_response(action)
     }
 
     /// Delivers a chunk of the response body; returns the action the plugin chose. Buffering works as for
@@ -998,10 +1035,12 @@ impl Emulator {
             s.response_trailers = owned(trailers)
         });
         let n = trailers.len();
-        self.run(id, Phase::Http(HttpPhase::ResponseTrailers), |plugin| {
-            plugin.proxy_on_response_trailers(id, n)
-        })
-        .unwrap_or(Action::Continue)
+        let action = self
+            .run(id, Phase::Http(HttpPhase::ResponseTrailers), |plugin| {
+                plugin.proxy_on_response_trailers(id, n)
+            })
+            .unwrap_or(Action::Continue);
+        self.stopped_by_local_response(action)
     }
 
     /// Ends a stream (HTTP or TCP) the way a proxy does: `proxy_on_done`, then `proxy_on_log` and
@@ -1144,6 +1183,13 @@ impl Emulator {
                 .map_or(call.context_id, |h| h.root_id);
             s.call_response = response.clone();
             s.settled_calls.insert(token);
+            // Envoy's `Context::onHttpCallFailure`: the root's status becomes broken_connection with
+            // message `reset` for the callback; the message is cleared afterwards, the code stays.
+            if response.is_none() {
+                if let Some(info) = s.roots.get_mut(&root) {
+                    info.status = (BROKEN_CONNECTION, "reset".into());
+                }
+            }
             root
         };
         let (h, b, t) = response.as_ref().map_or((0, 0, 0), |r| {
@@ -1152,7 +1198,11 @@ impl Emulator {
         self.run(root, Phase::HttpCallResponse(token), |plugin| {
             plugin.proxy_on_http_call_response(root, token, h, b, t)
         });
-        self.state.borrow_mut().call_response = None;
+        let mut s = self.state.borrow_mut();
+        s.call_response = None;
+        if let Some(info) = s.roots.get_mut(&root) {
+            info.status.1.clear();
+        }
     }
 
     /// Answers HTTP call `token` with a response (status taken from `:status`, 200 if absent).
@@ -1206,6 +1256,11 @@ impl Emulator {
             let root = s.http.get(&owner).map_or(owner, |h| h.root_id);
             if close {
                 s.settled_calls.insert(token);
+                // Envoy's `Context::onGrpcCloseWrapper` sets the root's status to the call's.
+                let status = data.status;
+                if let Some(info) = s.roots.get_mut(&root) {
+                    info.status = (status, String::new());
+                }
             }
             s.grpc_data = data;
             root
@@ -1343,6 +1398,22 @@ impl Emulator {
             .borrow_mut()
             .racing_writes
             .push((key.to_string(), value.into()));
+    }
+
+    /// Makes the host refuse every read and write of `buffer` with `status` from now on (a host
+    /// failure, for testing how the plugin copes). Under ABI 0.1.0 it also covers
+    /// `proxy_get_configuration` for the configuration it would answer with.
+    pub fn make_buffer_unreadable(&self, buffer: crate::abi::BufferType, status: Status) {
+        self.state
+            .borrow_mut()
+            .unreadable_buffers
+            .push((buffer, status));
+    }
+
+    /// Makes the host refuse every access to header map `map` with `status` from now on (see
+    /// [`Emulator::make_buffer_unreadable`]).
+    pub fn make_map_unreadable(&self, map: crate::abi::MapType, status: Status) {
+        self.state.borrow_mut().unreadable_maps.push((map, status));
     }
 
     /// Calls `proxy_on_context_create(id, parent)` for an id that may already be live, as a faulty host

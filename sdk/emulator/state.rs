@@ -1,6 +1,6 @@
 //! The emulated proxy's state, and the rules that say which hostcall is allowed where.
 
-use crate::abi::{LogLevel, MetricType, Status};
+use crate::abi::{BufferType, LogLevel, MapType, MetricType, Status};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
@@ -233,6 +233,10 @@ pub(crate) struct State {
     pub filter_state: HashMap<(u32, Vec<u8>), Vec<u8>>,
     /// Writes another worker makes to a shared-data key right after the plugin's next read of it.
     pub racing_writes: Vec<(String, Vec<u8>)>,
+    /// Buffers and maps the host refuses to hand over, with the status it answers (fault injection).
+    pub unreadable_buffers: Vec<(BufferType, Status)>,
+    /// See `unreadable_buffers`.
+    pub unreadable_maps: Vec<(MapType, Status)>,
     pub http_calls: Vec<HttpCall>,
     pub grpc_calls: Vec<GrpcCall>,
     pub call_response: Option<CallResponse>,
@@ -245,6 +249,9 @@ pub(crate) struct State {
     pub live_contexts: BTreeSet<u32>,
     /// Tokens of calls that were answered, failed, closed or cancelled.
     pub settled_calls: HashSet<u32>,
+    /// Set by `proxy_send_local_response` during the current callback: cpp-host then reports the
+    /// callback as stopped whatever it returned (`stopNextIteration`, src/exports.cc).
+    pub stop_iteration: bool,
 }
 
 /// What the emulator knows of one root context.
@@ -253,6 +260,10 @@ pub(crate) struct RootInfo {
     pub plugin_configuration: Vec<u8>,
     pub tick_period_ms: u32,
     pub done_called: bool,
+    /// Whether its `proxy_on_done` answered false and `proxy_done` has not finished the shutdown yet.
+    pub shutdown_deferred: bool,
+    /// The status `proxy_get_status` reads (cpp-host reads the root context's): code and message.
+    pub status: (u32, String),
 }
 
 impl State {
@@ -265,15 +276,6 @@ impl State {
             .get(&self.current)
             .map(|s| s.root_id)
             .or_else(|| self.tcp.get(&self.current).map(|s| s.root_id))
-    }
-
-    /// Fails unless the current context is a root context.
-    pub fn require_root(&self) -> Result<u32, Status> {
-        if self.roots.contains_key(&self.current) {
-            Ok(self.current)
-        } else {
-            Err(Status::BadArgument)
-        }
     }
 
     /// A fresh token for a call.

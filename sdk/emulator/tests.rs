@@ -44,7 +44,7 @@ impl RootContext for Root {
     }
     fn on_tick(&mut self) {
         crate::logging::info("tick");
-        // A stream-only operation from the root context is refused.
+        // A stream-only operation from the root context does nothing (Envoy answers ok).
         seen(format!(
             "tick local response: {:?}",
             http::send_http_response(200, &[], b"")
@@ -98,7 +98,8 @@ impl HttpContext for Stream {
                 timeout: Duration::from_millis(500),
             };
             http_call::dispatch_http_call(&request, |headers, body, _| {
-                let status = http_call::response_header(":status").unwrap();
+                // A failed call has no response map: Envoy answers bad_argument.
+                let status = http_call::response_header(":status").unwrap_or_default();
                 seen(format!("call answered {headers} {body} {status:?}"));
                 if status.as_deref() == Some("200") {
                     http::resume_http_request().unwrap();
@@ -190,15 +191,15 @@ fn headers_are_modified_in_order_with_duplicates_and_phase_rules() {
     );
     let seen = take_seen();
     assert!(
-        seen.contains(&"response headers during request: Err(BadArgument)".to_string()),
+        seen.contains(&"response headers during request: Ok([])".to_string()),
         "{seen:?}"
     );
     assert!(
-        seen.contains(&"body during headers: Err(BadArgument)".to_string()),
+        seen.contains(&"body during headers: Ok([])".to_string()),
         "{seen:?}"
     );
     assert!(
-        seen.contains(&"tick from stream: Err(BadArgument)".to_string()),
+        seen.contains(&"tick from stream: Ok(())".to_string()),
         "{seen:?}"
     );
     host.response_headers(s, &[(":status", "200")], true);
@@ -217,7 +218,7 @@ fn bodies_arrive_in_chunks_and_are_rewritten_at_end_of_stream() {
     assert_eq!(host.request_body(s, b"hello ", false), Action::Pause);
     assert_eq!(host.request_body(s, b"world", true), Action::Continue);
     assert_eq!(host.http_stream(s).request_body, b"HELLO WORLD");
-    assert!(take_seen().contains(&"bad range: Err(BadArgument)".to_string()));
+    assert!(take_seen().contains(&"bad range: Ok([])".to_string()));
 }
 
 #[test]
@@ -303,11 +304,11 @@ fn tcp_data_is_rewritten_closes_are_seen_and_http_calls_are_refused() {
     assert_eq!(host.tcp_stream(id).downstream, b"PING");
     let seen = take_seen();
     assert!(
-        seen.contains(&"upstream during downstream: Err(BadArgument)".to_string()),
+        seen.contains(&"upstream during downstream: Ok([])".to_string()),
         "{seen:?}"
     );
     assert!(
-        seen.contains(&"headers in tcp: Err(BadArgument)".to_string()),
+        seen.contains(&"headers in tcp: Ok([])".to_string()),
         "{seen:?}"
     );
     host.downstream_data(id, b"quit", true);
@@ -343,11 +344,11 @@ fn ticks_logs_and_the_tick_period() {
 }
 
 #[test]
-fn stream_operations_from_the_root_context_are_refused() {
+fn stream_operations_from_the_root_context_do_nothing() {
     let host = emulator();
     host.start_plugin();
     host.tick();
-    assert!(take_seen().contains(&"tick local response: Err(BadArgument)".to_string()));
+    assert!(take_seen().contains(&"tick local response: Ok(())".to_string()));
     assert_eq!(host.logs(LogLevel::Info), ["tick"]);
 }
 
@@ -668,7 +669,8 @@ fn the_remaining_hostcalls_each_behave_like_a_proxy() {
         host.http_stream(s).request_headers,
         owned(&[(":path", "/new"), ("a", "1")])
     );
-    let expected_size = crate::codec::encode_map(&[(":path", "/new"), ("a", "1")]).len();
+    // Envoy's byteSize: the bytes of the names and values.
+    let expected_size = ":path/new".len() + "a1".len();
     let route = if cfg!(feature = "abi-0-1-0") {
         "route cache: Ok(())"
     } else {
