@@ -98,26 +98,24 @@ pub fn close(token: u32) -> Result<(), Error> {
     check(unsafe { env::proxy_grpc_close(token) })
 }
 
-/// The initial metadata received; available in `on_grpc_receive_initial_metadata`.
-/// Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
+/// The initial metadata received; available in `on_grpc_receive_initial_metadata`, empty elsewhere.
 pub fn received_initial_metadata() -> Result<Vec<(String, String)>, Error> {
     maps::pairs(MapType::GrpcReceiveInitialMetadata)
 }
 
-/// The trailing metadata received; available in `on_grpc_receive_trailing_metadata`.
-/// Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
+/// The trailing metadata received; available in `on_grpc_receive_trailing_metadata`, empty elsewhere.
 pub fn received_trailing_metadata() -> Result<Vec<(String, String)>, Error> {
     maps::pairs(MapType::GrpcReceiveTrailingMetadata)
 }
 
-/// The message received; available in `on_grpc_receive`. Errors: [`Error::NotFound`] or
-/// [`Error::BadArgument`] elsewhere.
+/// The message received; available in `on_grpc_receive`, empty elsewhere.
 pub fn received_message() -> Result<Vec<u8>, Error> {
     buffers::all(BufferType::GrpcReceiveBuffer)
 }
 
-/// The status code and message of the call whose event is being delivered (`proxy_get_status`).
-/// Errors: [`Error::NotFound`] outside such a callback.
+/// The status code and message of the call whose event is being delivered (`proxy_get_status`). The
+/// host keeps the root context's last status (set when a gRPC call closes or an HTTP call fails), so
+/// outside such a callback this reads whatever was set last, `(0, "")` at first.
 pub fn call_status() -> Result<(u32, String), Error> {
     let mut code = 0u32;
     let mut message = crate::memory::HostBuffer::empty();

@@ -10,7 +10,7 @@ use crate::{buffers, maps};
 
 macro_rules! map_family {
     ($map:ident, $what:literal, $all:ident, $all_bytes:ident, $one:ident, $set_all:ident, $add:ident, $replace:ident, $remove:ident) => {
-        #[doc = concat!("Every ", $what, " entry, in order, duplicates kept. Errors: [`Error::Malformed`] for non-UTF-8 text (use the `_bytes` variant), [`Error::BadArgument`] / [`Error::NotFound`] outside the callbacks that have them.")]
+        #[doc = concat!("Every ", $what, " entry, in order, duplicates kept. Empty where the callback cannot see them (Envoy's `getHeaderMapPairs`). Errors: [`Error::Malformed`] for non-UTF-8 text (use the `_bytes` variant).")]
         pub fn $all() -> Result<Vec<(String, String)>, Error> {
             maps::pairs(MapType::$map)
         }
@@ -20,12 +20,12 @@ macro_rules! map_family {
             maps::pairs_bytes(MapType::$map)
         }
 
-        #[doc = concat!("The first value of `name` among the ", $what, ", or `None`. Errors: as above.")]
+        #[doc = concat!("The first value of `name` among the ", $what, ", or `None`. Errors: [`Error::BadArgument`] where the callback cannot see them, [`Error::Malformed`] for non-UTF-8 text.")]
         pub fn $one(name: &str) -> Result<Option<String>, Error> {
             maps::value(MapType::$map, name)
         }
 
-        #[doc = concat!("Replaces every ", $what, " entry with `entries`. Errors: as above.")]
+        #[doc = concat!("Replaces every ", $what, " entry with `entries`. Errors: [`Error::BadArgument`] where the callback cannot change them.")]
         pub fn $set_all(entries: &[(&str, &str)]) -> Result<(), Error> {
             maps::set_pairs(MapType::$map, entries)
         }
@@ -94,17 +94,17 @@ map_family!(
 
 macro_rules! body_family {
     ($buffer:ident, $what:literal, $get:ident, $all:ident, $append:ident, $prepend:ident, $replace:ident) => {
-        #[doc = concat!("`size` bytes of the ", $what, " buffered so far, from `start`. Available in its body callback. Errors: [`Error::BadArgument`] elsewhere.")]
+        #[doc = concat!("`size` bytes of the ", $what, " buffered so far, from `start` (nothing from a start beyond it). Available in its body callback, and after a body callback that paused while the proxy buffers; elsewhere it reads as empty (Envoy's `getBuffer`).")]
         pub fn $get(start: usize, size: usize) -> Result<Vec<u8>, Error> {
             buffers::get(BufferType::$buffer, start, size)
         }
 
-        #[doc = concat!("All of the ", $what, " buffered so far. Errors: as above.")]
+        #[doc = concat!("All of the ", $what, " buffered so far; empty where it is not available.")]
         pub fn $all() -> Result<Vec<u8>, Error> {
             buffers::all(BufferType::$buffer)
         }
 
-        #[doc = concat!("Appends bytes to the ", $what, ". Errors: as above.")]
+        #[doc = concat!("Appends bytes to the ", $what, ". Errors: [`Error::BadArgument`] where it is not available.")]
         pub fn $append(bytes: &[u8]) -> Result<(), Error> {
             buffers::append(BufferType::$buffer, bytes)
         }
@@ -140,14 +140,14 @@ body_family!(
     replace_response_body
 );
 
-/// The size of the request body buffered so far. Errors: [`Error::BadArgument`] outside request-body
-/// callbacks.
+/// The size of the request body buffered so far: 0 outside request-body callbacks, unless a body
+/// callback paused and the proxy still buffers (Envoy's `getBuffer`).
 pub fn request_body_size() -> Result<usize, Error> {
     buffers::size(BufferType::HttpRequestBody)
 }
 
-/// The size of the response body buffered so far. Errors: [`Error::BadArgument`] outside response-body
-/// callbacks.
+/// The size of the response body buffered so far: 0 outside response-body callbacks, unless a body
+/// callback paused and the proxy still buffers.
 pub fn response_body_size() -> Result<usize, Error> {
     buffers::size(BufferType::HttpResponseBody)
 }
@@ -163,8 +163,7 @@ fn continue_stream(stream: StreamType, fallback: impl FnOnce() -> u32) -> Result
 
 /// Resumes the request after a callback returned [`crate::Action::Pause`] (typically from an HTTP-call
 /// response). Uses `proxy_continue_stream` (ABI 0.2.x) or `proxy_continue_request` (ABI 0.1.0).
-/// Errors: [`Error::BadArgument`] / [`Error::NotFound`] when the current context is not a paused HTTP
-/// stream.
+/// From a context that is not an HTTP stream, Envoy does nothing and reports success.
 pub fn resume_http_request() -> Result<(), Error> {
     // SAFETY: no pointers.
     continue_stream(StreamType::HttpRequest, || unsafe {
@@ -180,8 +179,9 @@ pub fn resume_http_response() -> Result<(), Error> {
     })
 }
 
-/// The size of the request headers once serialized (`proxy_get_header_map_size`), e.g. to enforce a
-/// header budget. Errors: as [`request_headers`].
+/// The size of the request headers as Envoy counts it (`proxy_get_header_map_size`: the bytes of every
+/// name and value, without the serialization's counts and terminators), e.g. to enforce a header
+/// budget. Errors: [`Error::BadArgument`] when the callback cannot change the request headers.
 pub fn request_headers_size() -> Result<usize, Error> {
     maps::size(MapType::HttpRequestHeaders)
 }
@@ -201,8 +201,10 @@ pub fn reset_http_stream() -> Result<(), Error> {
 }
 
 /// Answers the request from the plugin with `status`, `headers` and `body`, instead of forwarding it;
-/// the callback should then return [`crate::Action::Pause`]. Available in request and response callbacks
-/// and in HTTP-call responses of an HTTP context. Errors: [`Error::BadArgument`] elsewhere.
+/// the proxy then treats the current callback as paused whatever it returns (cpp-host's
+/// `send_local_response`), so return [`crate::Action::Pause`] to say so. Acts in request and response
+/// callbacks and in HTTP-call responses of an HTTP context; from a root or TCP context Envoy does nothing
+/// and reports success. Header names are sent lower-cased.
 pub fn send_http_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> Result<(), Error> {
     let headers = encode_map(headers);
     let details = "";

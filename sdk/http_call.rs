@@ -66,24 +66,24 @@ pub fn dispatch_http_call_to_context(request: &HttpRequest<'_>) -> Result<u32, E
 }
 
 /// The response headers of the call whose response is being delivered. Available only in the response
-/// callback. Errors: [`Error::NotFound`] or [`Error::BadArgument`] elsewhere.
+/// callback; elsewhere, and for a failed call, they read as empty (Envoy's `getHeaderMapPairs`).
 pub fn response_headers() -> Result<Vec<(String, String)>, Error> {
     maps::pairs(MapType::HttpCallResponseHeaders)
 }
 
 /// One response header (the first with that name) of the call being delivered, or `None`.
-/// Errors: as [`response_headers`].
+/// Errors: [`Error::BadArgument`] outside the response callback and for a failed call (no response).
 pub fn response_header(name: &str) -> Result<Option<String>, Error> {
     maps::value(MapType::HttpCallResponseHeaders, name)
 }
 
-/// `size` bytes of the response body from `start` (clamped by the host to what arrived). Errors: as
-/// [`response_headers`].
+/// `size` bytes of the response body from `start` (clamped by the host to what arrived). Errors:
+/// [`Error::NotFound`] outside the response callback and for a failed call.
 pub fn response_body(start: usize, size: usize) -> Result<Vec<u8>, Error> {
     buffers::get(BufferType::HttpCallResponseBody, start, size)
 }
 
-/// The response trailers of the call being delivered. Errors: as [`response_headers`].
+/// The response trailers of the call being delivered; empty where [`response_headers`] are.
 pub fn response_trailers() -> Result<Vec<(String, String)>, Error> {
     maps::pairs(MapType::HttpCallResponseTrailers)
 }

@@ -55,14 +55,14 @@ pub fn value(id: u32) -> Result<u64, Error> {
 }
 
 /// Adds `delta` to counter or gauge `id`. Errors: [`Error::NotFound`] for an unknown metric,
-/// [`Error::BadArgument`] for a histogram or a negative delta on a counter.
+/// [`Error::BadArgument`] for a histogram or a counter delta of 0 or less (Envoy's `incrementMetric`).
 pub fn increment(id: u32, delta: i64) -> Result<(), Error> {
     // SAFETY: no pointers.
     check(unsafe { env::proxy_increment_metric(id, delta) })
 }
 
-/// Sets gauge `id` to `value`, or records `value` in histogram `id`. Errors: [`Error::NotFound`] for an
-/// unknown metric, [`Error::BadArgument`] for a counter.
+/// Sets gauge `id` to `value`, records `value` in histogram `id`, or adds `value` to counter `id`
+/// (Envoy's `recordMetric`). Errors: [`Error::NotFound`] for an unknown metric.
 pub fn record(id: u32, value: u64) -> Result<(), Error> {
     // SAFETY: no pointers.
     check(unsafe { env::proxy_record_metric(id, value) })

@@ -7,17 +7,17 @@ use crate::error::{check, Error};
 
 macro_rules! data_family {
     ($buffer:ident, $what:literal, $get:ident, $all:ident, $append:ident, $prepend:ident, $replace:ident) => {
-        #[doc = concat!("`size` bytes of the ", $what, " data buffered so far, from `start`. Available in its data callback. Errors: [`Error::BadArgument`] elsewhere.")]
+        #[doc = concat!("`size` bytes of the ", $what, " data buffered so far, from `start` (nothing from a start beyond it). Available in its data callback; elsewhere it reads as empty (Envoy's `getBuffer`).")]
         pub fn $get(start: usize, size: usize) -> Result<Vec<u8>, Error> {
             buffers::get(BufferType::$buffer, start, size)
         }
 
-        #[doc = concat!("All of the ", $what, " data buffered so far. Errors: as above.")]
+        #[doc = concat!("All of the ", $what, " data buffered so far; empty outside its data callback.")]
         pub fn $all() -> Result<Vec<u8>, Error> {
             buffers::all(BufferType::$buffer)
         }
 
-        #[doc = concat!("Appends bytes to the ", $what, " data. Errors: as above.")]
+        #[doc = concat!("Appends bytes to the ", $what, " data. Errors: [`Error::BadArgument`] outside its data callback.")]
         pub fn $append(bytes: &[u8]) -> Result<(), Error> {
             buffers::append(BufferType::$buffer, bytes)
         }

@@ -43,30 +43,33 @@
 //!
 //! # Rules the emulator enforces (what a proxy refuses, and the status it returns)
 //!
-//! Sources: `proxy-wasm-cpp-host` (src/exports.cc, include/proxy-wasm/context.h) and Envoy's
-//! implementation of the context interface (source/extensions/common/wasm/context.cc).
-//! - A header or trailer map of the HTTP stream is reachable only from that stream's context (otherwise
-//!   `bad_argument`), and only once the exchange has reached it: response headers during request
-//!   headers are `bad_argument` (Envoy has no response map yet).
-//! - A body is reachable only in its own body callback; TCP data only in its data callback; the VM
-//!   configuration in `proxy_on_vm_start`, the plugin configuration in `proxy_on_configure`, a foreign
-//!   call's arguments in `proxy_on_foreign_function`; an HTTP call's response maps and body only while it
-//!   is delivered, gRPC metadata and messages only while a gRPC event is delivered. Elsewhere:
-//!   `bad_argument`.
-//! - `proxy_set_buffer_bytes` accepts what Envoy accepts: prepend (start 0, size 0), replace everything
-//!   (start 0, size >= length) and append (start >= length, size 0); any other range is `bad_argument`.
-//!   `proxy_get_buffer_bytes` with a start beyond the data is `bad_argument`.
-//! - HTTP-stream operations (local response, resume, reset) from a TCP or root context, and TCP operations
-//!   from an HTTP or root context: `bad_argument`.
-//! - Root-only operations (`proxy_set_tick_period_milliseconds`, `proxy_done`) from a stream context:
-//!   `bad_argument`. `proxy_set_effective_context` with an unknown id: `bad_argument`.
-//! - `proxy_http_call` without `:method`, `:path` and `:authority`: `bad_argument` (Envoy's check).
+//! Sources: `proxy-wasm-cpp-host` (src/exports.cc, src/context.cc, src/wasm.cc, include/proxy-wasm/context.h)
+//! and Envoy's implementation of the context interface (source/extensions/common/wasm/context.cc). The
+//! per-hostcall table with each source and every deliberate difference is [`sources`]; in short:
+//! - A header or trailer map of the HTTP stream is reachable only from that stream's context, once the
+//!   exchange has reached it. A map the callback cannot see reads as an empty list of pairs; a value from
+//!   it, its size, or a change to it is `bad_argument`. An HTTP call's response maps and gRPC metadata
+//!   can be read, never changed; a failed call has no response map.
+//! - A body, TCP data or a gRPC message outside its callback reads as empty and refuses writes
+//!   (`bad_argument`); a body a callback paused on stays reachable. The configurations, a foreign
+//!   call's arguments and an HTTP call's response body are read-only.
+//! - `proxy_set_buffer_bytes` follows Envoy: at start 0 it replaces the first `size` bytes (prepends when
+//!   `size` is 0), at or past the end it appends, anywhere else `bad_argument`. `proxy_get_buffer_bytes`
+//!   clamps its range to the data.
+//! - HTTP-stream operations (local response, resume, reset, route cache) from a TCP or root context, and
+//!   TCP operations from elsewhere, do nothing and answer `ok`, as Envoy does; a local response stops
+//!   the callback whatever it returns. Resuming the upstream side of a TCP stream is `unimplemented`.
+//! - `proxy_set_tick_period_milliseconds` from a stream sets its root's period; `proxy_done` is
+//!   `not_found` unless `proxy_on_done` deferred the shutdown. `proxy_set_effective_context` with an
+//!   unknown id: `bad_argument`.
+//! - `proxy_http_call` without `:method`, `:path` and `:authority` (names compared lower-cased), or with
+//!   a timeout above `i32::MAX`: `bad_argument`.
 //! - Header maps keep order and duplicates; lookups ignore ASCII case; `get`/`replace` act on the first
 //!   entry of a key (replace also drops the later duplicates, like Envoy's `setCopy`); added keys are
 //!   stored lower-case.
-//! - Shared data: versions start at 1 and grow on each write; a non-zero `cas` that differs from the
-//!   current version is `cas_mismatch`. Queues: unknown id `not_found`, empty `empty`. Metrics: counters
-//!   refuse negative increments and `record`; histograms refuse `increment` and reading.
+//! - Shared data: a non-zero `cas` that differs from the entry's version is `cas_mismatch`; `cas` 0
+//!   writes unconditionally. Queues: unknown id `not_found`, empty `empty`. Metrics: counters refuse
+//!   increments of 0 or less and add what is recorded; histograms refuse `increment` and reading.
 //! - Logs below the configured log level are dropped, as hosts do.
 //!
 //! Not emulated: Envoy recomputing `content-length` when a body changes (a plugin that rewrites a body must
