@@ -70,6 +70,9 @@ enum BufferAccess<'a> {
 impl State {
     /// The header map `map` as the current callback may see it.
     fn map(&mut self, map: MapType) -> Result<&mut Vec<(String, String)>, Status> {
+        if let Some((_, status)) = self.unreadable_maps.iter().find(|(m, _)| *m == map) {
+            return Err(*status);
+        }
         let current = self.current;
         match map {
             MapType::HttpRequestHeaders
@@ -135,6 +138,9 @@ impl State {
     /// The byte buffer `buffer` as the current callback may see it (Envoy's `Context::getBuffer`,
     /// source/extensions/common/wasm/context.cc; `Err` is what cpp-host's exports answer).
     fn buffer(&mut self, buffer: BufferType) -> Result<BufferAccess<'_>, Status> {
+        if let Some(status) = self.unreadable(buffer) {
+            return Err(status);
+        }
         let current = self.current;
         let phase = self.phase;
         match buffer {
@@ -201,6 +207,14 @@ impl State {
                 _ => Err(Status::BadArgument),
             },
         }
+    }
+
+    /// The status the host answers for `buffer` when a test made it unreadable.
+    fn unreadable(&self, buffer: BufferType) -> Option<Status> {
+        self.unreadable_buffers
+            .iter()
+            .find(|(b, _)| *b == buffer)
+            .map(|(_, status)| *status)
     }
 
     fn metric(&mut self, id: u32) -> Result<&mut Metric, Status> {
@@ -329,6 +343,17 @@ impl EnvHost for HostHandle {
     /// configuration while a plugin is configured (cpp-host's `temp_plugin_` is set only around
     /// `proxy_on_configure`), the VM configuration in every other callback, `proxy_on_vm_start` included.
     fn proxy_get_configuration(&mut self) -> Result<Vec<u8>, Status> {
+        self.with(|s| {
+            let wanted = if s.phase == Phase::Configure {
+                BufferType::PluginConfiguration
+            } else {
+                BufferType::VmConfiguration
+            };
+            if let Some(status) = s.unreadable(wanted) {
+                return Err(status);
+            }
+            Ok(())
+        })?;
         self.with(|s| match s.phase {
             Phase::Configure => s
                 .roots
