@@ -67,11 +67,20 @@ impl Context for Headers {}
 
 impl RootContext for Headers {
     fn on_plugin_start(&mut self, _size: usize) -> bool {
-        let config = proxywasm::config::plugin_configuration()
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        match parse_rules(&String::from_utf8_lossy(&config)) {
+        let config = match proxywasm::config::plugin_configuration() {
+            Ok(config) => config.unwrap_or_default(),
+            Err(e) => {
+                proxywasm::logging::error(&format!(
+                    "http_headers: cannot read the configuration: {e}"
+                ));
+                return false;
+            }
+        };
+        let Ok(text) = String::from_utf8(config) else {
+            proxywasm::logging::error("http_headers: bad configuration: not UTF-8 text");
+            return false;
+        };
+        match parse_rules(&text) {
             Ok(rules) => {
                 self.rules = Rc::new(rules);
                 true
@@ -153,6 +162,7 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proxywasm::abi::{BufferType, Status};
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
@@ -205,6 +215,18 @@ mod tests {
             );
         }
 
+        fn an_unreadable_configuration_fails_the_start(plugin) {
+            let host = Emulator::builder()
+                .plugin_configuration(RULES)
+                .load(plugin);
+            host.make_buffer_unreadable(BufferType::PluginConfiguration, Status::InternalFailure);
+            assert!(!host.start_plugin());
+            assert_eq!(
+                host.logs(LogLevel::Error),
+                ["http_headers: cannot read the configuration: internal failure in the host"]
+            );
+        }
+
         fn a_bad_configuration_is_rejected_with_a_clear_error(plugin) {
             let host = Emulator::builder()
                 .plugin_configuration("request explode x")
@@ -216,6 +238,8 @@ mod tests {
             );
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 
     #[test]
     fn parses_every_rule_kind() {
