@@ -27,38 +27,70 @@ pub struct Auth;
 
 impl Context for Auth {}
 
+/// The body of the local 403.
+pub const DENIED_BODY: &[u8] = b"access denied\n";
+/// The body of the local 503.
+pub const UNAVAILABLE_BODY: &[u8] = b"auth service unavailable\n";
+
+fn reply(status: u32, body: &[u8]) {
+    let headers = [("content-type", "text/plain")];
+    if let Err(e) = http::send_http_response(status, &headers, body) {
+        proxywasm::logging::error(&format!("http_auth: cannot answer {status}: {e}"));
+    }
+}
+
+/// Fails the request closed: logs why and answers 503.
+fn unavailable(why: &str) -> Action {
+    proxywasm::logging::error(&format!("http_auth: {why}"));
+    reply(503, UNAVAILABLE_BODY);
+    Action::Pause
+}
+
 fn decide(num_headers: usize) {
-    let result = if num_headers == 0 {
-        http::send_http_response(503, &[], b"auth service unavailable\n")
-    } else {
-        match http_call::response_header(":status") {
-            Ok(Some(status)) if status == "200" => http::resume_http_request(),
-            _ => {
-                http::send_http_response(403, &[("content-type", "text/plain")], b"access denied\n")
+    if num_headers == 0 {
+        unavailable("the auth call failed or timed out");
+        return;
+    }
+    match http_call::response_header(":status") {
+        Ok(Some(status)) if status == "200" => {
+            if let Err(e) = http::resume_http_request() {
+                proxywasm::logging::error(&format!("http_auth: cannot resume the request: {e}"));
             }
         }
-    };
-    if let Err(e) = result {
-        proxywasm::logging::error(&format!("http_auth: cannot finish the request: {e}"));
+        Ok(Some(_)) => reply(403, DENIED_BODY),
+        Ok(None) => {
+            proxywasm::logging::error("http_auth: the auth answer has no :status; denying");
+            reply(403, DENIED_BODY);
+        }
+        Err(e) => {
+            proxywasm::logging::error(&format!(
+                "http_auth: cannot read the auth answer's :status: {e}; denying"
+            ));
+            reply(403, DENIED_BODY);
+        }
     }
 }
 
 impl HttpContext for Auth {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let path = http::request_header(":path")
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| "/".to_string());
-        let authorization = http::request_header("authorization")
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let headers = [
+        let path = match http::request_header(":path") {
+            Ok(Some(path)) => path,
+            Ok(None) => return unavailable("the request has no :path"),
+            Err(e) => return unavailable(&format!("cannot read :path: {e}")),
+        };
+        let authorization = match http::request_header("authorization") {
+            Ok(value) => value,
+            Err(e) => return unavailable(&format!("cannot read authorization: {e}")),
+        };
+        let mut headers = vec![
             (":method", "GET"),
             (":path", path.as_str()),
             (":authority", AUTH_CLUSTER),
-            ("authorization", authorization.as_str()),
         ];
+        // Forwarded only when the request has one: the auth service must not see an empty credential.
+        if let Some(authorization) = &authorization {
+            headers.push(("authorization", authorization.as_str()));
+        }
         let request = HttpRequest {
             cluster: AUTH_CLUSTER,
             headers: &headers,
@@ -68,11 +100,7 @@ impl HttpContext for Auth {
         };
         match http_call::dispatch_http_call(&request, |num_headers, _, _| decide(num_headers)) {
             Ok(_) => Action::Pause,
-            Err(e) => {
-                proxywasm::logging::error(&format!("http_auth: cannot call {AUTH_CLUSTER}: {e}"));
-                let _ = http::send_http_response(503, &[], b"auth service unavailable\n");
-                Action::Pause
-            }
+            Err(e) => unavailable(&format!("cannot call {AUTH_CLUSTER}: {e}")),
         }
     }
 }
@@ -87,7 +115,9 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proxywasm::abi::{MapType, Status};
     use proxywasm::emulator::Emulator;
+    use proxywasm::LogLevel;
 
     fn paused_request(host: &Emulator) -> (u32, u32) {
         let stream = host.new_http_stream();
@@ -124,7 +154,8 @@ mod tests {
             host.answer_http_call(token, &[(":status", "401")], b"no", &[]);
             let response = host.local_response(stream).expect("a local response");
             assert_eq!(response.status, 403);
-            assert_eq!(response.body, b"access denied\n");
+            assert_eq!(response.body, DENIED_BODY);
+            assert!(response.headers.contains(&("content-type".into(), "text/plain".into())));
             assert_eq!(host.http_stream(stream).request_resumed, 0);
         }
 
@@ -132,7 +163,38 @@ mod tests {
             let host = Emulator::builder().load(plugin);
             let (stream, token) = paused_request(&host);
             host.fail_http_call(token);
+            let response = host.local_response(stream).expect("a local response");
+            assert_eq!((response.status, response.body.as_slice()), (503, UNAVAILABLE_BODY));
+            assert_eq!(host.logs(LogLevel::Error).len(), 1);
+        }
+
+        fn a_request_without_authorization_is_asked_about_without_one(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let stream = host.new_http_stream();
+            host.request_headers(stream, &[(":path", "/open")], true);
+            let call = host.http_calls().pop().expect("an auth call");
+            assert!(call.headers.iter().all(|(k, _)| k != "authorization"), "{:?}", call.headers);
+        }
+
+        fn unreadable_request_headers_fail_closed_with_a_log_line(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let stream = host.new_http_stream();
+            host.make_map_unreadable(MapType::HttpRequestHeaders, Status::InternalFailure);
+            let action = host.request_headers(stream, &[(":path", "/private")], true);
+            assert_eq!(action, Action::Pause);
+            assert!(host.http_calls().is_empty(), "nothing is asked about a path it could not read");
             assert_eq!(host.local_response(stream).map(|r| r.status), Some(503));
+            assert_eq!(host.logs(LogLevel::Error).len(), 1);
+        }
+
+        fn an_answer_without_status_is_denied_with_a_log_line(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let (stream, token) = paused_request(&host);
+            host.answer_http_call(token, &[("x-no-status", "1")], b"", &[]);
+            assert_eq!(host.local_response(stream).map(|r| r.status), Some(403));
+            assert_eq!(host.logs(LogLevel::Error).len(), 1);
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }
