@@ -79,7 +79,8 @@ pub fn resume_downstream() -> Result<(), Error> {
     resume(StreamType::Downstream)
 }
 
-/// Resumes the upstream side after a callback paused it. Errors: as [`resume_downstream`].
+/// Resumes the upstream side after a callback paused it. Errors: [`Error::Unimplemented`] in every
+/// version under Envoy, whose `Context::continueStream` cannot resume the upstream side.
 pub fn resume_upstream() -> Result<(), Error> {
     resume(StreamType::Upstream)
 }

@@ -52,6 +52,17 @@ fn parse_map(bytes: &[u8]) -> Result<Vec<(String, String)>, Status> {
         .collect())
 }
 
+/// Whether `map` belongs to the HTTP stream (not to an HTTP call or a gRPC call).
+fn is_stream_map(map: MapType) -> bool {
+    matches!(
+        map,
+        MapType::HttpRequestHeaders
+            | MapType::HttpRequestTrailers
+            | MapType::HttpResponseHeaders
+            | MapType::HttpResponseTrailers
+    )
+}
+
 fn lower(key: &[u8]) -> String {
     text(key).to_ascii_lowercase()
 }
@@ -68,18 +79,29 @@ enum BufferAccess<'a> {
 }
 
 impl State {
-    /// The header map `map` as the current callback may see it.
+    /// The header map `map` as the current callback may read it.
     fn map(&mut self, map: MapType) -> Result<&mut Vec<(String, String)>, Status> {
+        self.map_access(map, false)
+    }
+
+    /// The header map `map` as the current callback may read it, or change it (`write`).
+    fn map_access(
+        &mut self,
+        map: MapType,
+        write: bool,
+    ) -> Result<&mut Vec<(String, String)>, Status> {
         if let Some((_, status)) = self.unreadable_maps.iter().find(|(m, _)| *m == map) {
             return Err(*status);
         }
         let current = self.current;
+        let phase = self.phase;
         match map {
             MapType::HttpRequestHeaders
             | MapType::HttpRequestTrailers
             | MapType::HttpResponseHeaders
             | MapType::HttpResponseTrailers => {
                 let stream = self.http.get_mut(&current).ok_or(Status::BadArgument)?;
+                let held = stream.held.clone();
                 let reached = stream.phase.ok_or(Status::BadArgument)?;
                 let (needed, data) = match map {
                     MapType::HttpRequestHeaders => {
@@ -93,7 +115,15 @@ impl State {
                     }
                     _ => (HttpPhase::ResponseTrailers, &mut stream.response_trailers),
                 };
-                if reached < needed {
+                // Envoy's `getMap` / `getConstMap`: a map is there during its own callback, and after
+                // it while that callback has not let the stream continue; `proxy_on_log` reads every
+                // map but the request trailers.
+                let own = phase == Phase::Http(needed);
+                let logged = !write
+                    && phase == Phase::Http(HttpPhase::Log)
+                    && needed != HttpPhase::RequestTrailers
+                    && reached >= needed;
+                if !(own || held.contains(&needed) || logged) {
                     return Err(Status::BadArgument);
                 }
                 Ok(data)
@@ -131,7 +161,18 @@ impl State {
             | MapType::HttpCallResponseTrailers
             | MapType::GrpcReceiveInitialMetadata
             | MapType::GrpcReceiveTrailingMetadata => Err(Status::BadArgument),
-            _ => self.map(map),
+            MapType::HttpRequestHeaders => {
+                // Envoy's Wasm context clears the route cache itself after every change a plugin makes
+                // to the request headers (add/replace/remove/set pairs in
+                // source/extensions/common/wasm/context.cc), so the router sees the new headers.
+                self.map_access(map, true)?;
+                let current = self.current;
+                if let Some(stream) = self.http.get_mut(&current) {
+                    stream.route_cache_cleared += 1;
+                }
+                self.map_access(map, true)
+            }
+            _ => self.map_access(map, true),
         }
     }
 
@@ -247,6 +288,9 @@ impl State {
         match stream {
             StreamType::HttpRequest | StreamType::HttpResponse => {
                 if let Some(s) = self.http.get_mut(&current) {
+                    // Envoy lets go of the request's maps on either resume, never the response's.
+                    s.held.remove(&HttpPhase::RequestHeaders);
+                    s.held.remove(&HttpPhase::RequestTrailers);
                     if stream == StreamType::HttpRequest {
                         s.request_resumed += 1;
                     } else {
@@ -420,7 +464,13 @@ impl EnvHost for HostHandle {
     /// Envoy's `Context::getHeaderMapPairs`: a map the callback cannot see reads as empty, never as an
     /// error.
     fn proxy_get_header_map_pairs(&mut self, map_id: MapType) -> Result<Vec<u8>, Status> {
-        self.with(|s| Ok(s.map(map_id).map(|m| encode_map(m)).unwrap_or_default()))
+        self.with(|s| {
+            // A failure a test injected (`Emulator::make_map_unreadable`) still reaches the plugin.
+            if let Some((_, status)) = s.unreadable_maps.iter().find(|(m, _)| *m == map_id) {
+                return Err(*status);
+            }
+            Ok(s.map(map_id).map(|m| encode_map(m)).unwrap_or_default())
+        })
     }
 
     /// Envoy's `Context::getHeaderMapSize`: the map's `byteSize()`, the bytes of every name and value
@@ -452,11 +502,22 @@ impl EnvHost for HostHandle {
     ) -> Result<Vec<u8>, Status> {
         self.with(|s| {
             let key = lower(key);
-            s.map(map_id)?
-                .iter()
+            // Envoy's `getHeaderMapValue`: under ABI 0.1.0 a missing value is an empty one, and so is
+            // a stream map `proxy_on_log` cannot read (0.2.x: `not_found` for both).
+            let missing = if crate::abi::ABI_VERSION == "0.1.0" {
+                Ok(Vec::new())
+            } else {
+                Err(Status::NotFound)
+            };
+            let logging = s.phase == Phase::Http(HttpPhase::Log);
+            let map = match s.map(map_id) {
+                Ok(map) => map,
+                Err(Status::BadArgument) if logging && is_stream_map(map_id) => return missing,
+                Err(status) => return Err(status),
+            };
+            map.iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(&key))
-                .map(|(_, v)| v.clone().into_bytes())
-                .ok_or(Status::NotFound)
+                .map_or(missing, |(_, v)| Ok(v.clone().into_bytes()))
         })
     }
 

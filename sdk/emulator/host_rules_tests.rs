@@ -420,3 +420,102 @@ fn grpc_send_close_and_cancel_follow_envoys_bookkeeping() {
     );
     assert_eq!(host.proxy_grpc_cancel(stream), Err(Status::NotFound));
 }
+
+/// Puts stream `stream` at `reached` with a request header, response headers and request trailers.
+fn stream_with_maps(emulator: &Emulator, stream: u32, reached: HttpPhase) {
+    let mut s = emulator.state.borrow_mut();
+    let h = s.http.get_mut(&stream).unwrap();
+    h.phase = Some(reached);
+    h.request_headers = vec![(":path".into(), "/p".into())];
+    h.request_trailers = vec![("t".into(), "1".into())];
+    h.response_headers = vec![(":status".into(), "200".into())];
+}
+
+/// Envoy clears a header map once its callback lets the stream continue (`decodeHeaders` and friends),
+/// and the spec (§ HTTP fields) says the same: request headers cannot be read or changed in a later
+/// callback; pairs read as empty.
+#[test]
+fn a_map_is_gone_after_its_callback_continued() {
+    let emulator = emulator();
+    let stream = emulator.new_http_stream();
+    stream_with_maps(&emulator, stream, HttpPhase::ResponseHeaders);
+    let mut host = host_at(&emulator, stream, Phase::Http(HttpPhase::ResponseHeaders));
+    let request = MapType::HttpRequestHeaders;
+    assert_eq!(
+        host.proxy_get_header_map_value(request, b":path"),
+        Err(Status::BadArgument)
+    );
+    assert_eq!(host.proxy_get_header_map_pairs(request), Ok(Vec::new()));
+    assert_eq!(
+        host.proxy_add_header_map_value(request, b"x", b"1"),
+        Err(Status::BadArgument)
+    );
+    assert_eq!(
+        host.proxy_get_header_map_value(MapType::HttpResponseHeaders, b":status"),
+        Ok(b"200".to_vec())
+    );
+}
+
+/// A callback that did not continue keeps its map until the plugin resumes the request (Envoy's
+/// `continueStream` clears the request maps): an HTTP call's response can still change the headers.
+#[test]
+fn a_paused_map_stays_until_the_stream_is_resumed() {
+    let emulator = emulator();
+    let stream = emulator.new_http_stream();
+    // The replier sends a local response, so its request-headers callback counts as paused.
+    assert_eq!(
+        emulator.request_headers(stream, &[(":path", "/")], true),
+        Action::Pause
+    );
+    let mut host = host_at(&emulator, stream, Phase::HttpCallResponse(1));
+    let request = MapType::HttpRequestHeaders;
+    assert_eq!(
+        host.proxy_add_header_map_value(request, b"x-late", b"1"),
+        Ok(())
+    );
+    assert_eq!(host.proxy_continue_stream(StreamType::HttpRequest), Ok(()));
+    assert_eq!(
+        host.proxy_get_header_map_value(request, b"x-late"),
+        Err(Status::BadArgument)
+    );
+    assert_eq!(
+        emulator.http_stream(stream).request_headers[1],
+        ("x-late".to_string(), "1".to_string())
+    );
+}
+
+/// `proxy_on_log` is Envoy's access-log phase: request headers, response headers and response
+/// trailers can be read, not changed; the request trailers are missing (`not_found`, or an empty value
+/// under ABI 0.1.0).
+#[test]
+fn on_log_reads_the_exchange_but_changes_nothing() {
+    let emulator = emulator();
+    let stream = emulator.new_http_stream();
+    stream_with_maps(&emulator, stream, HttpPhase::Done);
+    let mut host = host_at(&emulator, stream, Phase::Http(HttpPhase::Log));
+    assert_eq!(
+        host.proxy_get_header_map_value(MapType::HttpRequestHeaders, b":path"),
+        Ok(b"/p".to_vec())
+    );
+    assert_eq!(
+        host.proxy_get_header_map_value(MapType::HttpResponseHeaders, b":status"),
+        Ok(b"200".to_vec())
+    );
+    let missing = if crate::abi::ABI_VERSION == "0.1.0" {
+        Ok(Vec::new())
+    } else {
+        Err(Status::NotFound)
+    };
+    assert_eq!(
+        host.proxy_get_header_map_value(MapType::HttpRequestTrailers, b"t"),
+        missing
+    );
+    assert_eq!(
+        host.proxy_get_header_map_value(MapType::HttpRequestHeaders, b"absent"),
+        missing
+    );
+    assert_eq!(
+        host.proxy_replace_header_map_value(MapType::HttpRequestHeaders, b":path", b"/q"),
+        Err(Status::BadArgument)
+    );
+}

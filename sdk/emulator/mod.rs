@@ -46,10 +46,13 @@
 //! Sources: `proxy-wasm-cpp-host` (src/exports.cc, src/context.cc, src/wasm.cc, include/proxy-wasm/context.h)
 //! and Envoy's implementation of the context interface (source/extensions/common/wasm/context.cc). The
 //! per-hostcall table with each source and every deliberate difference is [`sources`]; in short:
-//! - A header or trailer map of the HTTP stream is reachable only from that stream's context, once the
-//!   exchange has reached it. A map the callback cannot see reads as an empty list of pairs; a value from
-//!   it, its size, or a change to it is `bad_argument`. An HTTP call's response maps and gRPC metadata
-//!   can be read, never changed; a failed call has no response map.
+//! - A header or trailer map of the HTTP stream is reachable only from that stream's context, during its
+//!   own callback and afterwards while that callback paused and the request was not resumed;
+//!   `proxy_on_log` reads the request headers and the response maps, changes nothing. A map the
+//!   callback cannot see reads as an empty list of pairs; a value from it, its size, or a change to it
+//!   is `bad_argument`. Under ABI 0.1.0 a missing header value is an empty one (Envoy's answer). An
+//!   HTTP call's response maps and gRPC metadata can be read, never changed; a failed call has no
+//!   response map.
 //! - A body, TCP data or a gRPC message outside its callback reads as empty and refuses writes
 //!   (`bad_argument`); a body a callback paused on stays reachable. The configurations, a foreign
 //!   call's arguments and an HTTP call's response body are read-only.
@@ -562,6 +565,9 @@ pub struct HttpStreamView {
     pub response_resumed: u32,
     /// Whether the plugin reset the stream.
     pub reset: bool,
+    /// How often the route cache was cleared: by the plugin (`clear_route_cache`), or by Envoy's Wasm
+    /// context itself after each change the plugin made to the request headers.
+    pub route_cache_cleared: u32,
 }
 
 /// What the emulated proxy holds of one TCP stream.
@@ -930,6 +936,19 @@ impl Emulator {
         }
     }
 
+    /// Records whether the header/trailer callback `phase` of stream `id` let the stream continue:
+    /// Envoy keeps the map of a callback that did not until the plugin resumes the stream.
+    fn hold_map(&self, id: u32, phase: HttpPhase, action: Action) -> Action {
+        if let Some(stream) = self.state.borrow_mut().http.get_mut(&id) {
+            if action == Action::Continue {
+                stream.held.remove(&phase);
+            } else {
+                stream.held.insert(phase);
+            }
+        }
+        action
+    }
+
     /// Delivers the request headers; returns the action the plugin chose.
     pub fn request_headers(
         &self,
@@ -946,7 +965,8 @@ impl Emulator {
                 plugin.proxy_on_request_headers(id, n, end_of_stream)
             })
             .unwrap_or(Action::Continue);
-        self.stopped_by_local_response(action)
+        let action = self.stopped_by_local_response(action);
+        self.hold_map(id, HttpPhase::RequestHeaders, action)
     }
 
     /// Delivers a chunk of the request body; returns the action the plugin chose. As in Envoy, after a
@@ -1004,7 +1024,8 @@ impl Emulator {
                 plugin.proxy_on_request_trailers(id, n)
             })
             .unwrap_or(Action::Continue);
-        self.stopped_by_local_response(action)
+        let action = self.stopped_by_local_response(action);
+        self.hold_map(id, HttpPhase::RequestTrailers, action)
     }
 
     /// Delivers the response headers; returns the action the plugin chose.
@@ -1023,7 +1044,8 @@ impl Emulator {
                 plugin.proxy_on_response_headers(id, n, end_of_stream)
             })
             .unwrap_or(Action::Continue);
-        self.stopped_by_local_response(action)
+        let action = self.stopped_by_local_response(action);
+        self.hold_map(id, HttpPhase::ResponseHeaders, action)
     }
 
     /// Delivers a chunk of the response body; returns the action the plugin chose. Buffering works as for
@@ -1043,7 +1065,8 @@ impl Emulator {
                 plugin.proxy_on_response_trailers(id, n)
             })
             .unwrap_or(Action::Continue);
-        self.stopped_by_local_response(action)
+        let action = self.stopped_by_local_response(action);
+        self.hold_map(id, HttpPhase::ResponseTrailers, action)
     }
 
     /// Ends a stream (HTTP or TCP) the way a proxy does: `proxy_on_done`, then `proxy_on_log` and
@@ -1057,7 +1080,11 @@ impl Emulator {
         };
         let done =
             self.run(id, phase, |plugin| plugin.proxy_on_done(id)) != Some(BoolResult::False);
-        self.run(id, phase, |plugin| plugin.proxy_on_log(id));
+        let log_phase = match phase {
+            Phase::Http(_) => Phase::Http(HttpPhase::Log),
+            other => other,
+        };
+        self.run(id, log_phase, |plugin| plugin.proxy_on_log(id));
         self.run(id, phase, |plugin| plugin.proxy_on_delete(id));
         self.state.borrow_mut().live_contexts.remove(&id);
         done
@@ -1083,6 +1110,7 @@ impl Emulator {
             request_resumed: h.request_resumed,
             response_resumed: h.response_resumed,
             reset: h.reset,
+            route_cache_cleared: h.route_cache_cleared,
         }
     }
 

@@ -40,8 +40,11 @@ pub(crate) enum HttpPhase {
     ResponseBody,
     /// `proxy_on_response_trailers`.
     ResponseTrailers,
-    /// `proxy_on_done` / `proxy_on_log` of the stream.
+    /// `proxy_on_done` / `proxy_on_delete` of the stream.
     Done,
+    /// `proxy_on_log` of the stream: Envoy's access-log phase, where the request headers, response
+    /// headers and response trailers can be read (`Context::getConstMap`).
+    Log,
 }
 
 /// Which TCP callback runs.
@@ -94,6 +97,10 @@ pub(crate) struct HttpStream {
     pub response_resumed: u32,
     pub reset: bool,
     pub route_cache_cleared: u32,
+    /// The header/trailer callbacks that did not continue and were not resumed since: Envoy keeps their
+    /// map reachable until then (`Context::decodeHeaders` and friends clear it on `Continue`,
+    /// `continueStream` clears the request's).
+    pub held: std::collections::BTreeSet<HttpPhase>,
 }
 
 impl HttpStream {
