@@ -1,5 +1,10 @@
 //! HTTP routing: requests carrying `x-canary: true` are sent to the canary service: `:authority` becomes
 //! `canary.internal` and `:path` gets the `/canary` prefix. Other requests pass untouched.
+//!
+//! Envoy's Wasm filter clears the route cache itself whenever a plugin changes the request headers, so the
+//! router matches the rewritten request; the plugin does not call `clear_route_cache`. A request whose
+//! headers cannot be read or rewritten is answered with a local 500 and an error log line, never routed
+//! half-rewritten.
 
 use proxywasm::{http, Action, Context, HttpContext, RootContext};
 
@@ -22,23 +27,31 @@ pub struct Route;
 
 impl Context for Route {}
 
+fn fail_closed(why: String) -> Action {
+    proxywasm::logging::error(&format!("http_routing: {why}; answering 500"));
+    if let Err(e) = http::send_http_response(500, &[], b"cannot route the request\n") {
+        proxywasm::logging::error(&format!("http_routing: cannot answer 500: {e}"));
+    }
+    Action::Pause
+}
+
 impl HttpContext for Route {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        if http::request_header("x-canary").ok().flatten().as_deref() != Some("true") {
-            return Action::Continue;
+        match http::request_header("x-canary") {
+            Ok(Some(value)) if value == "true" => {}
+            Ok(_) => return Action::Continue,
+            Err(e) => return fail_closed(format!("cannot read x-canary: {e}")),
         }
-        let path = http::request_header(":path")
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| "/".to_string());
-        let rewritten = [
-            http::replace_request_header(":authority", CANARY_AUTHORITY),
-            http::replace_request_header(":path", &format!("/canary{path}")),
-        ];
-        for result in rewritten {
-            if let Err(e) = result {
-                proxywasm::logging::error(&format!("http_routing: cannot rewrite: {e}"));
-            }
+        let path = match http::request_header(":path") {
+            Ok(Some(path)) => path,
+            Ok(None) => return fail_closed("a canary request without :path".to_string()),
+            Err(e) => return fail_closed(format!("cannot read :path: {e}")),
+        };
+        if let Err(e) = http::replace_request_header(":authority", CANARY_AUTHORITY) {
+            return fail_closed(format!("cannot rewrite :authority: {e}"));
+        }
+        if let Err(e) = http::replace_request_header(":path", &format!("/canary{path}")) {
+            return fail_closed(format!("cannot rewrite :path: {e}"));
         }
         Action::Continue
     }
@@ -54,30 +67,32 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
+    use proxywasm::abi::{MapType, Status};
+    use proxywasm::emulator::{Emulator, HttpStreamView};
+    use proxywasm::LogLevel;
 
-    fn route(
-        plugin: &proxywasm::emulator::Plugin,
-        headers: &[(&str, &str)],
-    ) -> Vec<(String, String)> {
+    fn route(plugin: &proxywasm::emulator::Plugin, headers: &[(&str, &str)]) -> HttpStreamView {
         let host = Emulator::builder().load(plugin);
         let stream = host.new_http_stream();
         assert_eq!(
             host.request_headers(stream, headers, true),
             Action::Continue
         );
-        host.http_stream(stream).request_headers
+        host.http_stream(stream)
     }
 
     proxywasm::emulator_tests! {
         plugin: new_root;
 
-        fn canary_requests_are_rerouted(plugin) {
-            let headers = route(plugin, &[
+        fn canary_requests_are_rerouted_and_envoy_recomputes_the_route(plugin) {
+            let stream = route(plugin, &[
                 (":authority", "shop.example"),
                 (":path", "/cart?id=1"),
                 ("x-canary", "true"),
             ]);
+            // Envoy's Wasm context clears the route cache on each request-header change.
+            assert!(stream.route_cache_cleared > 0);
+            let headers = stream.request_headers;
             assert_eq!(
                 headers[0],
                 (":authority".to_string(), CANARY_AUTHORITY.to_string())
@@ -98,7 +113,21 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-            assert_eq!(route(plugin, &original), expected);
+            let stream = route(plugin, &original);
+            assert_eq!(stream.request_headers, expected);
+            assert_eq!(stream.route_cache_cleared, 0);
+        }
+
+        fn unreadable_headers_fail_closed_with_a_log_line(plugin) {
+            let host = Emulator::builder().load(plugin);
+            let stream = host.new_http_stream();
+            host.make_map_unreadable(MapType::HttpRequestHeaders, Status::InternalFailure);
+            let action = host.request_headers(stream, &[(":path", "/"), ("x-canary", "true")], true);
+            assert_eq!(action, Action::Pause);
+            assert_eq!(host.local_response(stream).map(|r| r.status), Some(500));
+            assert_eq!(host.logs(LogLevel::Error).len(), 1);
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }
