@@ -43,10 +43,15 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn on_plugin_start(&mut self, _size: usize) -> bool {
-        let bytes = proxywasm::config::plugin_configuration()
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let bytes = match proxywasm::config::plugin_configuration() {
+            Ok(bytes) => bytes.unwrap_or_default(),
+            Err(e) => {
+                proxywasm::logging::error(&format!(
+                    "json_config: cannot read the configuration: {e}"
+                ));
+                return false;
+            }
+        };
         match parse(&bytes) {
             Ok(config) => {
                 self.config = Some(Rc::new(config));
@@ -74,17 +79,27 @@ impl Context for Greet {}
 
 impl HttpContext for Greet {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let path = http::request_header(":path")
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let path = match http::request_header(":path") {
+            Ok(Some(path)) => path,
+            Ok(None) => return Action::Continue,
+            Err(e) => {
+                // Fails closed: the header is only added to paths it could check.
+                proxywasm::logging::warn(&format!("json_config: cannot read :path: {e}"));
+                return Action::Continue;
+            }
+        };
         if self
             .config
             .paths
             .iter()
             .any(|p| path.starts_with(p.as_str()))
         {
-            let _ = http::add_request_header(&self.config.header, &self.config.value);
+            if let Err(e) = http::add_request_header(&self.config.header, &self.config.value) {
+                proxywasm::logging::warn(&format!(
+                    "json_config: cannot add {}: {e}",
+                    self.config.header
+                ));
+            }
         }
         Action::Continue
     }
@@ -149,5 +164,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
+
+    #[test]
+    fn its_envoy_yaml_carries_a_configuration_it_accepts() {
+        let filter = proxywasm::emulator::envoy_yaml::EnvoyFilter::from_file(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/envoy.yaml"
+        ))
+        .unwrap();
+        let config = parse(&filter.plugin_configuration).unwrap();
+        assert_eq!(config.header, "x-greeting");
     }
 }
