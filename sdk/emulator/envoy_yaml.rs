@@ -154,14 +154,27 @@ impl EnvoyFilter {
 
     /// Reads the Wasm filter of an `envoy.yaml` text. Errors: see [`EnvoyYamlError`].
     pub fn parse(text: &str) -> Result<Self, EnvoyYamlError> {
+        Self::parse_named(
+            text,
+            &["envoy.filters.http.wasm", "envoy.filters.network.wasm"],
+        )
+    }
+
+    /// Reads the Wasm service (`envoy.bootstrap.wasm` bootstrap extension) of an `envoy.yaml` text: a
+    /// plugin Envoy runs outside any stream, e.g. a queue receiver. Errors: see [`EnvoyYamlError`]
+    /// ([`EnvoyYamlError::NoWasmFilter`] when there is none).
+    pub fn parse_service(text: &str) -> Result<Self, EnvoyYamlError> {
+        Self::parse_named(text, &["envoy.bootstrap.wasm"])
+    }
+
+    fn parse_named(text: &str, names: &[&str]) -> Result<Self, EnvoyYamlError> {
         let lines: Vec<&str> = text.lines().collect();
         let filter = lines
             .iter()
             .position(|l| {
-                matches!(
-                    field(l, "- name").or_else(|| field(l, "name")),
-                    Some("envoy.filters.http.wasm" | "envoy.filters.network.wasm")
-                )
+                field(l, "- name")
+                    .or_else(|| field(l, "name"))
+                    .is_some_and(|name| names.contains(&name))
             })
             .ok_or(EnvoyYamlError::NoWasmFilter)?;
         let network = lines[filter].contains("envoy.filters.network.wasm");

@@ -1,6 +1,5 @@
 //! VM and plugin configuration: logs the VM configuration when the VM starts and the plugin configuration
-//! when the plugin starts. ABI 0.1.0 has no way to read the VM configuration, so this example targets
-//! 0.2.0 and 0.2.1.
+//! when the plugin starts, under every ABI version (0.1.0 reads both through `proxy_get_configuration`).
 
 use proxywasm::{config, Context, RootContext};
 
@@ -59,15 +58,13 @@ mod tests {
                 .load(plugin);
             assert!(host.start_vm());
             assert!(host.start_plugin());
-            let expected: Vec<String> = if proxywasm::abi::BufferType::VmConfiguration.is_defined() {
-                vec![
-                    "vm configuration: vm-wide".into(),
-                    "plugin configuration: per-plugin".into(),
-                ]
-            } else {
-                vec!["plugin configuration: per-plugin".into()]
-            };
+            let expected = [
+                "vm configuration: vm-wide".to_string(),
+                "plugin configuration: per-plugin".to_string(),
+            ];
             assert_eq!(host.logs(LogLevel::Info), expected);
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

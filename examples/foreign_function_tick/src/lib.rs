@@ -72,4 +72,6 @@ mod tests {
             );
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

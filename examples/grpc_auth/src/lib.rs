@@ -24,29 +24,55 @@ pub struct Authorize {
 
 impl Context for Authorize {
     fn on_grpc_receive(&mut self, _token: u32, _message_size: usize) {
-        self.allowed = grpc::received_message()
-            .map(|m| m == b"allow")
-            .unwrap_or(false);
+        self.allowed = match grpc::received_message() {
+            Ok(message) => message == b"allow",
+            Err(e) => {
+                proxywasm::logging::error(&format!(
+                    "grpc_auth: cannot read the reply: {e}; denying"
+                ));
+                false
+            }
+        };
     }
 
     fn on_grpc_close(&mut self, _token: u32, status_code: u32) {
-        let result = if status_code == 0 && self.allowed {
-            http::resume_http_request()
-        } else {
-            http::send_http_response(403, &[], b"forbidden\n")
-        };
-        if let Err(e) = result {
-            proxywasm::logging::error(&format!("grpc_auth: cannot finish the request: {e}"));
+        if status_code != 0 {
+            proxywasm::logging::warn(&format!(
+                "grpc_auth: authz failed with gRPC status {status_code}; denying"
+            ));
         }
+        if status_code == 0 && self.allowed {
+            if let Err(e) = http::resume_http_request() {
+                proxywasm::logging::error(&format!("grpc_auth: cannot resume the request: {e}"));
+            }
+        } else {
+            forbid();
+        }
+    }
+}
+
+/// Answers the request with the local 403.
+fn forbid() {
+    if let Err(e) = http::send_http_response(403, &[], b"forbidden\n") {
+        proxywasm::logging::error(&format!("grpc_auth: cannot answer 403: {e}"));
     }
 }
 
 impl HttpContext for Authorize {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let path = http::request_header(":path")
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let path = match http::request_header(":path") {
+            Ok(Some(path)) => path,
+            Ok(None) => {
+                proxywasm::logging::error("grpc_auth: the request has no :path; denying");
+                forbid();
+                return Action::Pause;
+            }
+            Err(e) => {
+                proxywasm::logging::error(&format!("grpc_auth: cannot read :path: {e}; denying"));
+                forbid();
+                return Action::Pause;
+            }
+        };
         let target = GrpcTarget {
             cluster: "authz",
             service: "authz.v1.Authorizer",
@@ -56,8 +82,8 @@ impl HttpContext for Authorize {
         match grpc::call(&target, path.as_bytes(), Duration::from_secs(1)) {
             Ok(_) => Action::Pause,
             Err(e) => {
-                proxywasm::logging::error(&format!("grpc_auth: cannot call authz: {e}"));
-                let _ = http::send_http_response(403, &[], b"forbidden\n");
+                proxywasm::logging::error(&format!("grpc_auth: cannot call authz: {e}; denying"));
+                forbid();
                 Action::Pause
             }
         }
@@ -122,4 +148,6 @@ mod tests {
             );
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

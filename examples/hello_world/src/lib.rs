@@ -65,4 +65,6 @@ mod tests {
             );
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

@@ -1,6 +1,7 @@
 //! HTTP body chunk by chunk: inspects each chunk of the request body as it arrives (without buffering the
 //! whole body) and rejects the request with a local 403 as soon as the forbidden pattern appears, even when
-//! it straddles two chunks.
+//! it straddles two chunks. A chunk it cannot read is not forwarded uninspected: the request gets a local
+//! 500 and the error log says why.
 
 use proxywasm::{http, Action, Context, HttpContext, RootContext};
 
@@ -25,18 +26,29 @@ pub struct Inspect {
 
 impl Context for Inspect {}
 
+fn reply(status: u32, body: &[u8]) {
+    if let Err(e) = http::send_http_response(status, &[("content-type", "text/plain")], body) {
+        proxywasm::logging::error(&format!("http_chunk_filter: cannot answer {status}: {e}"));
+    }
+}
+
 impl HttpContext for Inspect {
     fn on_http_request_body(&mut self, body_size: usize, _end_of_stream: bool) -> Action {
         // Each callback continues, so the proxy holds only the new chunk.
-        let chunk = http::request_body(0, body_size).unwrap_or_default();
+        let chunk = match http::request_body(0, body_size) {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                proxywasm::logging::error(&format!(
+                    "http_chunk_filter: cannot read a body chunk: {e}; answering 500"
+                ));
+                reply(500, b"request body could not be inspected\n");
+                return Action::Pause;
+            }
+        };
         let mut window = std::mem::take(&mut self.tail);
         window.extend_from_slice(&chunk);
         if window.windows(PATTERN.len()).any(|w| w == PATTERN) {
-            let _ = http::send_http_response(
-                403,
-                &[("content-type", "text/plain")],
-                b"forbidden content\n",
-            );
+            reply(403, b"forbidden content\n");
             return Action::Pause;
         }
         let keep = window.len().min(PATTERN.len() - 1);
@@ -95,4 +107,6 @@ mod tests {
             );
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

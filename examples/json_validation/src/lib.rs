@@ -1,5 +1,6 @@
 //! JSON body validation: buffers the request body of `application/json` requests and answers 400 when it is
-//! not a JSON object or lacks one of the required keys (`id` and `type`).
+//! not a JSON object or lacks one of the required keys (`id` and `type`). A request whose `content-type` or
+//! body cannot be read is answered with a local 500 and an error log line, never passed unchecked.
 
 use proxywasm::{http, Action, Context, HttpContext, RootContext};
 
@@ -35,15 +36,27 @@ pub struct Validate {
 
 impl Context for Validate {}
 
+fn reply(status: u32, body: &[u8]) {
+    if let Err(e) = http::send_http_response(status, &[("content-type", "text/plain")], body) {
+        proxywasm::logging::error(&format!("json_validation: cannot answer {status}: {e}"));
+    }
+}
+
+fn fail_closed(why: &str) -> Action {
+    proxywasm::logging::error(&format!("json_validation: {why}; answering 500"));
+    reply(500, b"request could not be validated\n");
+    Action::Pause
+}
+
 impl HttpContext for Validate {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let content_type = http::request_header("content-type")
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let content_type = match http::request_header("content-type") {
+            Ok(value) => value.unwrap_or_default(),
+            Err(e) => return fail_closed(&format!("cannot read content-type: {e}")),
+        };
         self.json = content_type.starts_with("application/json");
         if self.json && end_of_stream {
-            let _ = http::send_http_response(400, &[], b"missing JSON body\n");
+            reply(400, b"missing JSON body\n");
             return Action::Pause;
         }
         Action::Continue
@@ -56,15 +69,14 @@ impl HttpContext for Validate {
         if !end_of_stream {
             return Action::Pause;
         }
-        let body = http::request_body(0, body_size).unwrap_or_default();
+        let body = match http::request_body(0, body_size) {
+            Ok(body) => body,
+            Err(e) => return fail_closed(&format!("cannot read the body: {e}")),
+        };
         match validate(&body) {
             Ok(()) => Action::Continue,
             Err(reason) => {
-                let _ = http::send_http_response(
-                    400,
-                    &[("content-type", "text/plain")],
-                    format!("{reason}\n").as_bytes(),
-                );
+                reply(400, format!("{reason}\n").as_bytes());
                 Action::Pause
             }
         }
@@ -137,4 +149,6 @@ mod tests {
             assert_eq!(host.local_response(stream), None);
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

@@ -44,21 +44,29 @@ impl HttpContext for FanOut {
             };
             let (remaining_in_call, succeeded_in_call) = (remaining.clone(), succeeded.clone());
             let dispatched = http_call::dispatch_http_call(&request, move |_, _, _| {
-                if http_call::response_header(":status")
-                    .ok()
-                    .flatten()
-                    .as_deref()
-                    == Some("200")
-                {
-                    succeeded_in_call.set(succeeded_in_call.get() + 1);
+                match http_call::response_header(":status") {
+                    Ok(Some(status)) if status == "200" => {
+                        succeeded_in_call.set(succeeded_in_call.get() + 1)
+                    }
+                    Ok(_) => {}
+                    // Counted as not answered, and said so.
+                    Err(e) => proxywasm::logging::warn(&format!(
+                        "parallel_http_calls: {cluster}: cannot read :status: {e}"
+                    )),
                 }
                 remaining_in_call.set(remaining_in_call.get() - 1);
                 if remaining_in_call.get() == 0 {
-                    let _ = http::replace_request_header(
-                        "x-backends-ok",
-                        &succeeded_in_call.get().to_string(),
-                    );
-                    let _ = http::resume_http_request();
+                    let count = succeeded_in_call.get().to_string();
+                    if let Err(e) = http::replace_request_header("x-backends-ok", &count) {
+                        proxywasm::logging::warn(&format!(
+                            "parallel_http_calls: cannot set x-backends-ok: {e}"
+                        ));
+                    }
+                    if let Err(e) = http::resume_http_request() {
+                        proxywasm::logging::error(&format!(
+                            "parallel_http_calls: cannot resume the request: {e}"
+                        ));
+                    }
                 }
             });
             match dispatched {
@@ -114,4 +122,6 @@ mod tests {
                 .contains(&("x-backends-ok".into(), "2".into())));
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

@@ -89,4 +89,6 @@ mod tests {
             assert!(host.plugin_done());
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

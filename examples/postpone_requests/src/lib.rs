@@ -114,4 +114,6 @@ mod tests {
             assert_eq!(host.http_stream(second).request_resumed, 1);
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

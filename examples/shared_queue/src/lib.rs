@@ -1,6 +1,7 @@
 //! Shared queue: the plugin configured as `receiver` registers the queue `paths` and logs every item when
-//! the host says the queue is ready; the plugin configured as `sender` (any other configuration) enqueues
-//! each request's path. Both run in one VM, so they find the queue by name.
+//! the host says the queue is ready; the plugin configured as `sender` (or with no configuration) enqueues
+//! each request's path. Both run in one VM, so they find the queue by name. Any other configuration, or one
+//! that cannot be read, fails the start with the reason in the error log.
 
 use proxywasm::{http, queue, Action, Context, HttpContext, RootContext};
 
@@ -16,11 +17,26 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn on_plugin_start(&mut self, _size: usize) -> bool {
-        let config = proxywasm::config::plugin_configuration()
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        self.receiver = config == b"receiver";
+        let config = match proxywasm::config::plugin_configuration() {
+            Ok(config) => config.unwrap_or_default(),
+            Err(e) => {
+                proxywasm::logging::error(&format!(
+                    "shared_queue: cannot read the configuration: {e}"
+                ));
+                return false;
+            }
+        };
+        self.receiver = match config.trim_ascii() {
+            b"receiver" => true,
+            b"sender" | b"" => false,
+            other => {
+                proxywasm::logging::error(&format!(
+                    "shared_queue: bad configuration `{}`: expected `receiver` or `sender`",
+                    String::from_utf8_lossy(other)
+                ));
+                return false;
+            }
+        };
         if self.receiver {
             if let Err(e) = queue::register(QUEUE) {
                 proxywasm::logging::error(&format!("shared_queue: cannot register {QUEUE}: {e}"));
@@ -57,10 +73,14 @@ impl Context for Sender {}
 
 impl HttpContext for Sender {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let path = http::request_header(":path")
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let path = match http::request_header(":path") {
+            Ok(Some(path)) => path,
+            Ok(None) => return Action::Continue,
+            Err(e) => {
+                proxywasm::logging::warn(&format!("shared_queue: cannot read :path: {e}"));
+                return Action::Continue;
+            }
+        };
         match queue::resolve("", QUEUE) {
             Ok(id) => {
                 if let Err(e) = queue::enqueue(id, path.as_bytes()) {
@@ -83,11 +103,34 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proxywasm::emulator::envoy_yaml::EnvoyFilter;
     use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
 
     proxywasm::emulator_tests! {
         plugin: new_root;
+
+        fn its_envoy_yaml_runs_a_receiver_service_and_a_sender_filter(plugin) {
+            let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/envoy.yaml"))
+                .unwrap();
+            let service = EnvoyFilter::parse_service(&text).unwrap();
+            let filter = EnvoyFilter::parse(&text).unwrap();
+            assert_eq!(service.vm_id, filter.vm_id, "one VM, so the queue is shared");
+            let host = service.builder().load(plugin);
+            assert!(host.start_plugin());
+            let (sender, accepted) = host.add_plugin(filter.plugin_configuration.clone());
+            assert!(accepted);
+            let stream = host.new_http_stream_in(sender);
+            host.request_headers(stream, &[(":path", "/from-envoy-yaml")], true);
+            assert_eq!(host.logs(LogLevel::Info), ["shared_queue: received /from-envoy-yaml"]);
+            assert!(host.logs(LogLevel::Error).is_empty());
+        }
+
+        fn an_unknown_role_fails_the_start(plugin) {
+            let host = Emulator::builder().plugin_configuration("listener").load(plugin);
+            assert!(!host.start_plugin());
+            assert_eq!(host.logs(LogLevel::Error).len(), 1);
+        }
 
         fn the_sender_enqueues_and_the_receiver_drains_on_queue_ready(plugin) {
             let host = Emulator::builder()
@@ -120,4 +163,6 @@ mod tests {
             );
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

@@ -52,16 +52,27 @@ pub struct Connection {
 
 impl Context for Connection {}
 
+/// Adds `bytes` to `counter`. Envoy refuses a counter increment of 0 (`Context::incrementMetric`), so an
+/// empty data event adds nothing; any other failure is logged.
+fn count(counter: &Counter, bytes: usize) {
+    if bytes == 0 {
+        return;
+    }
+    if let Err(e) = counter.add(bytes as u64) {
+        proxywasm::logging::warn(&format!("tcp_bytes: cannot count {bytes} bytes: {e}"));
+    }
+}
+
 impl TcpContext for Connection {
     fn on_downstream_data(&mut self, data_size: usize, _end_of_stream: bool) -> Action {
         self.received.0 += data_size;
-        let _ = self.downstream.add(data_size as u64);
+        count(&self.downstream, data_size);
         Action::Continue
     }
 
     fn on_upstream_data(&mut self, data_size: usize, _end_of_stream: bool) -> Action {
         self.received.1 += data_size;
-        let _ = self.upstream.add(data_size as u64);
+        count(&self.upstream, data_size);
         Action::Continue
     }
 
@@ -130,4 +141,6 @@ mod tests {
             assert_eq!(host.registry_size(), (1, 0));
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }

@@ -15,7 +15,13 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn on_plugin_start(&mut self, _size: usize) -> bool {
-        proxywasm::timers::set_tick_period(PERIOD).is_ok()
+        match proxywasm::timers::set_tick_period(PERIOD) {
+            Ok(()) => true,
+            Err(e) => {
+                proxywasm::logging::error(&format!("tick_http_call: cannot set the tick: {e}"));
+                false
+            }
+        }
     }
 
     fn on_tick(&mut self) {
@@ -35,11 +41,17 @@ impl RootContext for Root {
                 proxywasm::logging::warn("tick_http_call: the status call failed");
                 return;
             }
-            let status = http_call::response_header(":status")
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            proxywasm::infof!("tick_http_call: status {status}, {body_size} body bytes");
+            match http_call::response_header(":status") {
+                Ok(Some(status)) => {
+                    proxywasm::infof!("tick_http_call: status {status}, {body_size} body bytes")
+                }
+                Ok(None) => proxywasm::logging::warn(&format!(
+                    "tick_http_call: an answer without :status, {body_size} body bytes"
+                )),
+                Err(e) => proxywasm::logging::warn(&format!(
+                    "tick_http_call: cannot read the answer's :status: {e}"
+                )),
+            }
         });
         if let Err(e) = dispatched {
             proxywasm::logging::error(&format!("tick_http_call: cannot dispatch: {e}"));
@@ -86,4 +98,6 @@ mod tests {
             assert_eq!(host.registry_size(), (1, 0), "no call left pending");
         }
     }
+
+    proxywasm::envoy_yaml_test!(plugin: new_root);
 }
