@@ -19,11 +19,11 @@
 use crate::abi::{env, MetricType};
 use crate::error::{check, Error};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 thread_local! {
     /// The ids this VM was given, by kind and name (a wasm VM has one thread).
-    static DEFINED: RefCell<HashMap<(u32, String), u32>> = RefCell::new(HashMap::new());
+    static DEFINED: RefCell<BTreeMap<(u32, String), u32>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// Forgets the remembered ids (a new emulated VM starts on this thread).
