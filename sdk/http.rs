@@ -20,7 +20,7 @@ macro_rules! map_family {
             maps::pairs_bytes(MapType::$map)
         }
 
-        #[doc = concat!("The first value of `name` among the ", $what, ", or `None`. Errors: [`Error::BadArgument`] where the callback cannot see them, [`Error::Malformed`] for non-UTF-8 text.")]
+        #[doc = concat!("The first value of `name` among the ", $what, ", or `None` (under ABI 0.1.0 Envoy answers an absent name with an empty value: `Some(\"\")`). Errors: [`Error::BadArgument`] where the callback cannot see them, [`Error::Malformed`] for non-UTF-8 text.")]
         pub fn $one(name: &str) -> Result<Option<String>, Error> {
             maps::value(MapType::$map, name)
         }

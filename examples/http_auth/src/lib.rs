@@ -51,7 +51,8 @@ fn decide(num_headers: usize) {
         unavailable("the auth call failed or timed out");
         return;
     }
-    match http_call::response_header(":status") {
+    // An empty value is no value: under ABI 0.1.0 Envoy answers an absent header with an empty one.
+    match http_call::response_header(":status").map(|s| s.filter(|v| !v.is_empty())) {
         Ok(Some(status)) if status == "200" => {
             if let Err(e) = http::resume_http_request() {
                 proxywasm::logging::error(&format!("http_auth: cannot resume the request: {e}"));
@@ -73,13 +74,14 @@ fn decide(num_headers: usize) {
 
 impl HttpContext for Auth {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let path = match http::request_header(":path") {
+        // Empty values count as absent (ABI 0.1.0 Envoy reports an absent header as empty).
+        let path = match http::request_header(":path").map(|p| p.filter(|v| !v.is_empty())) {
             Ok(Some(path)) => path,
             Ok(None) => return unavailable("the request has no :path"),
             Err(e) => return unavailable(&format!("cannot read :path: {e}")),
         };
         let authorization = match http::request_header("authorization") {
-            Ok(value) => value,
+            Ok(value) => value.filter(|v| !v.is_empty()),
             Err(e) => return unavailable(&format!("cannot read authorization: {e}")),
         };
         let mut headers = vec![
