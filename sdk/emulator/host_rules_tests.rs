@@ -519,3 +519,40 @@ fn on_log_reads_the_exchange_but_changes_nothing() {
         Err(Status::BadArgument)
     );
 }
+
+/// A queue-ready callback delivered after a callback that sent a local response does not undo the
+/// stop cpp-host gives that callback.
+#[test]
+fn a_local_response_still_stops_when_a_queue_callback_follows() {
+    struct Enqueuer;
+    impl Context for Enqueuer {}
+    impl HttpContext for Enqueuer {
+        fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+            let queue = crate::queue::resolve("", "q").unwrap();
+            crate::queue::enqueue(queue, b"item").unwrap();
+            http::send_http_response(429, &[], b"").unwrap();
+            Action::Continue
+        }
+    }
+    struct Owner;
+    impl Context for Owner {}
+    impl RootContext for Owner {
+        fn on_plugin_start(&mut self, _size: usize) -> bool {
+            crate::queue::register("q").is_ok()
+        }
+        fn on_queue_ready(&mut self, queue_id: u32) {
+            while crate::queue::dequeue(queue_id).is_ok() {}
+        }
+        fn new_http_context(&mut self, _id: u32) -> Option<Box<dyn HttpContext>> {
+            Some(Box::new(Enqueuer))
+        }
+    }
+    let emulator = Emulator::builder().build(|_| Box::new(Owner));
+    assert!(emulator.start_plugin());
+    let stream = emulator.new_http_stream();
+    assert_eq!(
+        emulator.request_headers(stream, &[(":path", "/")], true),
+        Action::Pause
+    );
+    assert_eq!(emulator.local_response(stream).map(|r| r.status), Some(429));
+}

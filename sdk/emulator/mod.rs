@@ -720,11 +720,14 @@ impl Emulator {
                 .map(|(i, q)| (q.owner, i as u32 + 1))
                 .collect()
         };
+        // The callback that enqueued keeps its own outcome (a local response it sent).
+        let stopped = self.state.borrow().stop_iteration;
         for (owner, queue) in ready {
             self.run_plain(owner, Phase::Root, |plugin| {
                 plugin.proxy_on_queue_ready(owner, queue)
             });
         }
+        self.state.borrow_mut().stop_iteration = stopped;
     }
 
     /// Like [`Emulator::run`], without delivering queue-ready callbacks afterwards (used to deliver them).
