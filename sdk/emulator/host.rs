@@ -311,6 +311,11 @@ impl State {
 }
 
 impl HostHandle {
+    /// Bytes to add to each buffer length reported to the guest (see `Emulator::overstate_buffer_lengths`).
+    pub(crate) fn overstated_lengths(&self) -> u32 {
+        self.0.try_borrow().map_or(0, |s| s.overstated_lengths)
+    }
+
     fn with<T>(&mut self, f: impl FnOnce(&mut State) -> Result<T, Status>) -> Result<T, Status> {
         let mut state = self
             .0
@@ -680,7 +685,7 @@ impl EnvHost for HostHandle {
             if i32::try_from(timeout).is_err() {
                 return Err(Status::BadArgument);
             }
-            let headers: Vec<(String, String)> = parse_map(serialized_headers)?
+            let mut headers: Vec<(String, String)> = parse_map(serialized_headers)?
                 .into_iter()
                 .map(|(k, v)| (k.to_ascii_lowercase(), v))
                 .collect();
@@ -689,6 +694,11 @@ impl EnvHost for HostHandle {
                 if !headers.iter().any(|(k, _)| k == required) {
                     return Err(Status::BadArgument);
                 }
+            }
+            // Envoy sets the request's content-length to the body it sends (`setContentLength`).
+            if !body.is_empty() {
+                headers.retain(|(k, _)| k != "content-length");
+                headers.push(("content-length".into(), body.len().to_string()));
             }
             if s.current_root().is_none() {
                 return Err(Status::BadArgument);

@@ -367,6 +367,23 @@ fn http_call_checks_the_timeout_and_lower_cases_header_names() {
         .proxy_http_call(b"c", &headers, b"", &none, 1000)
         .is_ok());
     assert_eq!(emulator.http_calls()[0].headers[1].0, ":path");
+    // A body sets content-length, replacing one the plugin gave.
+    let with_length = crate::codec::encode_map(&[
+        (":method", "POST"),
+        (":path", "/"),
+        (":authority", "a"),
+        ("Content-Length", "99"),
+    ]);
+    assert!(host
+        .proxy_http_call(b"c", &with_length, b"12345", &none, 1000)
+        .is_ok());
+    let sent = &emulator.http_calls()[1].headers;
+    let lengths: Vec<&str> = sent
+        .iter()
+        .filter(|(k, _)| k == "content-length")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(lengths, ["5"]);
 }
 
 /// cpp-host's `get_status` reads the root context's status in any callback; Envoy sets it when an
