@@ -316,6 +316,11 @@ impl HostHandle {
         self.0.try_borrow().map_or(0, |s| s.overstated_lengths)
     }
 
+    /// Bytes to add to each buffer length reported to the guest (see `Emulator::overstate_buffer_lengths`).
+    pub(crate) fn overstated_lengths(&self) -> u32 {
+        self.0.try_borrow().map_or(0, |s| s.overstated_lengths)
+    }
+
     fn with<T>(&mut self, f: impl FnOnce(&mut State) -> Result<T, Status>) -> Result<T, Status> {
         let mut state = self
             .0

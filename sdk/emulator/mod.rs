@@ -291,6 +291,7 @@ impl EmulatorBuilder {
             racing_writes: Vec::new(),
             unreadable_buffers: Vec::new(),
             unreadable_maps: Vec::new(),
+            overstated_lengths: 0,
             http_calls: Vec::new(),
             grpc_calls: Vec::new(),
             call_response: None,
@@ -1442,6 +1443,13 @@ impl Emulator {
             .borrow_mut()
             .unreadable_buffers
             .push((buffer, status));
+    }
+
+    /// Makes the host report every buffer it hands the guest from now on as `extra` bytes longer than
+    /// the block it allocated and filled (a hostile or broken host), in wasm mode; natively it has no
+    /// effect. The SDK must refuse such a buffer and still free the block.
+    pub fn overstate_buffer_lengths(&self, extra: u32) {
+        self.state.borrow_mut().overstated_lengths = extra;
     }
 
     /// Makes the host refuse every access to header map `map` with `status` from now on (see

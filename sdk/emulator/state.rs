@@ -244,6 +244,8 @@ pub(crate) struct State {
     pub unreadable_buffers: Vec<(BufferType, Status)>,
     /// See `unreadable_buffers`.
     pub unreadable_maps: Vec<(MapType, Status)>,
+    /// Bytes the wasm runner adds to every buffer length it reports to the guest (a hostile host).
+    pub overstated_lengths: u32,
     pub http_calls: Vec<HttpCall>,
     pub grpc_calls: Vec<GrpcCall>,
     pub call_response: Option<CallResponse>,

@@ -202,6 +202,25 @@ mod tests {
             assert_eq!(host.http_stream(stream).request_body, b"my [redacted]");
         }
 
+        fn a_host_that_overstates_body_lengths_leaks_no_guest_memory(plugin) {
+            let host = Emulator::builder().plugin_configuration("password").load(plugin);
+            assert!(host.start_plugin());
+            // Every buffer the host hands over claims 64 KiB more than it allocated (wasm mode only).
+            host.overstate_buffer_lengths(64 * 1024);
+            let body = vec![b'a'; 60 * 1024];
+            let growth = host.guest_memory_over(20, 400, |host| {
+                let stream = host.new_http_stream();
+                host.request_headers(stream, &[(":path", "/")], false);
+                // The SDK refuses the buffer, so the plugin fails closed.
+                assert_eq!(host.request_body(stream, &body, true), Action::Pause);
+                host.complete_stream(stream);
+                host.forget_stream(stream);
+            });
+            if let Some(growth) = growth {
+                assert_eq!(growth.after, growth.after_warm_up, "refused buffers must be freed");
+            }
+        }
+
         fn bytes_that_are_not_utf8_pass_unchanged(plugin) {
             let host = Emulator::builder().load(plugin);
             assert!(host.start_plugin());

@@ -145,7 +145,8 @@ pub fn write_buffer(
         }
         ptr
     };
-    Ok(write_value(caller, data_ptr, ptr).and_then(|()| write_value(caller, size_ptr, len)))
+    let reported = len.saturating_add(caller.data().host.overstated_lengths());
+    Ok(write_value(caller, data_ptr, ptr).and_then(|()| write_value(caller, size_ptr, reported)))
 }
 
 /// The guest called WASI `proc_exit`: the trap that ends it, carrying the exit code.
