@@ -258,6 +258,13 @@ impl State {
             .map(|(_, status)| *status)
     }
 
+    /// Whether the proxy has the cluster `name` (every name, unless the test listed its clusters).
+    fn knows_cluster(&self, name: &[u8]) -> bool {
+        self.clusters
+            .as_ref()
+            .is_none_or(|known| known.contains(text(name).as_str()))
+    }
+
     fn metric(&mut self, id: u32) -> Result<&mut Metric, Status> {
         let index = id.checked_sub(1).ok_or(Status::NotFound)? as usize;
         let metric = *self.metric_ids.get(index).ok_or(Status::NotFound)?;
@@ -311,11 +318,6 @@ impl State {
 }
 
 impl HostHandle {
-    /// Bytes to add to each buffer length reported to the guest (see `Emulator::overstate_buffer_lengths`).
-    pub(crate) fn overstated_lengths(&self) -> u32 {
-        self.0.try_borrow().map_or(0, |s| s.overstated_lengths)
-    }
-
     /// Bytes to add to each buffer length reported to the guest (see `Emulator::overstate_buffer_lengths`).
     pub(crate) fn overstated_lengths(&self) -> u32 {
         self.0.try_borrow().map_or(0, |s| s.overstated_lengths)
@@ -687,7 +689,7 @@ impl EnvHost for HostHandle {
             // Envoy's `Context::httpCall`: a timeout that is negative as a signed int is
             // `bad_argument`; the request map lower-cases names, and must hold `:path`, `:method` and
             // `:authority` (`Host`).
-            if i32::try_from(timeout).is_err() {
+            if i32::try_from(timeout).is_err() || !s.knows_cluster(upstream_name) {
                 return Err(Status::BadArgument);
             }
             let mut headers: Vec<(String, String)> = parse_map(serialized_headers)?
@@ -732,6 +734,11 @@ impl EnvHost for HostHandle {
         timeout: u32,
     ) -> Result<u32, Status> {
         self.with(|s| {
+            // Envoy's `grpcCall` / `grpcStream`: a name that is neither a serialized service nor a
+            // known cluster is `parse_failure`.
+            if !s.knows_cluster(upstream_name) {
+                return Err(Status::ParseFailure);
+            }
             let initial_metadata = parse_map(serialized_initial_metadata)?;
             let token = s.token();
             s.grpc_calls.push(GrpcCall {
@@ -759,6 +766,11 @@ impl EnvHost for HostHandle {
         serialized_initial_metadata: &[u8],
     ) -> Result<u32, Status> {
         self.with(|s| {
+            // Envoy's `grpcCall` / `grpcStream`: a name that is neither a serialized service nor a
+            // known cluster is `parse_failure`.
+            if !s.knows_cluster(upstream_name) {
+                return Err(Status::ParseFailure);
+            }
             let initial_metadata = parse_map(serialized_initial_metadata)?;
             let token = s.token();
             s.grpc_calls.push(GrpcCall {

@@ -573,3 +573,37 @@ fn a_local_response_still_stops_when_a_queue_callback_follows() {
     );
     assert_eq!(emulator.local_response(stream).map(|r| r.status), Some(429));
 }
+
+/// Envoy's `httpCall` answers `bad_argument` and `grpcCall` / `grpcStream` `parse_failure` for a
+/// cluster its cluster manager does not have; with no cluster list the emulator accepts every name.
+#[test]
+fn calls_to_an_unknown_cluster_are_refused_once_clusters_are_listed() {
+    let headers =
+        crate::codec::encode_map(&[(":method", "GET"), (":path", "/"), (":authority", "a")]);
+    let none = no_pairs();
+    let open = emulator();
+    let mut host = host_at(&open, open.root_id(), Phase::Root);
+    assert!(host
+        .proxy_http_call(b"anything", &headers, b"", &none, 10)
+        .is_ok());
+    let listed = Emulator::builder()
+        .clusters(["auth"])
+        .build(|_| Box::new(Root));
+    let mut host = host_at(&listed, listed.root_id(), Phase::Root);
+    assert!(host
+        .proxy_http_call(b"auth", &headers, b"", &none, 10)
+        .is_ok());
+    assert_eq!(
+        host.proxy_http_call(b"other", &headers, b"", &none, 10),
+        Err(Status::BadArgument)
+    );
+    assert_eq!(
+        host.proxy_grpc_call(b"other", b"s", b"m", &none, b"", 10),
+        Err(Status::ParseFailure)
+    );
+    assert_eq!(
+        host.proxy_grpc_stream(b"other", b"s", b"m", &none),
+        Err(Status::ParseFailure)
+    );
+    assert!(host.proxy_grpc_stream(b"auth", b"s", b"m", &none).is_ok());
+}

@@ -77,7 +77,7 @@
 //!
 //! Not emulated: Envoy recomputing `content-length` when a body changes (a plugin that rewrites a body must
 //! fix or remove the header itself, as with Envoy's buffered bodies); flow control and watermarks; clusters
-//! (every cluster name is accepted); timeouts firing by themselves (call [`Emulator::fail_http_call`]);
+//! beyond their names (every name is accepted unless [`EmulatorBuilder::clusters`] lists them); timeouts firing by themselves (call [`Emulator::fail_http_call`]);
 //! well-known properties beyond those given in the options.
 
 mod envoy_foreign;
@@ -131,6 +131,7 @@ pub struct EmulatorBuilder {
     now: SystemTime,
     log_level: LogLevel,
     metered: bool,
+    clusters: Option<HashSet<String>>,
 }
 
 impl EmulatorBuilder {
@@ -180,6 +181,14 @@ impl EmulatorBuilder {
     /// The host's log level (default `Trace`: every log line is kept).
     pub fn log_level(mut self, level: LogLevel) -> Self {
         self.log_level = level;
+        self
+    }
+
+    /// The upstream clusters the proxy knows (default: every name is accepted). Once given, an HTTP call
+    /// to another cluster is `bad_argument` and a gRPC call or stream `parse_failure`, as Envoy's
+    /// `Context::httpCall` / `grpcCall` answer when the cluster manager has no such cluster.
+    pub fn clusters<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.clusters = Some(names.into_iter().map(Into::into).collect());
         self
     }
 
@@ -303,6 +312,7 @@ impl EmulatorBuilder {
             live_contexts: BTreeSet::new(),
             settled_calls: HashSet::new(),
             stop_iteration: false,
+            clusters: self.clusters,
         };
         Rc::new(RefCell::new(state))
     }
@@ -612,6 +622,7 @@ impl Emulator {
             now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             log_level: LogLevel::Trace,
             metered: false,
+            clusters: None,
         }
     }
 

@@ -261,6 +261,8 @@ pub(crate) struct State {
     /// Set by `proxy_send_local_response` during the current callback: cpp-host then reports the
     /// callback as stopped whatever it returned (`stopNextIteration`, src/exports.cc).
     pub stop_iteration: bool,
+    /// The clusters the proxy knows; `None` accepts every name.
+    pub clusters: Option<HashSet<String>>,
 }
 
 /// What the emulator knows of one root context.
