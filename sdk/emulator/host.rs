@@ -208,11 +208,18 @@ impl State {
                 let Some(stream) = self.tcp.get_mut(&current) else {
                     return Ok(BufferAccess::Nothing);
                 };
+                // Envoy keeps the chunk of a data callback that did not continue.
                 match (buffer, phase) {
                     (BufferType::DownstreamData, Phase::Tcp(TcpPhase::Downstream)) => {
                         Ok(BufferAccess::Data(&mut stream.downstream, true))
                     }
                     (BufferType::UpstreamData, Phase::Tcp(TcpPhase::Upstream)) => {
+                        Ok(BufferAccess::Data(&mut stream.upstream, true))
+                    }
+                    (BufferType::DownstreamData, _) if stream.downstream_held => {
+                        Ok(BufferAccess::Data(&mut stream.downstream, true))
+                    }
+                    (BufferType::UpstreamData, _) if stream.upstream_held => {
                         Ok(BufferAccess::Data(&mut stream.upstream, true))
                     }
                     _ => Ok(BufferAccess::Nothing),

@@ -607,3 +607,36 @@ fn calls_to_an_unknown_cluster_are_refused_once_clusters_are_listed() {
     );
     assert!(host.proxy_grpc_stream(b"auth", b"s", b"m", &none).is_ok());
 }
+
+/// Envoy's `onData` keeps the downstream chunk of a callback that did not continue, so a later
+/// callback of the connection (an HTTP call's response, with the stream as effective context) still
+/// reads it; after a callback that continued it is gone.
+#[test]
+fn tcp_data_of_a_paused_callback_stays_reachable() {
+    let emulator = emulator();
+    let root = emulator.root_id();
+    let id = 40;
+    emulator.state.borrow_mut().tcp.insert(
+        id,
+        TcpStream {
+            root_id: root,
+            downstream: b"held".to_vec(),
+            downstream_held: true,
+            ..TcpStream::default()
+        },
+    );
+    let mut host = host_at(&emulator, id, Phase::HttpCallResponse(1));
+    let data = BufferType::DownstreamData;
+    assert_eq!(
+        host.proxy_get_buffer_bytes(data, 0, 10),
+        Ok(b"held".to_vec())
+    );
+    emulator
+        .state
+        .borrow_mut()
+        .tcp
+        .get_mut(&id)
+        .unwrap()
+        .downstream_held = false;
+    assert_eq!(host.proxy_get_buffer_bytes(data, 0, 10), Ok(Vec::new()));
+}

@@ -1162,10 +1162,15 @@ impl Emulator {
         if let Some(s) = self.state.borrow_mut().tcp.get_mut(&id) {
             s.downstream = data.to_vec();
         }
-        self.run(id, Phase::Tcp(TcpPhase::Downstream), |plugin| {
-            plugin.proxy_on_downstream_data(id, data.len(), end_of_stream)
-        })
-        .unwrap_or(Action::Continue)
+        let action = self
+            .run(id, Phase::Tcp(TcpPhase::Downstream), |plugin| {
+                plugin.proxy_on_downstream_data(id, data.len(), end_of_stream)
+            })
+            .unwrap_or(Action::Continue);
+        if let Some(s) = self.state.borrow_mut().tcp.get_mut(&id) {
+            s.downstream_held = action != Action::Continue;
+        }
+        action
     }
 
     /// Delivers upstream data (replacing the previous chunk); returns the action.
@@ -1173,10 +1178,15 @@ impl Emulator {
         if let Some(s) = self.state.borrow_mut().tcp.get_mut(&id) {
             s.upstream = data.to_vec();
         }
-        self.run(id, Phase::Tcp(TcpPhase::Upstream), |plugin| {
-            plugin.proxy_on_upstream_data(id, data.len(), end_of_stream)
-        })
-        .unwrap_or(Action::Continue)
+        let action = self
+            .run(id, Phase::Tcp(TcpPhase::Upstream), |plugin| {
+                plugin.proxy_on_upstream_data(id, data.len(), end_of_stream)
+            })
+            .unwrap_or(Action::Continue);
+        if let Some(s) = self.state.borrow_mut().tcp.get_mut(&id) {
+            s.upstream_held = action != Action::Continue;
+        }
+        action
     }
 
     /// Tells the plugin the downstream connection closed on side `peer`.

@@ -132,6 +132,10 @@ pub(crate) struct TcpStream {
     pub upstream_closed: bool,
     pub downstream_resumed: u32,
     pub upstream_resumed: u32,
+    /// Whether the last downstream / upstream data callback did not continue: Envoy then keeps that
+    /// chunk reachable (`Context::onData` / `onWrite` clear it only on `Continue`).
+    pub downstream_held: bool,
+    pub upstream_held: bool,
 }
 
 /// An HTTP call the plugin dispatched.
