@@ -37,6 +37,9 @@ pub enum EnvoyYamlError {
     NoWasmFilter,
     /// A `configuration:` is not a `StringValue` with a `value` this reader understands (line number).
     UnreadableConfiguration(usize),
+    /// A `name`, `root_id` or `vm_id` is a quoted string with an escape this reader does not know (line
+    /// number).
+    UnreadableScalar(usize),
 }
 
 impl fmt::Display for EnvoyYamlError {
@@ -44,6 +47,9 @@ impl fmt::Display for EnvoyYamlError {
         match self {
             EnvoyYamlError::Io(e) => write!(f, "cannot read the file: {e}"),
             EnvoyYamlError::NoWasmFilter => f.write_str("no envoy.filters.*.wasm filter"),
+            EnvoyYamlError::UnreadableScalar(line) => {
+                write!(f, "line {line}: a quoted string with an unknown escape")
+            }
             EnvoyYamlError::UnreadableConfiguration(line) => write!(
                 f,
                 "line {line}: `configuration` is not a google.protobuf.StringValue with a readable `value`"
@@ -216,11 +222,11 @@ impl EnvoyFilter {
                     found.plugin_configuration = bytes;
                 }
             } else if let Some(v) = field(line, "vm_id").filter(|_| vm_config_indent.is_some()) {
-                found.vm_id = unquote(v).unwrap_or_default();
+                found.vm_id = unquote(v).ok_or(EnvoyYamlError::UnreadableScalar(i + 1))?;
             } else if let Some(v) = field(line, "root_id").filter(|_| vm_config_indent.is_none()) {
-                found.root_id = unquote(v).unwrap_or_default();
+                found.root_id = unquote(v).ok_or(EnvoyYamlError::UnreadableScalar(i + 1))?;
             } else if let Some(v) = field(line, "name").filter(|_| vm_config_indent.is_none()) {
-                found.name = unquote(v).unwrap_or_default();
+                found.name = unquote(v).ok_or(EnvoyYamlError::UnreadableScalar(i + 1))?;
             }
         }
         Ok(found)
@@ -378,6 +384,11 @@ static_resources:
         );
         let network = HTTP.replace("envoy.filters.http.wasm", "envoy.filters.network.wasm");
         assert!(EnvoyFilter::parse(&network).unwrap().network);
+        let bad_escape = HTTP.replace("root_id: demo_root", "root_id: \"demo\\q\"");
+        assert!(matches!(
+            EnvoyFilter::parse(&bad_escape),
+            Err(EnvoyYamlError::UnreadableScalar(_))
+        ));
         let strip = HTTP.replace("value: |", "value: |-");
         assert_eq!(
             EnvoyFilter::parse(&strip).unwrap().plugin_configuration,
