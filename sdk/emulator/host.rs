@@ -1,7 +1,7 @@
 //! The emulated proxy's side of every hostcall: the implementation of the generated [`EnvHost`] trait.
 
 use super::state::{
-    GrpcCall, HttpCall, HttpPhase, LocalResponse, Metric, Phase, Queue, State, TcpPhase,
+    GrpcCall, GrpcEvent, HttpCall, HttpPhase, LocalResponse, Metric, Phase, Queue, State, TcpPhase,
 };
 use crate::abi::{BufferType, EnvHost, LogLevel, MapType, MetricType, Status, StreamType};
 use crate::codec::{decode_map, decode_path, encode_map};
@@ -140,16 +140,15 @@ impl State {
                     &mut response.trailers
                 })
             }
-            MapType::GrpcReceiveInitialMetadata | MapType::GrpcReceiveTrailingMetadata => {
-                if !matches!(self.phase, Phase::Grpc(_)) {
-                    return Err(Status::BadArgument);
-                }
-                Ok(if map == MapType::GrpcReceiveInitialMetadata {
-                    &mut self.grpc_data.headers
-                } else {
-                    &mut self.grpc_data.trailers
-                })
-            }
+            // Envoy's `getConstMap` reads metadata the root holds only during its own callback.
+            MapType::GrpcReceiveInitialMetadata => match phase {
+                Phase::Grpc(_, GrpcEvent::InitialMetadata) => Ok(&mut self.grpc_data.headers),
+                _ => Err(Status::BadArgument),
+            },
+            MapType::GrpcReceiveTrailingMetadata => match phase {
+                Phase::Grpc(_, GrpcEvent::TrailingMetadata) => Ok(&mut self.grpc_data.trailers),
+                _ => Err(Status::BadArgument),
+            },
         }
     }
 
@@ -234,7 +233,9 @@ impl State {
                 _ => Err(Status::NotFound),
             },
             BufferType::GrpcReceiveBuffer => match phase {
-                Phase::Grpc(_) => Ok(BufferAccess::Data(&mut self.grpc_data.body, true)),
+                Phase::Grpc(_, GrpcEvent::Message) => {
+                    Ok(BufferAccess::Data(&mut self.grpc_data.body, true))
+                }
                 _ => Ok(BufferAccess::Nothing),
             },
             BufferType::VmConfiguration => match phase {

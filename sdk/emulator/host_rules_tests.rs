@@ -640,3 +640,47 @@ fn tcp_data_of_a_paused_callback_stays_reachable() {
         .downstream_held = false;
     assert_eq!(host.proxy_get_buffer_bytes(data, 0, 10), Ok(Vec::new()));
 }
+
+/// Envoy holds each received gRPC part only during its own callback: initial metadata in
+/// `proxy_on_grpc_receive_initial_metadata`, the message in `proxy_on_grpc_receive`, trailing metadata
+/// in `proxy_on_grpc_receive_trailing_metadata`.
+#[test]
+fn grpc_parts_are_readable_only_in_their_own_callback() {
+    use super::state::GrpcEvent;
+    let emulator = emulator();
+    let root = emulator.root_id();
+    emulator.state.borrow_mut().grpc_data = CallResponse {
+        headers: vec![("m".into(), "1".into())],
+        body: b"msg".to_vec(),
+        trailers: vec![("t".into(), "2".into())],
+        status: 0,
+    };
+    let initial = MapType::GrpcReceiveInitialMetadata;
+    let trailing = MapType::GrpcReceiveTrailingMetadata;
+    let message = BufferType::GrpcReceiveBuffer;
+    let mut host = host_at(&emulator, root, Phase::Grpc(1, GrpcEvent::InitialMetadata));
+    assert_eq!(
+        host.proxy_get_header_map_value(initial, b"m"),
+        Ok(b"1".to_vec())
+    );
+    assert_eq!(
+        host.proxy_get_header_map_value(trailing, b"t"),
+        Err(Status::BadArgument)
+    );
+    assert_eq!(host.proxy_get_buffer_status(message), Ok((0, 0)));
+    let mut host = host_at(&emulator, root, Phase::Grpc(1, GrpcEvent::Message));
+    assert_eq!(
+        host.proxy_get_buffer_bytes(message, 0, 9),
+        Ok(b"msg".to_vec())
+    );
+    assert_eq!(host.proxy_get_header_map_pairs(initial), Ok(Vec::new()));
+    let mut host = host_at(&emulator, root, Phase::Grpc(1, GrpcEvent::TrailingMetadata));
+    assert_eq!(
+        host.proxy_get_header_map_value(trailing, b"t"),
+        Ok(b"2".to_vec())
+    );
+    assert_eq!(
+        host.proxy_get_header_map_value(initial, b"m"),
+        Err(Status::BadArgument)
+    );
+}

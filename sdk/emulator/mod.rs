@@ -100,7 +100,9 @@ use crate::abi::{
 };
 use crate::dispatcher::{self, Dispatcher, RootContextFactory};
 use host::HostHandle;
-use state::{CallResponse, HttpPhase, HttpStream, Phase, RootInfo, State, TcpPhase, TcpStream};
+use state::{
+    CallResponse, GrpcEvent, HttpPhase, HttpStream, Phase, RootInfo, State, TcpPhase, TcpStream,
+};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
@@ -1298,10 +1300,11 @@ impl Emulator {
     fn grpc_event(
         &self,
         token: u32,
-        close: bool,
+        kind: GrpcEvent,
         data: CallResponse,
         event: impl FnOnce(&mut dyn PluginInstance, u32) -> Result<Option<()>, CallbackFailure>,
     ) {
+        let close = kind == GrpcEvent::Close;
         let root = {
             let mut s = self.state.borrow_mut();
             let owner = s
@@ -1321,7 +1324,7 @@ impl Emulator {
             s.grpc_data = data;
             root
         };
-        self.run(root, Phase::Grpc(token), |plugin| event(plugin, root));
+        self.run(root, Phase::Grpc(token, kind), |plugin| event(plugin, root));
         self.state.borrow_mut().grpc_data = CallResponse::default();
     }
 
@@ -1332,7 +1335,7 @@ impl Emulator {
             ..CallResponse::default()
         };
         let n = metadata.len();
-        self.grpc_event(token, false, data, |plugin, root| {
+        self.grpc_event(token, GrpcEvent::InitialMetadata, data, |plugin, root| {
             plugin.proxy_on_grpc_receive_initial_metadata(root, token, n)
         });
     }
@@ -1344,7 +1347,7 @@ impl Emulator {
             ..CallResponse::default()
         };
         let n = message.len();
-        self.grpc_event(token, false, data, |plugin, root| {
+        self.grpc_event(token, GrpcEvent::Message, data, |plugin, root| {
             plugin.proxy_on_grpc_receive(root, token, n)
         });
     }
@@ -1356,7 +1359,7 @@ impl Emulator {
             ..CallResponse::default()
         };
         let n = metadata.len();
-        self.grpc_event(token, false, data, |plugin, root| {
+        self.grpc_event(token, GrpcEvent::TrailingMetadata, data, |plugin, root| {
             plugin.proxy_on_grpc_receive_trailing_metadata(root, token, n)
         });
     }
@@ -1367,7 +1370,7 @@ impl Emulator {
             status,
             ..CallResponse::default()
         };
-        self.grpc_event(token, true, data, |plugin, root| {
+        self.grpc_event(token, GrpcEvent::Close, data, |plugin, root| {
             plugin.proxy_on_grpc_close(root, token, status)
         });
     }

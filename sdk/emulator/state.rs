@@ -19,10 +19,24 @@ pub(crate) enum Phase {
     Tcp(TcpPhase),
     /// An HTTP call's response is being delivered (its token).
     HttpCallResponse(u32),
-    /// A gRPC event is being delivered (its token).
-    Grpc(u32),
+    /// A gRPC event is being delivered (its token, and which event).
+    Grpc(u32, GrpcEvent),
     /// `proxy_on_foreign_function`: the call's arguments are readable.
     ForeignFunction,
+}
+
+/// Which gRPC callback runs: Envoy holds each received part only during its own callback
+/// (`onGrpcReceiveInitialMetadataWrapper`, `onGrpcReceiveWrapper`, `onGrpcReceiveTrailingMetadataWrapper`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GrpcEvent {
+    /// `proxy_on_grpc_receive_initial_metadata`.
+    InitialMetadata,
+    /// `proxy_on_grpc_receive`.
+    Message,
+    /// `proxy_on_grpc_receive_trailing_metadata`.
+    TrailingMetadata,
+    /// `proxy_on_grpc_close`.
+    Close,
 }
 
 /// How far an HTTP stream has got.
