@@ -16,6 +16,7 @@
 //! ```
 
 pub mod emit;
+pub mod hosts;
 pub mod listing;
 pub mod model;
 pub mod names;

@@ -113,15 +113,40 @@ pub struct Export {
     pub name: String,
     /// What it is.
     pub kind: ItemKind,
+    /// The index of the exported item in its index space (two function exports with the same index
+    /// are the same function).
+    pub index: u32,
 }
 
-/// The imports and exports of a valid core wasm module.
+/// The `producers` custom section: who built the module. Each field lists `(name, version)` pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Producers {
+    /// Source languages (`Rust`, `C11`, `Go`, …).
+    pub language: Vec<(String, String)>,
+    /// Tools that processed the module (`rustc`, `clang`, `TinyGo`, …).
+    pub processed_by: Vec<(String, String)>,
+    /// SDKs (`Emscripten`, …).
+    pub sdk: Vec<(String, String)>,
+}
+
+impl Producers {
+    /// Whether the section was absent or empty.
+    pub fn is_empty(&self) -> bool {
+        self.language.is_empty() && self.processed_by.is_empty() && self.sdk.is_empty()
+    }
+}
+
+/// The imports and exports of a valid core wasm module, and what else the audit reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModuleInfo {
     /// Imports, in module order.
     pub imports: Vec<Import>,
     /// Exports, in module order.
     pub exports: Vec<Export>,
+    /// Whether the module has a wasm start function (the `start` section).
+    pub start: bool,
+    /// Its `producers` section (empty when absent or unreadable).
+    pub producers: Producers,
 }
 
 impl ModuleInfo {
@@ -220,7 +245,9 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     let mut bodies = Vec::new();
     let mut body_bytes = 0usize;
     let mut imports: Vec<(String, String, Pending)> = Vec::new();
-    let mut exports: Vec<(String, Pending)> = Vec::new();
+    let mut exports: Vec<(String, Pending, u32)> = Vec::new();
+    let mut start = false;
+    let mut producers = Producers::default();
     let mut functions: u32 = 0;
     let mut types = None;
 
@@ -273,7 +300,14 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
                         ExternalKind::Global => Pending::Ready(ItemKind::Global),
                         ExternalKind::Tag => Pending::Ready(ItemKind::Tag),
                     };
-                    exports.push((export.name.to_string(), kind));
+                    exports.push((export.name.to_string(), kind, export.index));
+                }
+            }
+            Payload::StartSection { .. } => start = true,
+            Payload::CustomSection(reader) if reader.name() == "producers" => {
+                // A malformed producers section is not the audit's business: it is left out.
+                if let Ok(read) = read_producers(reader.data(), reader.data_offset()) {
+                    producers = read;
                 }
             }
             _ => {}
@@ -312,6 +346,8 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     let mut info = ModuleInfo {
         imports: Vec::with_capacity(imports.len()),
         exports: Vec::with_capacity(exports.len()),
+        start,
+        producers,
     };
     for (module, name, pending) in imports {
         info.imports.push(Import {
@@ -320,11 +356,32 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
             kind: resolve(pending)?,
         });
     }
-    for (name, pending) in exports {
+    for (name, pending, index) in exports {
         info.exports.push(Export {
             name,
             kind: resolve(pending)?,
+            index,
         });
     }
     Ok(info)
+}
+
+fn read_producers(data: &[u8], offset: usize) -> Result<Producers, wasmparser::BinaryReaderError> {
+    let mut producers = Producers::default();
+    let reader = wasmparser::ProducersSectionReader::new(wasmparser::BinaryReader::new(data, offset))?;
+    for field in reader {
+        let field = field?;
+        let mut values = Vec::new();
+        for value in field.values {
+            let value = value?;
+            values.push((value.name.to_string(), value.version.to_string()));
+        }
+        match field.name {
+            "language" => producers.language.extend(values),
+            "processed-by" => producers.processed_by.extend(values),
+            "sdk" => producers.sdk.extend(values),
+            _ => {}
+        }
+    }
+    Ok(producers)
 }

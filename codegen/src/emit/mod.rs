@@ -13,6 +13,7 @@ pub mod exports;
 pub mod host;
 pub mod imports;
 pub mod runner;
+pub mod profile;
 pub mod symbols;
 pub mod types;
 
