@@ -179,6 +179,13 @@ pub struct EngineFacts {
     pub table_import: EngineReaction,
     /// An imported global: `refuse`.
     pub global_import: EngineReaction,
+    /// Exports the engine itself runs while instantiating the module, before the host has set up any
+    /// context (beside the wasm start function).
+    #[serde(default)]
+    pub runs_at_instantiation: Vec<String>,
+    /// A host function called while instantiating (from the start function or one of
+    /// `runs_at_instantiation`): `refuse` (it finds no context and the load fails) or `runs`.
+    pub host_call_at_instantiation: EngineReaction,
     /// Where this was read.
     pub source: String,
 }
@@ -281,7 +288,9 @@ fn check(profile: &Profile, abis: &[Abi]) -> Result<(), String> {
         if profile.commits.contains_key(short) {
             Ok(())
         } else {
-            Err(format!("{what} names commit `{short}`, which `commits` does not list"))
+            Err(format!(
+                "{what} names commit `{short}`, which `commits` does not list"
+            ))
         }
     };
     let interval = |since: &str, until: &Option<String>, what: &str| -> Result<(), String> {
@@ -289,7 +298,9 @@ fn check(profile: &Profile, abis: &[Abi]) -> Result<(), String> {
         if let Some(until) = until {
             commit(until, what)?;
             if profile.date(until) < profile.date(since) {
-                return Err(format!("{what}: `until` {until} is older than `since` {since}"));
+                return Err(format!(
+                    "{what}: `until` {until} is older than `since` {since}"
+                ));
             }
         }
         Ok(())
@@ -299,7 +310,10 @@ fn check(profile: &Profile, abis: &[Abi]) -> Result<(), String> {
             return Err(format!("commit `{short}`: id {} does not extend it", c.id));
         }
         if !is_date(&c.date) {
-            return Err(format!("commit `{short}`: date `{}` is not YYYY-MM-DD", c.date));
+            return Err(format!(
+                "commit `{short}`: date `{}` is not YYYY-MM-DD",
+                c.date
+            ));
         }
     }
     let abi = |version: &str| abis.iter().find(|a| a.version.to_string() == version);
@@ -375,7 +389,11 @@ fn check(profile: &Profile, abis: &[Abi]) -> Result<(), String> {
             return Err("required exports: empty `one_of`".to_string());
         }
     }
-    if !profile.engines.iter().any(|e| e.engine == profile.default_engine) {
+    if !profile
+        .engines
+        .iter()
+        .any(|e| e.engine == profile.default_engine)
+    {
         return Err(format!(
             "default_engine `{}` has no engine facts",
             profile.default_engine
@@ -388,7 +406,8 @@ fn check(profile: &Profile, abis: &[Abi]) -> Result<(), String> {
             && matches!(e.start_function, Runs | Traps)
             && matches!(e.memory_import, Provided | Refuse)
             && matches!(e.table_import, Provided | Refuse)
-            && matches!(e.global_import, Provided | Refuse);
+            && matches!(e.global_import, Provided | Refuse)
+            && matches!(e.host_call_at_instantiation, Runs | Refuse);
         if !ok {
             return Err(format!(
                 "engine {} since {}: a reaction that does not fit its feature",

@@ -373,10 +373,7 @@ fn check(module: &ModuleInfo, abi: &'static AbiSymbols, host: Option<&HostTarget
     out
 }
 
-fn spec_import(
-    import: &crate::module::Import,
-    abi: &'static AbiSymbols,
-) -> Option<Finding> {
+fn spec_import(import: &crate::module::Import, abi: &'static AbiSymbols) -> Option<Finding> {
     let known = symbols::versions();
     let host_modules = symbols::host_modules();
     let qualified = format!("{}.{}", import.module, import.name);
@@ -473,7 +470,11 @@ fn same_signature(sig: &Signature, params: &[ValType], results: &[ValType]) -> b
     sig.params.len() == params.len()
         && sig.results.len() == results.len()
         && sig.params.iter().zip(params).all(|(a, b)| a == b.as_str())
-        && sig.results.iter().zip(results).all(|(a, b)| a == b.as_str())
+        && sig
+            .results
+            .iter()
+            .zip(results)
+            .all(|(a, b)| a == b.as_str())
 }
 
 fn check_import(
@@ -493,7 +494,8 @@ fn check_import(
     };
     let qualified = format!("{}.{}", import.module, import.name);
     let refusal: Option<Finding> = match &import.kind {
-        ItemKind::Function(sig) => match host.registered(abi.version, &import.module, &import.name) {
+        ItemKind::Function(sig) => match host.registered(abi.version, &import.module, &import.name)
+        {
             Some(reg) if same_signature(sig, reg.params, reg.results) => {
                 if let Some(f) = spec {
                     out.findings.push(spec_finding(
@@ -738,10 +740,7 @@ fn check_export(
     } else {
         format!("; {}", others.join(", "))
     };
-    let expected = format!(
-        "function {}",
-        host_signature(lookup.params, lookup.results)
-    );
+    let expected = format!("function {}", host_signature(lookup.params, lookup.results));
     let f = Finding::new(FindingId::ExportSignatureMismatch, String::new())
         .scope(Scope::Host)
         .symbol(name)
@@ -870,40 +869,70 @@ fn check_required(
 }
 
 fn check_start(module: &ModuleInfo, host: &HostTarget, out: &mut Checked) {
-    if !module.start {
-        return;
-    }
-    let trapping: Vec<&crate::profile::HostEngine> = host
+    // Per engine: why instantiation fails, if it does.
+    let failure = |e: &crate::profile::HostEngine| -> Option<String> {
+        if module.start && e.start_function == Reaction::Traps {
+            return Some(format!(
+                "the {} engine traps while running the wasm start function (source: {})",
+                e.engine, e.source
+            ));
+        }
+        if e.host_call_at_instantiation != Reaction::Refuse {
+            return None;
+        }
+        let roots = module
+            .start_function
+            .map(|f| ("the wasm start function".to_string(), f))
+            .into_iter()
+            .chain(e.runs_at_instantiation.iter().filter_map(|name| {
+                module.exported_function(name).map(|f| {
+                    (
+                        format!(
+                            "`{name}`, which the {} engine runs at instantiation",
+                            e.engine
+                        ),
+                        f,
+                    )
+                })
+            }));
+        for (what, f) in roots {
+            if let Some(import) = module.reaches_import(f) {
+                return Some(format!(
+                    "{what} calls the host function {import} before the host has any context, so the \
+                     call fails (source: {})",
+                    e.source
+                ));
+            }
+        }
+        None
+    };
+    let selected = host.engine_facts().and_then(failure);
+    let others: Vec<String> = host
         .engines()
-        .filter(|e| e.start_function == Reaction::Traps)
+        .filter(|e| e.engine != host.engine)
+        .filter_map(failure)
         .collect();
-    if trapping.is_empty() {
-        return;
-    }
-    let selected_traps = trapping.iter().any(|e| e.engine == host.engine);
-    let names: Vec<&str> = trapping.iter().map(|e| e.engine).collect();
-    let source = trapping.first().map_or("", |e| e.source);
-    let f = Finding::new(
-        FindingId::StartFunction,
-        if selected_traps {
-            format!("{host} traps while running the module's wasm start function: the load fails (source: {source})")
-        } else {
+    let (severity, message) = match selected {
+        Some(why) => (
+            Severity::Error,
+            format!("{host} fails to instantiate the module: {why}"),
+        ),
+        None if !others.is_empty() => (
+            Severity::Warning,
             format!(
-                "the module has a wasm start function: {host} runs it, but {}'s {} engine traps at \
-                 instantiation (source: {source})",
+                "{host} instantiates the module, but another engine of {} does not: {}",
                 host.profile.host,
-                names.join(", ")
-            )
-        },
-    )
-    .scope(Scope::Host)
-    .symbol("start")
-    .severity(if selected_traps {
-        Severity::Error
-    } else {
-        Severity::Warning
-    });
-    out.findings.push(f);
+                others.join("; ")
+            ),
+        ),
+        None => return,
+    };
+    out.findings.push(
+        Finding::new(FindingId::StartFunction, message)
+            .scope(Scope::Host)
+            .symbol("start")
+            .severity(severity),
+    );
 }
 
 /// A known SDK pitfall: the allocator exported under both names as two different functions; the host

@@ -21,7 +21,12 @@ pub const NON_CAPABILITY_FAMILIES: &[&str] = &["lifecycle", "unimplemented", "un
 pub fn kind(module: &ModuleInfo, abi: Option<&'static AbiSymbols>) -> String {
     let family = |name: &str| {
         abi.and_then(|a| a.export(name))
-            .or_else(|| symbols::versions().iter().rev().find_map(|v| v.export(name)))
+            .or_else(|| {
+                symbols::versions()
+                    .iter()
+                    .rev()
+                    .find_map(|v| v.export(name))
+            })
             .map(|s| s.family)
     };
     let mut http = false;

@@ -100,7 +100,9 @@ finding_ids! {
     MemoryMissing = "memory-missing", Error;
     /// None of a required group of exports is exported (the allocator, `_initialize`/`_start`, …).
     RequiredExportMissing = "required-export-missing", Error;
-    /// The module has a wasm start function, which one of the host's engines refuses.
+    /// Code that runs while the module is instantiated (its wasm start function, or an export the
+    /// engine runs then) fails under one of the host's engines: a trap, or a host function called
+    /// before the host has any context.
     StartFunction = "start-function", Warning;
     /// `malloc` and `proxy_on_memory_allocate` are two different functions: the host calls `malloc`.
     AllocatorAmbiguous = "allocator-ambiguous", Warning;

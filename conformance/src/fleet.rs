@@ -198,7 +198,11 @@ pub fn toolchain_family(toolchain: Option<&str>) -> String {
     };
     match t.split_once(" (") {
         Some((language, rest)) if !rest.starts_with("guessed") => {
-            format!("{} ({})", strip(language), strip(rest.trim_end_matches(')')))
+            format!(
+                "{} ({})",
+                strip(language),
+                strip(rest.trim_end_matches(')'))
+            )
         }
         _ => strip(t),
     }

@@ -21,15 +21,17 @@
 
 pub mod audit;
 pub mod describe;
-pub mod fleet;
 pub mod findings;
+pub mod fleet;
 pub mod module;
 pub mod profile;
 pub mod sarif;
 pub mod sha256;
 pub mod symbols;
 
-pub use audit::{audit, audit_at, audit_module, audit_module_at, AbiChoice, ExpectList, Level, UnknownAbi};
+pub use audit::{
+    audit, audit_at, audit_module, audit_module_at, AbiChoice, ExpectList, Level, UnknownAbi,
+};
 pub use findings::{FileReport, Finding, FindingId, JsonOutput, Report, Scope, Severity};
 pub use module::{parse, ModuleInfo, ParseError};
 pub use profile::{HostProfile, HostTarget, UnknownHost};

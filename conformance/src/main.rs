@@ -111,11 +111,10 @@ fn main() -> ExitCode {
                     None => HostTarget::newest()
                         .ok_or_else(|| "this tool was built without host profiles".to_string()),
                 };
-                let target =
-                    target.and_then(|t| match engine.as_deref() {
-                        Some(e) => t.with_engine(e).map_err(|e| e.to_string()),
-                        None => Ok(t),
-                    });
+                let target = target.and_then(|t| match engine.as_deref() {
+                    Some(e) => t.with_engine(e).map_err(|e| e.to_string()),
+                    None => Ok(t),
+                });
                 match target {
                     Ok(t) => Level::Host(t),
                     Err(e) => return fatal(&e),

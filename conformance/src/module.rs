@@ -145,6 +145,13 @@ pub struct ModuleInfo {
     pub exports: Vec<Export>,
     /// Whether the module has a wasm start function (the `start` section).
     pub start: bool,
+    /// The start function's index, if any.
+    pub start_function: Option<u32>,
+    /// The number of imported functions (defined functions are numbered after them).
+    pub imported_functions: u32,
+    /// For each defined function (in index order, after the imported ones), the functions it calls
+    /// directly (`call`, `return_call`); indirect calls are not followed.
+    pub direct_calls: Vec<Vec<u32>>,
     /// Its `producers` section (empty when absent or unreadable).
     pub producers: Producers,
 }
@@ -160,6 +167,40 @@ impl ModuleInfo {
     /// The export called `name`, if any.
     pub fn export(&self, name: &str) -> Option<&Export> {
         self.exports.iter().find(|e| e.name == name)
+    }
+
+    /// The imported function `function` reaches through direct calls, if any: the first one found in
+    /// breadth-first order, as `module.name`.
+    pub fn reaches_import(&self, function: u32) -> Option<String> {
+        let mut seen = vec![false; self.direct_calls.len()];
+        let mut queue = std::collections::VecDeque::from([function]);
+        while let Some(f) = queue.pop_front() {
+            if f < self.imported_functions {
+                let import = self
+                    .imports
+                    .iter()
+                    .filter(|i| matches!(i.kind, ItemKind::Function(_)))
+                    .nth(f as usize)?;
+                return Some(format!("{}.{}", import.module, import.name));
+            }
+            let Some(defined) = (f - self.imported_functions).try_into().ok() else {
+                continue;
+            };
+            let defined: usize = defined;
+            if defined >= seen.len() || seen[defined] {
+                continue;
+            }
+            seen[defined] = true;
+            queue.extend(self.direct_calls[defined].iter().copied());
+        }
+        None
+    }
+
+    /// The index of the exported function `name`, if any.
+    pub fn exported_function(&self, name: &str) -> Option<u32> {
+        self.export(name)
+            .filter(|e| matches!(e.kind, ItemKind::Function(_)))
+            .map(|e| e.index)
     }
 
     /// Whether a function called `name` is exported.
@@ -246,7 +287,8 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     let mut body_bytes = 0usize;
     let mut imports: Vec<(String, String, Pending)> = Vec::new();
     let mut exports: Vec<(String, Pending, u32)> = Vec::new();
-    let mut start = false;
+    let mut start = None;
+    let mut direct_calls: Vec<Vec<u32>> = Vec::new();
     let mut producers = Producers::default();
     let mut functions: u32 = 0;
     let mut types = None;
@@ -267,6 +309,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
         match validator.payload(&payload)? {
             ValidPayload::Func(to_validate, body) => {
                 body_bytes = body_bytes.saturating_add(body.range().len());
+                direct_calls.push(calls_of(&body));
                 bodies.push((to_validate, body));
             }
             ValidPayload::End(t) => types = Some(t),
@@ -303,7 +346,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
                     exports.push((export.name.to_string(), kind, export.index));
                 }
             }
-            Payload::StartSection { .. } => start = true,
+            Payload::StartSection { func, .. } => start = Some(func),
             Payload::CustomSection(reader) if reader.name() == "producers" => {
                 // A malformed producers section is not the audit's business: it is left out.
                 if let Ok(read) = read_producers(reader.data(), reader.data_offset()) {
@@ -346,7 +389,10 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     let mut info = ModuleInfo {
         imports: Vec::with_capacity(imports.len()),
         exports: Vec::with_capacity(exports.len()),
-        start,
+        start: start.is_some(),
+        start_function: start,
+        imported_functions: functions,
+        direct_calls,
         producers,
     };
     for (module, name, pending) in imports {
@@ -366,9 +412,30 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     Ok(info)
 }
 
+/// The functions a body calls directly. A body that does not decode is left to the validator, which
+/// reports it; its calls are then irrelevant.
+fn calls_of(body: &FunctionBody<'_>) -> Vec<u32> {
+    let mut calls = Vec::new();
+    let Ok(mut reader) = body.get_operators_reader() else {
+        return calls;
+    };
+    while !reader.eof() {
+        match reader.read() {
+            Ok(wasmparser::Operator::Call { function_index })
+            | Ok(wasmparser::Operator::ReturnCall { function_index }) => calls.push(function_index),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    calls.sort_unstable();
+    calls.dedup();
+    calls
+}
+
 fn read_producers(data: &[u8], offset: usize) -> Result<Producers, wasmparser::BinaryReaderError> {
     let mut producers = Producers::default();
-    let reader = wasmparser::ProducersSectionReader::new(wasmparser::BinaryReader::new(data, offset))?;
+    let reader =
+        wasmparser::ProducersSectionReader::new(wasmparser::BinaryReader::new(data, offset))?;
     for field in reader {
         let field = field?;
         let mut values = Vec::new();

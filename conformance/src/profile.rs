@@ -22,7 +22,11 @@ pub struct Cite {
 impl Cite {
     /// `2024-12-19 (c4d7bb0)`.
     pub fn short(&self) -> String {
-        format!("{} ({})", self.date, &self.commit[..self.commit.len().min(7)])
+        format!(
+            "{} ({})",
+            self.date,
+            &self.commit[..self.commit.len().min(7)]
+        )
     }
 }
 
@@ -139,6 +143,10 @@ pub struct HostEngine {
     pub table_import: Reaction,
     /// An imported global.
     pub global_import: Reaction,
+    /// Exports the engine runs itself while instantiating (beside the wasm start function).
+    pub runs_at_instantiation: &'static [&'static str],
+    /// A host function called while instantiating: [`Reaction::Refuse`] (no context yet) or runs.
+    pub host_call_at_instantiation: Reaction,
     /// The host source this was read from.
     pub source: &'static str,
 }
@@ -382,7 +390,12 @@ impl HostTarget {
     }
 
     /// The first registration of `module.name` for ABI `abi` at any date (for "registered since").
-    pub fn registered_ever(&self, abi: &str, module: &str, name: &str) -> Option<&'static HostImport> {
+    pub fn registered_ever(
+        &self,
+        abi: &str,
+        module: &str,
+        name: &str,
+    ) -> Option<&'static HostImport> {
         self.profile
             .imports
             .iter()

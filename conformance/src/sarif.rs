@@ -41,7 +41,8 @@ pub fn log(reports: &[FileReport]) -> Value {
         if file.duplicate_of.is_some() {
             continue;
         }
-        let location = json!([{ "physicalLocation": { "artifactLocation": { "uri": file.path } } }]);
+        let location =
+            json!([{ "physicalLocation": { "artifactLocation": { "uri": file.path } } }]);
         if let Some(error) = &file.error {
             results.push(json!({
                 "ruleId": UNREADABLE_RULE,
@@ -59,7 +60,11 @@ pub fn log(reports: &[FileReport]) -> Value {
             }
             if let Some(e) = &f.expected {
                 text.push_str(&format!(" (expected: {e}"));
-                text.push_str(&f.actual.as_ref().map_or(")".to_string(), |a| format!("; actual: {a})")));
+                text.push_str(
+                    &f.actual
+                        .as_ref()
+                        .map_or(")".to_string(), |a| format!("; actual: {a})")),
+                );
             }
             results.push(json!({
                 "ruleId": f.id.as_str(),

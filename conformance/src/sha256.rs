@@ -82,10 +82,12 @@ pub fn digest(data: &[u8]) -> [u8; 32] {
 /// The SHA-256 digest of `data` in lowercase hex.
 pub fn hex(data: &[u8]) -> String {
     use std::fmt::Write as _;
-    digest(data).iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    digest(data)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]

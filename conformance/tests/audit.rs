@@ -106,7 +106,9 @@ fn capabilities_are_the_families_of_the_imports() {
             .imports
             .iter()
             .filter(|s| s.written)
-            .filter(|s| !proxywasm_conformance::describe::NON_CAPABILITY_FAMILIES.contains(&s.family))
+            .filter(|s| {
+                !proxywasm_conformance::describe::NON_CAPABILITY_FAMILIES.contains(&s.family)
+            })
             .map(|s| s.family.to_string())
             .collect();
         expected.sort();

@@ -76,7 +76,12 @@ fn describe(report: &Report) -> String {
 
 /// Asserts the host verdict: loads or not, and that the errors (if any) are all of `id`, scope host.
 fn assert_loads(report: &Report, loads: bool, context: &str) {
-    assert_eq!(report.loads, Some(loads), "{context}:\n{}", describe(report));
+    assert_eq!(
+        report.loads,
+        Some(loads),
+        "{context}:\n{}",
+        describe(report)
+    );
     assert_eq!(report.ok, loads, "{context}");
 }
 
@@ -110,7 +115,10 @@ fn assert_spec_warning(report: &Report, id: FindingId, symbol: &str, context: &s
 
 fn assert_spec_error(report: &Report, id: FindingId, symbol: &str, context: &str) {
     assert!(!report.ok, "{context}");
-    assert_eq!(report.loads, None, "{context}: --spec-only has no host verdict");
+    assert_eq!(
+        report.loads, None,
+        "{context}: --spec-only has no host verdict"
+    );
     assert!(
         report.findings.iter().any(|f| f.id == id
             && f.severity == Severity::Error
@@ -122,7 +130,11 @@ fn assert_spec_error(report: &Report, id: FindingId, symbol: &str, context: &str
 
 fn assert_clean(report: &Report, context: &str) {
     assert!(report.ok, "{context}:\n{}", describe(report));
-    assert!(report.findings.is_empty(), "{context}:\n{}", describe(report));
+    assert!(
+        report.findings.is_empty(),
+        "{context}:\n{}",
+        describe(report)
+    );
     assert!(report.within_spec, "{context}");
 }
 
@@ -242,7 +254,12 @@ fn emscripten_helpers() {
         "env.emscripten_notify_memory_growth",
         "newest",
     );
-    assert_spec_warning(&now, FindingId::ImportUnknown, "env.pthread_equal", "newest");
+    assert_spec_warning(
+        &now,
+        FindingId::ImportUnknown,
+        "env.pthread_equal",
+        "newest",
+    );
     assert_eq!(now.loads_since.as_deref(), Some("cpp-host@2022-06-15"));
     assert_eq!(
         now.toolchain.as_deref(),
@@ -257,7 +274,12 @@ fn emscripten_helpers() {
         "2022-01-01",
     );
     let spec = run("p3_emscripten_helpers", &wat, &Level::SpecOnly);
-    assert_spec_error(&spec, FindingId::ImportUnknown, "env.pthread_equal", "spec-only");
+    assert_spec_error(
+        &spec,
+        FindingId::ImportUnknown,
+        "env.pthread_equal",
+        "spec-only",
+    );
 
     let twin = plugin("", "");
     for level in [newest(), host("cpp-host@2022-01-01"), Level::SpecOnly] {
@@ -281,7 +303,12 @@ fn no_entry_point() {
     let old = run("p4_no_entry", wat, &host("cpp-host@2020-11-01"));
     assert_loads(&old, true, "2020-11-01");
     let spec = run("p4_no_entry", wat, &Level::SpecOnly);
-    assert_spec_error(&spec, FindingId::RequiredExportMissing, "entry", "spec-only");
+    assert_spec_error(
+        &spec,
+        FindingId::RequiredExportMissing,
+        "entry",
+        "spec-only",
+    );
 }
 
 #[test]
@@ -299,7 +326,12 @@ fn allocator_required_by_the_host() {
         "newest",
     );
     let spec = run("p4_no_allocator", without, &Level::SpecOnly);
-    assert_spec_error(&spec, FindingId::RequiredExportMissing, "allocator", "spec-only");
+    assert_spec_error(
+        &spec,
+        FindingId::RequiredExportMissing,
+        "allocator",
+        "spec-only",
+    );
 
     // Only `proxy_on_memory_allocate`: the fallback exists since 2020-10-26 (7bd429d).
     let twin = plugin("", "");
@@ -358,7 +390,11 @@ fn wrongly_typed_callback_depends_on_the_engine() {
     let symbol = "proxy_on_request_metadata";
     let v8 = run("p5_metadata_bad_type", &wat, &newest());
     assert_refused_with(&v8, FindingId::ExportSignatureMismatch, symbol, "v8");
-    let wamr = run("p5_metadata_bad_type", &wat, &host_engine("cpp-host", "wamr"));
+    let wamr = run(
+        "p5_metadata_bad_type",
+        &wat,
+        &host_engine("cpp-host", "wamr"),
+    );
     assert_refused_with(&wamr, FindingId::ExportSignatureMismatch, symbol, "wamr");
     // The wasmtime-cpp-api backend (2026-05-20, a7cfd87) drops it instead; the older one refused.
     let wasmtime = run(
@@ -367,17 +403,24 @@ fn wrongly_typed_callback_depends_on_the_engine() {
         &host_engine("cpp-host", "wasmtime"),
     );
     assert_loads(&wasmtime, true, "wasmtime");
-    assert!(wasmtime.findings.iter().any(|f| f.id
-        == FindingId::ExportSignatureMismatch
-        && f.severity == Severity::Warning
-        && f.scope == Scope::Host
-        && f.message.contains("never called")));
+    assert!(wasmtime
+        .findings
+        .iter()
+        .any(|f| f.id == FindingId::ExportSignatureMismatch
+            && f.severity == Severity::Warning
+            && f.scope == Scope::Host
+            && f.message.contains("never called")));
     let old = run(
         "p5_metadata_bad_type",
         &wat,
         &host_engine("cpp-host@2025-01-01", "wasmtime"),
     );
-    assert_refused_with(&old, FindingId::ExportSignatureMismatch, symbol, "wasmtime 2025");
+    assert_refused_with(
+        &old,
+        FindingId::ExportSignatureMismatch,
+        symbol,
+        "wasmtime 2025",
+    );
     // The spec does not know the callback: a warning only.
     let spec = run("p5_metadata_bad_type", &wat, &Level::SpecOnly);
     assert!(spec.ok, "{}", describe(&spec));
@@ -399,7 +442,11 @@ fn foreign_function_callback_in_a_0_1_0_module() {
     let f = &now.findings[0];
     assert_eq!(
         (f.id, f.severity, f.scope),
-        (FindingId::ExportOtherVersion, Severity::Warning, Scope::Host),
+        (
+            FindingId::ExportOtherVersion,
+            Severity::Warning,
+            Scope::Host
+        ),
         "{f}"
     );
     assert!(f.message.contains("never looks it up"), "{f}");
@@ -416,7 +463,10 @@ fn foreign_function_callback_in_a_0_1_0_module() {
         r#"(func (export "proxy_on_foreign_function") (param i32 i32 i32))"#,
     );
     for level in [newest(), Level::SpecOnly] {
-        assert_clean(&run("p5_twin_foreign_function_0_2_1", &twin, &level), "twin");
+        assert_clean(
+            &run("p5_twin_foreign_function_0_2_1", &twin, &level),
+            "twin",
+        );
     }
 }
 
@@ -429,7 +479,10 @@ fn misspelt_callback_is_never_called() {
     let now = run("p5_misspelt", &wat, &newest());
     assert_loads(&now, true, "newest");
     let f = &now.findings[0];
-    assert_eq!((f.id, f.severity), (FindingId::ExportUnknown, Severity::Warning));
+    assert_eq!(
+        (f.id, f.severity),
+        (FindingId::ExportUnknown, Severity::Warning)
+    );
     assert!(f.message.contains("never called"), "{f}");
 }
 
@@ -479,8 +532,10 @@ fn several_markers_take_the_first() {
     let now = run("p6_two_markers", &wat, &newest());
     assert_loads(&now, true, "newest");
     assert_eq!(now.abi.as_deref(), Some("0.2.1"));
-    assert!(now.findings.iter().any(|f| f.id == FindingId::AbiVersionMultiple
-        && f.severity == Severity::Warning));
+    assert!(now
+        .findings
+        .iter()
+        .any(|f| f.id == FindingId::AbiVersionMultiple && f.severity == Severity::Warning));
     let spec = run("p6_two_markers", &wat, &Level::SpecOnly);
     assert!(!spec.ok);
     assert!(spec.has(FindingId::AbiVersionMultiple));
@@ -496,7 +551,11 @@ fn start_function_traps_only_under_the_new_wasmtime_backend() {
     assert!(v8.findings.iter().any(|f| f.id == FindingId::StartFunction
         && f.severity == Severity::Warning
         && f.message.contains("wasmtime")));
-    let wasmtime = run("e_start_function", &wat, &host_engine("cpp-host", "wasmtime"));
+    let wasmtime = run(
+        "e_start_function",
+        &wat,
+        &host_engine("cpp-host", "wasmtime"),
+    );
     assert_refused_with(&wasmtime, FindingId::StartFunction, "start", "wasmtime");
     let older = run(
         "e_start_function",
@@ -504,7 +563,10 @@ fn start_function_traps_only_under_the_new_wasmtime_backend() {
         &host_engine("cpp-host@2026-01-01", "wasmtime"),
     );
     assert_clean(&older, "wasmtime before 2026-05-20");
-    assert_clean(&run("e_start_function", &wat, &Level::SpecOnly), "spec-only");
+    assert_clean(
+        &run("e_start_function", &wat, &Level::SpecOnly),
+        "spec-only",
+    );
 }
 
 #[test]
@@ -518,8 +580,17 @@ fn imported_memory_depends_on_the_engine() {
 )"#;
     let v8 = run("e_imported_memory", wat, &newest());
     assert_loads(&v8, true, "v8");
-    let wasmtime = run("e_imported_memory", wat, &host_engine("cpp-host", "wasmtime"));
-    assert_refused_with(&wasmtime, FindingId::ImportUnknown, "env.memory", "wasmtime");
+    let wasmtime = run(
+        "e_imported_memory",
+        wat,
+        &host_engine("cpp-host", "wasmtime"),
+    );
+    assert_refused_with(
+        &wasmtime,
+        FindingId::ImportUnknown,
+        "env.memory",
+        "wasmtime",
+    );
     let spec = run("e_imported_memory", wat, &Level::SpecOnly);
     assert_spec_error(&spec, FindingId::ImportUnknown, "env.memory", "spec-only");
 }
@@ -551,12 +622,18 @@ fn plugin_kind_and_toolchain() {
         "",
         r#"(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) i32.const 0)"#,
     );
-    assert_eq!(run("k_http", &http, &newest()).kind.as_deref(), Some("http"));
+    assert_eq!(
+        run("k_http", &http, &newest()).kind.as_deref(),
+        Some("http")
+    );
     let tcp = plugin(
         "",
         r#"(func (export "proxy_on_new_connection") (param i32) (result i32) i32.const 0)"#,
     );
-    assert_eq!(run("k_tcp", &tcp, &newest()).kind.as_deref(), Some("network"));
+    assert_eq!(
+        run("k_tcp", &tcp, &newest()).kind.as_deref(),
+        Some("network")
+    );
     let root = plugin("", r#"(func (export "proxy_on_tick") (param i32))"#);
     let report = run("k_root", &root, &newest());
     assert_eq!(report.kind.as_deref(), Some("root-only"));
@@ -567,7 +644,9 @@ fn plugin_kind_and_toolchain() {
         r#"(@custom "producers" "\01\0cprocessed-by\01\06TinyGo\060.30.0")"#,
     );
     assert_eq!(
-        run("k_producers", &producers, &newest()).toolchain.as_deref(),
+        run("k_producers", &producers, &newest())
+            .toolchain
+            .as_deref(),
         Some("TinyGo 0.30.0")
     );
 }
@@ -590,7 +669,9 @@ fn host_names_resolve() {
     assert!("cpp-host@2019-01-01".parse::<HostTarget>().is_err());
     assert!("cpp-host@yesterday".parse::<HostTarget>().is_err());
     assert!("nginx".parse::<HostTarget>().is_err());
-    let t: HostTarget = "cpp-host@2023-03-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let t: HostTarget = "cpp-host@2023-03-01"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(t.to_string(), "cpp-host@2023-03-01 (v8)");
     assert!(t.clone().with_engine("wamr").is_ok());
     // WasmEdge support arrived on 2022-04-07.
@@ -598,4 +679,52 @@ fn host_names_resolve() {
         .parse::<HostTarget>()
         .and_then(|t| t.with_engine("wasmedge"))
         .is_err());
+}
+
+#[test]
+fn host_call_while_instantiating() {
+    // cpp-host's WAMR build runs an exported `__wasm_call_ctors` at instantiation; a host function
+    // called then finds no context.
+    let ctors_call_host = plugin(
+        r#"(import "wasi_snapshot_preview1" "environ_sizes_get" (func $env (param i32 i32) (result i32)))"#,
+        r#"(func $helper (drop (call $env (i32.const 0) (i32.const 4))))
+  (func (export "__wasm_call_ctors") (call $helper))"#,
+    );
+    let wamr = run(
+        "e_ctors_call_host",
+        &ctors_call_host,
+        &host_engine("cpp-host", "wamr"),
+    );
+    assert_refused_with(&wamr, FindingId::StartFunction, "start", "wamr");
+    assert!(wamr
+        .findings
+        .iter()
+        .any(|f| f.message.contains("environ_sizes_get")));
+    let v8 = run("e_ctors_call_host", &ctors_call_host, &newest());
+    assert_loads(&v8, true, "v8");
+    assert!(v8.findings.iter().any(|f| f.id == FindingId::StartFunction
+        && f.severity == Severity::Warning
+        && f.message.contains("wamr")));
+    assert_clean(
+        &run("e_ctors_call_host", &ctors_call_host, &Level::SpecOnly),
+        "spec-only",
+    );
+    // The twin's constructors call no host function.
+    let ctors_quiet = plugin("", r#"(func (export "__wasm_call_ctors"))"#);
+    for level in [newest(), host_engine("cpp-host", "wamr"), Level::SpecOnly] {
+        assert_clean(&run("e_twin_ctors_quiet", &ctors_quiet, &level), "twin");
+    }
+    // A wasm start function that calls the host fails under every engine.
+    let start_calls_host = plugin(
+        r#"(import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#,
+        r#"(func $init (drop (call $log (i32.const 2) (i32.const 0) (i32.const 0)))) (start $init)"#,
+    );
+    for engine in ["v8", "wamr"] {
+        let report = run(
+            "e_start_calls_host",
+            &start_calls_host,
+            &host_engine("cpp-host", engine),
+        );
+        assert_refused_with(&report, FindingId::StartFunction, "start", engine);
+    }
 }

@@ -12,8 +12,8 @@
 pub mod exports;
 pub mod host;
 pub mod imports;
-pub mod runner;
 pub mod profile;
+pub mod runner;
 pub mod symbols;
 pub mod types;
 

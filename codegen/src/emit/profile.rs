@@ -115,6 +115,8 @@ pub fn emit(profile: &Profile) -> TokenStream {
         let (engine, source) = (&e.engine, &e.source);
         let since = cite(profile, &e.since);
         let until = until(profile, &e.until);
+        let runs = &e.runs_at_instantiation;
+        let host_call = reaction(e.host_call_at_instantiation);
         let (a, b, c, d, f) = (
             reaction(e.export_signature),
             reaction(e.start_function),
@@ -126,7 +128,8 @@ pub fn emit(profile: &Profile) -> TokenStream {
             HostEngine {
                 engine: #engine, since: #since, until: #until,
                 export_signature: #a, start_function: #b, memory_import: #c, table_import: #d,
-                global_import: #f, source: #source,
+                global_import: #f, runs_at_instantiation: &[ #( #runs ),* ],
+                host_call_at_instantiation: #host_call, source: #source,
             }
         }
     });
