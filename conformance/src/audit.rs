@@ -253,7 +253,7 @@ fn declaration(
                     FindingId::AbiVersionMissing,
                     format!(
                         "the module declares no Proxy-Wasm ABI version, so a host refuses it \
-                         (\"missing or unknown ABI version\"); {}",
+                         (missing or unknown ABI version); {}",
                         describe::unmarked(module)
                     ),
                 )
@@ -750,7 +750,7 @@ fn check_export(
         Some(Reaction::Refuse) => Finding {
             message: format!(
                 "{host} looks this callback up with another signature and refuses the module \
-                 (\"bad function signature\"){others} (source: {})",
+                 (bad function signature){others} (source: {})",
                 lookup.source
             ),
             ..f

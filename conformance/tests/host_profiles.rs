@@ -428,16 +428,14 @@ fn wrongly_typed_callback_depends_on_the_engine() {
 
 #[test]
 fn foreign_function_callback_in_a_0_1_0_module() {
-    let wat = format!(
-        r#"(module
+    let wat = r#"(module
   (memory (export "memory") 1)
   (func (export "proxy_abi_version_0_1_0"))
   (func (export "_initialize"))
   (func (export "malloc") (param i32) (result i32) i32.const 0)
   (func (export "proxy_on_foreign_function") (param i32 i32 i32))
-)"#
-    );
-    let now = run("p5_foreign_function_0_1_0", &wat, &newest());
+)"#;
+    let now = run("p5_foreign_function_0_1_0", wat, &newest());
     assert_loads(&now, true, "newest");
     let f = &now.findings[0];
     assert_eq!(
@@ -450,7 +448,7 @@ fn foreign_function_callback_in_a_0_1_0_module() {
         "{f}"
     );
     assert!(f.message.contains("never looks it up"), "{f}");
-    let spec = run("p5_foreign_function_0_1_0", &wat, &Level::SpecOnly);
+    let spec = run("p5_foreign_function_0_1_0", wat, &Level::SpecOnly);
     assert_spec_error(
         &spec,
         FindingId::ExportOtherVersion,
