@@ -896,7 +896,7 @@ fn check_start(module: &ModuleInfo, host: &HostTarget, out: &mut Checked) {
                 })
             }));
         for (what, f) in roots {
-            if let Some(import) = module.reaches_import(f) {
+            if let Some(import) = module.always_reaches_import(f) {
                 return Some(format!(
                     "{what} calls the host function {import} before the host has any context, so the \
                      call fails (source: {})",

@@ -152,6 +152,9 @@ pub struct ModuleInfo {
     /// For each defined function (in index order, after the imported ones), the functions it calls
     /// directly (`call`, `return_call`); indirect calls are not followed.
     pub direct_calls: Vec<Vec<u32>>,
+    /// For each defined function, the functions it calls directly on every run (see
+    /// [`ModuleInfo::always_reaches_import`]).
+    pub unconditional_calls: Vec<Vec<u32>>,
     /// Its `producers` section (empty when absent or unreadable).
     pub producers: Producers,
 }
@@ -172,7 +175,18 @@ impl ModuleInfo {
     /// The imported function `function` reaches through direct calls, if any: the first one found in
     /// breadth-first order, as `module.name`.
     pub fn reaches_import(&self, function: u32) -> Option<String> {
-        let mut seen = vec![false; self.direct_calls.len()];
+        self.first_import(function, &self.direct_calls)
+    }
+
+    /// The imported function `function` calls on every run, through calls it makes on every run
+    /// (outside `if` arms, before any branch that could skip them), if any, as `module.name`. A
+    /// conservative reading: a call it may skip does not count.
+    pub fn always_reaches_import(&self, function: u32) -> Option<String> {
+        self.first_import(function, &self.unconditional_calls)
+    }
+
+    fn first_import(&self, function: u32, edges: &[Vec<u32>]) -> Option<String> {
+        let mut seen = vec![false; edges.len()];
         let mut queue = std::collections::VecDeque::from([function]);
         while let Some(f) = queue.pop_front() {
             if f < self.imported_functions {
@@ -191,7 +205,7 @@ impl ModuleInfo {
                 continue;
             }
             seen[defined] = true;
-            queue.extend(self.direct_calls[defined].iter().copied());
+            queue.extend(edges[defined].iter().copied());
         }
         None
     }
@@ -289,6 +303,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     let mut exports: Vec<(String, Pending, u32)> = Vec::new();
     let mut start = None;
     let mut direct_calls: Vec<Vec<u32>> = Vec::new();
+    let mut unconditional_calls: Vec<Vec<u32>> = Vec::new();
     let mut producers = Producers::default();
     let mut functions: u32 = 0;
     let mut types = None;
@@ -309,7 +324,9 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
         match validator.payload(&payload)? {
             ValidPayload::Func(to_validate, body) => {
                 body_bytes = body_bytes.saturating_add(body.range().len());
-                direct_calls.push(calls_of(&body));
+                let (all, always) = calls_of(&body);
+                direct_calls.push(all);
+                unconditional_calls.push(always);
                 bodies.push((to_validate, body));
             }
             ValidPayload::End(t) => types = Some(t),
@@ -393,6 +410,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
         start_function: start,
         imported_functions: functions,
         direct_calls,
+        unconditional_calls,
         producers,
     };
     for (module, name, pending) in imports {
@@ -412,24 +430,74 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     Ok(info)
 }
 
-/// The functions a body calls directly. A body that does not decode is left to the validator, which
-/// reports it; its calls are then irrelevant.
-fn calls_of(body: &FunctionBody<'_>) -> Vec<u32> {
-    let mut calls = Vec::new();
+/// The functions a body calls directly (`call`, `return_call`): all of them, and those it calls on
+/// every run. A call runs on every run when no instruction before it can skip it: it is not inside an
+/// `if` arm, and no branch, `return`, `unreachable` or throw before it jumps over it (a branch skips the
+/// rest of the block it leaves; `br_table` and leaving the function skip the rest of the body). A body
+/// that does not decode is left to the validator, which reports it; its calls are then irrelevant.
+fn calls_of(body: &FunctionBody<'_>) -> (Vec<u32>, Vec<u32>) {
+    use wasmparser::Operator as Op;
+    let mut all = Vec::new();
+    let mut always = Vec::new();
     let Ok(mut reader) = body.get_operators_reader() else {
-        return calls;
+        return (all, always);
     };
+    // One entry per open block, loop, `if` or `try_table`: whether code after its `end` runs on every
+    // run (as far as this block is concerned).
+    let mut after_end: Vec<bool> = Vec::new();
+    let mut straight = true;
     while !reader.eof() {
-        match reader.read() {
-            Ok(wasmparser::Operator::Call { function_index })
-            | Ok(wasmparser::Operator::ReturnCall { function_index }) => calls.push(function_index),
-            Ok(_) => {}
-            Err(_) => break,
+        let Ok(op) = reader.read() else { break };
+        match op {
+            Op::Call { function_index } | Op::ReturnCall { function_index } => {
+                all.push(function_index);
+                if straight {
+                    always.push(function_index);
+                }
+                if matches!(op, Op::ReturnCall { .. }) {
+                    straight = false;
+                    after_end.iter_mut().for_each(|r| *r = false);
+                }
+            }
+            Op::Block { .. } | Op::Loop { .. } | Op::TryTable { .. } => after_end.push(straight),
+            Op::If { .. } => {
+                after_end.push(straight);
+                straight = false;
+            }
+            Op::End => {
+                if let Some(restore) = after_end.pop() {
+                    straight = restore;
+                }
+            }
+            Op::Br { relative_depth } | Op::BrIf { relative_depth } => {
+                straight = false;
+                let depth = relative_depth as usize;
+                if depth >= after_end.len() {
+                    after_end.iter_mut().for_each(|r| *r = false);
+                } else {
+                    // Blocks nested inside the target end inside the skipped region.
+                    let target = after_end.len() - 1 - depth;
+                    after_end[target + 1..].iter_mut().for_each(|r| *r = false);
+                }
+            }
+            Op::BrTable { .. }
+            | Op::BrOnNull { .. }
+            | Op::BrOnNonNull { .. }
+            | Op::Return
+            | Op::Unreachable
+            | Op::Throw { .. }
+            | Op::ThrowRef => {
+                straight = false;
+                after_end.iter_mut().for_each(|r| *r = false);
+            }
+            _ => {}
         }
     }
-    calls.sort_unstable();
-    calls.dedup();
-    calls
+    for list in [&mut all, &mut always] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    (all, always)
 }
 
 fn read_producers(data: &[u8], offset: usize) -> Result<Producers, wasmparser::BinaryReaderError> {

@@ -725,4 +725,20 @@ fn host_call_while_instantiating() {
         );
         assert_refused_with(&report, FindingId::StartFunction, "start", engine);
     }
+    // Its twin reaches the host only on an abort path (inside an `if` arm, as AssemblyScript's
+    // start-up code reaches `proc_exit`): the call may never happen, and here it does not.
+    let start_may_call_host = plugin(
+        r#"(import "wasi_unstable" "proc_exit" (func $exit (param i32)))"#,
+        r#"(global $broken (mut i32) (i32.const 0))
+  (func $abort (call $exit (i32.const 255)))
+  (func $init (if (global.get $broken) (then (call $abort)))) (start $init)"#,
+    );
+    for engine in ["v8", "wamr"] {
+        let report = run(
+            "e_twin_start_may_call_host",
+            &start_may_call_host,
+            &host_engine("cpp-host", engine),
+        );
+        assert_loads(&report, true, engine);
+    }
 }
