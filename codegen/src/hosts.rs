@@ -186,6 +186,8 @@ pub struct EngineFacts {
     /// A host function called while instantiating (from the start function or one of
     /// `runs_at_instantiation`): `refuse` (it finds no context and the load fails) or `runs`.
     pub host_call_at_instantiation: EngineReaction,
+    /// A module using 128-bit SIMD: `runs`, or `refuse` (the engine is built without it).
+    pub simd: EngineReaction,
     /// Where this was read.
     pub source: String,
 }
@@ -407,7 +409,8 @@ fn check(profile: &Profile, abis: &[Abi]) -> Result<(), String> {
             && matches!(e.memory_import, Provided | Refuse)
             && matches!(e.table_import, Provided | Refuse)
             && matches!(e.global_import, Provided | Refuse)
-            && matches!(e.host_call_at_instantiation, Runs | Refuse);
+            && matches!(e.host_call_at_instantiation, Runs | Refuse)
+            && matches!(e.simd, Runs | Refuse);
         if !ok {
             return Err(format!(
                 "engine {} since {}: a reaction that does not fit its feature",

@@ -368,6 +368,7 @@ fn check(module: &ModuleInfo, abi: &'static AbiSymbols, host: Option<&HostTarget
     check_required(module, abi, host, &mut out);
     if let Some(host) = host {
         check_start(module, host, &mut out);
+        check_engine_features(module, host, &mut out);
         check_allocator(module, abi, host, &mut out);
     }
     out
@@ -935,6 +936,45 @@ fn check_start(module: &ModuleInfo, host: &HostTarget, out: &mut Checked) {
     );
 }
 
+/// Wasm features an engine was built without (128-bit SIMD).
+fn check_engine_features(module: &ModuleInfo, host: &HostTarget, out: &mut Checked) {
+    if !module.uses_simd {
+        return;
+    }
+    let refusing: Vec<&crate::profile::HostEngine> = host
+        .engines()
+        .filter(|e| e.simd == Reaction::Refuse)
+        .collect();
+    let Some(first) = refusing.first() else {
+        return;
+    };
+    let selected = refusing.iter().any(|e| e.engine == host.engine);
+    let names: Vec<&str> = refusing.iter().map(|e| e.engine).collect();
+    let message = if selected {
+        format!(
+            "the module uses 128-bit SIMD, which {host} is built without: the load fails (source: {})",
+            first.source
+        )
+    } else {
+        format!(
+            "the module uses 128-bit SIMD: {host} runs it, {}'s {} engine is built without it (source: {})",
+            host.profile.host,
+            names.join(", "),
+            first.source
+        )
+    };
+    out.findings.push(
+        Finding::new(FindingId::EngineFeature, message)
+            .scope(Scope::Host)
+            .symbol("simd")
+            .severity(if selected {
+                Severity::Error
+            } else {
+                Severity::Warning
+            }),
+    );
+}
+
 /// A known SDK pitfall: the allocator exported under both names as two different functions; the host
 /// calls the first name of its required group (`malloc`).
 fn check_allocator(
@@ -1008,8 +1048,10 @@ fn oldest_loading(
     }
     let date = oldest?;
     let mut text = format!("{}@{date}", host.profile.host);
-    if let Some(release) = host.release_since(date) {
-        text.push_str(&format!(" ({} and later)", release.name));
+    let releases = host.releases_since(date);
+    if !releases.is_empty() {
+        let names: Vec<&str> = releases.iter().map(|r| r.name).collect();
+        text.push_str(&format!(" (so {} and later)", names.join(", ")));
     }
     Some(text)
 }

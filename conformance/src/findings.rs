@@ -104,6 +104,9 @@ finding_ids! {
     /// engine runs then) fails under one of the host's engines: a trap, or a host function called
     /// before the host has any context.
     StartFunction = "start-function", Warning;
+    /// The module uses a wasm feature one of the host's engines is built without (128-bit SIMD under
+    /// cpp-host's WAMR interpreter).
+    EngineFeature = "engine-feature", Warning;
     /// `malloc` and `proxy_on_memory_allocate` are two different functions: the host calls `malloc`.
     AllocatorAmbiguous = "allocator-ambiguous", Warning;
     /// `--expect` lists a host function the module does not import.

@@ -155,6 +155,8 @@ pub struct ModuleInfo {
     /// For each defined function, the functions it calls directly on every run (see
     /// [`ModuleInfo::always_reaches_import`]).
     pub unconditional_calls: Vec<Vec<u32>>,
+    /// Whether a function uses 128-bit SIMD (an instruction of the `0xFD` prefix, or a `v128` local).
+    pub uses_simd: bool,
     /// Its `producers` section (empty when absent or unreadable).
     pub producers: Producers,
 }
@@ -304,6 +306,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     let mut start = None;
     let mut direct_calls: Vec<Vec<u32>> = Vec::new();
     let mut unconditional_calls: Vec<Vec<u32>> = Vec::new();
+    let mut uses_simd = false;
     let mut producers = Producers::default();
     let mut functions: u32 = 0;
     let mut types = None;
@@ -324,7 +327,8 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
         match validator.payload(&payload)? {
             ValidPayload::Func(to_validate, body) => {
                 body_bytes = body_bytes.saturating_add(body.range().len());
-                let (all, always) = calls_of(&body);
+                let (all, always, simd) = calls_of(&body, bytes);
+                uses_simd |= simd;
                 direct_calls.push(all);
                 unconditional_calls.push(always);
                 bodies.push((to_validate, body));
@@ -411,6 +415,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
         imported_functions: functions,
         direct_calls,
         unconditional_calls,
+        uses_simd,
         producers,
     };
     for (module, name, pending) in imports {
@@ -435,18 +440,26 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
 /// `if` arm, and no branch, `return`, `unreachable` or throw before it jumps over it (a branch skips the
 /// rest of the block it leaves; `br_table` and leaving the function skip the rest of the body). A body
 /// that does not decode is left to the validator, which reports it; its calls are then irrelevant.
-fn calls_of(body: &FunctionBody<'_>) -> (Vec<u32>, Vec<u32>) {
+/// Also says whether the body uses 128-bit SIMD (`module` is the whole module's bytes).
+fn calls_of(body: &FunctionBody<'_>, module: &[u8]) -> (Vec<u32>, Vec<u32>, bool) {
     use wasmparser::Operator as Op;
     let mut all = Vec::new();
     let mut always = Vec::new();
+    let mut simd = body.get_locals_reader().is_ok_and(|locals| {
+        locals
+            .into_iter()
+            .any(|l| l.is_ok_and(|(_, ty)| ty == wasmparser::ValType::V128))
+    });
     let Ok(mut reader) = body.get_operators_reader() else {
-        return (all, always);
+        return (all, always, simd);
     };
     // One entry per open block, loop, `if` or `try_table`: whether code after its `end` runs on every
     // run (as far as this block is concerned).
     let mut after_end: Vec<bool> = Vec::new();
     let mut straight = true;
     while !reader.eof() {
+        // The SIMD instructions are the ones of the 0xFD prefix byte.
+        simd |= module.get(reader.original_position()) == Some(&SIMD_PREFIX);
         let Ok(op) = reader.read() else { break };
         match op {
             Op::Call { function_index } | Op::ReturnCall { function_index } => {
@@ -497,8 +510,11 @@ fn calls_of(body: &FunctionBody<'_>) -> (Vec<u32>, Vec<u32>) {
         list.sort_unstable();
         list.dedup();
     }
-    (all, always)
+    (all, always, simd)
 }
+
+/// The prefix byte of the 128-bit SIMD instructions (WebAssembly 2.0, section 5.4.8).
+const SIMD_PREFIX: u8 = 0xFD;
 
 fn read_producers(data: &[u8], offset: usize) -> Result<Producers, wasmparser::BinaryReaderError> {
     let mut producers = Producers::default();

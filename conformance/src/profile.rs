@@ -147,6 +147,8 @@ pub struct HostEngine {
     pub runs_at_instantiation: &'static [&'static str],
     /// A host function called while instantiating: [`Reaction::Refuse`] (no context yet) or runs.
     pub host_call_at_instantiation: Reaction,
+    /// A module using 128-bit SIMD: [`Reaction::Refuse`] (built without it) or runs.
+    pub simd: Reaction,
     /// The host source this was read from.
     pub source: &'static str,
 }
@@ -457,12 +459,27 @@ impl HostTarget {
         })
     }
 
-    /// The oldest release of the profile whose pinned commit is at or after `date`.
-    pub fn release_since(&self, date: &str) -> Option<&'static HostRelease> {
-        self.profile
+    /// Per product (`envoy`, `istio`), the oldest release of the profile whose pinned commit is at or
+    /// after `date`, sorted by name.
+    pub fn releases_since(&self, date: &str) -> Vec<&'static HostRelease> {
+        let mut out: Vec<&'static HostRelease> = Vec::new();
+        for r in self
+            .profile
             .releases
             .iter()
             .filter(|r| r.commit.date >= date)
-            .min_by_key(|r| r.commit.date)
+        {
+            let product = r.name.split('@').next().unwrap_or(r.name);
+            match out
+                .iter_mut()
+                .find(|o| o.name.split('@').next() == Some(product))
+            {
+                Some(o) if o.commit.date > r.commit.date => *o = r,
+                Some(_) => {}
+                None => out.push(r),
+            }
+        }
+        out.sort_by_key(|r| r.name);
+        out
     }
 }

@@ -209,7 +209,10 @@ fn wasi_unstable_module() {
         "newest",
     );
     // clock_time_get arrived on 2020-10-13 (4636486), under both module names.
-    assert_eq!(now.loads_since.as_deref(), Some("cpp-host@2020-10-13"));
+    assert_eq!(
+        now.loads_since.as_deref(),
+        Some("cpp-host@2020-10-13 (so envoy@1.17, istio@1.8 and later)")
+    );
     let before = run("p2_wasi_unstable", &wat, &host("cpp-host@2020-09-01"));
     assert_refused_with(
         &before,
@@ -344,7 +347,10 @@ fn allocator_required_by_the_host() {
         "2020-10-01",
     );
     let report = run("p4_twin_allocator", &twin, &newest());
-    assert_eq!(report.loads_since.as_deref(), Some("cpp-host@2020-10-26"));
+    assert_eq!(
+        report.loads_since.as_deref(),
+        Some("cpp-host@2020-10-26 (so envoy@1.17, istio@1.8 and later)")
+    );
 }
 
 // Pattern 5: callbacks the spec does not list but cpp-host looks up, and the reverse.
@@ -740,5 +746,56 @@ fn host_call_while_instantiating() {
             &host_engine("cpp-host", engine),
         );
         assert_loads(&report, true, engine);
+    }
+}
+
+#[test]
+fn releases_name_the_host_they_pin() {
+    // Envoy 1.17 ships cpp-host as of 2020-12-15 (its envoy-release/v1.17 branch point).
+    let envoy: HostTarget = "envoy@1.17".parse().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(envoy.date, "2020-12-15");
+    assert_eq!(envoy.to_string(), "envoy@1.17 = cpp-host@2020-12-15 (v8)");
+    // A Go wasip1 plugin needs 2024-12-19: Envoy 1.17 refuses it.
+    let go = plugin(
+        r#"(import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func (param i32 i32) (result i32)))"#,
+        "",
+    );
+    let report = run("r_go_in_envoy_1_17", &go, &Level::Host(envoy));
+    assert_refused_with(
+        &report,
+        FindingId::ImportUnknown,
+        "wasi_snapshot_preview1.fd_fdstat_set_flags",
+        "envoy@1.17",
+    );
+    // A plugin that needs nothing newer than the allocator fallback (2020-10-26) names both releases.
+    let old = run("r_old_plugin", &plugin("", ""), &newest());
+    assert_eq!(
+        old.loads_since.as_deref(),
+        Some("cpp-host@2020-10-26 (so envoy@1.17, istio@1.8 and later)")
+    );
+}
+
+#[test]
+fn simd_depends_on_the_engine() {
+    // cpp-host builds WAMR's interpreter without SIMD (bazel/external/wamr.BUILD).
+    let simd = plugin(
+        "",
+        r#"(func (export "proxy_on_tick") (param i32) (drop (i32x4.splat (local.get 0))))"#,
+    );
+    let wamr = run("e_simd", &simd, &host_engine("cpp-host", "wamr"));
+    assert_refused_with(&wamr, FindingId::EngineFeature, "simd", "wamr");
+    let v8 = run("e_simd", &simd, &newest());
+    assert_loads(&v8, true, "v8");
+    assert!(v8
+        .findings
+        .iter()
+        .any(|f| f.id == FindingId::EngineFeature && f.severity == Severity::Warning));
+    assert_clean(&run("e_simd", &simd, &Level::SpecOnly), "spec-only");
+    let twin = plugin(
+        "",
+        r#"(func (export "proxy_on_tick") (param i32) (drop (i32.mul (local.get 0) (i32.const 4))))"#,
+    );
+    for level in [newest(), host_engine("cpp-host", "wamr")] {
+        assert_clean(&run("e_twin_no_simd", &twin, &level), "twin");
     }
 }

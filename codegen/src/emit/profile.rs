@@ -117,6 +117,7 @@ pub fn emit(profile: &Profile) -> TokenStream {
         let until = until(profile, &e.until);
         let runs = &e.runs_at_instantiation;
         let host_call = reaction(e.host_call_at_instantiation);
+        let simd = reaction(e.simd);
         let (a, b, c, d, f) = (
             reaction(e.export_signature),
             reaction(e.start_function),
@@ -129,7 +130,7 @@ pub fn emit(profile: &Profile) -> TokenStream {
                 engine: #engine, since: #since, until: #until,
                 export_signature: #a, start_function: #b, memory_import: #c, table_import: #d,
                 global_import: #f, runs_at_instantiation: &[ #( #runs ),* ],
-                host_call_at_instantiation: #host_call, source: #source,
+                host_call_at_instantiation: #host_call, simd: #simd, source: #source,
             }
         }
     });
