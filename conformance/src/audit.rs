@@ -359,7 +359,7 @@ fn check(module: &ModuleInfo, abi: &'static AbiSymbols, host: Option<&HostTarget
         spec_errors: false,
     };
     for import in &module.imports {
-        check_import(module, import, abi, host, &mut out);
+        check_import(import, abi, host, &mut out);
     }
     for export in &module.exports {
         check_export(module, export, abi, host, &mut out);
@@ -369,7 +369,7 @@ fn check(module: &ModuleInfo, abi: &'static AbiSymbols, host: Option<&HostTarget
     if let Some(host) = host {
         check_start(module, host, &mut out);
         check_engine_features(module, host, &mut out);
-        check_allocator(module, abi, host, &mut out);
+        check_allocator(module, host, &mut out);
     }
     out
 }
@@ -479,7 +479,6 @@ fn same_signature(sig: &Signature, params: &[ValType], results: &[ValType]) -> b
 }
 
 fn check_import(
-    _module: &ModuleInfo,
     import: &crate::module::Import,
     abi: &'static AbiSymbols,
     host: Option<&HostTarget>,
@@ -977,12 +976,7 @@ fn check_engine_features(module: &ModuleInfo, host: &HostTarget, out: &mut Check
 
 /// A known SDK pitfall: the allocator exported under both names as two different functions; the host
 /// calls the first name of its required group (`malloc`).
-fn check_allocator(
-    module: &ModuleInfo,
-    _abi: &'static AbiSymbols,
-    host: &HostTarget,
-    out: &mut Checked,
-) {
+fn check_allocator(module: &ModuleInfo, host: &HostTarget, out: &mut Checked) {
     for r in host.required() {
         let exported: Vec<&crate::module::Export> = r
             .one_of
