@@ -799,3 +799,20 @@ fn simd_depends_on_the_engine() {
         assert_clean(&run("e_twin_no_simd", &twin, &level), "twin");
     }
 }
+
+#[test]
+fn memory_not_exported() {
+    // cpp-host does not look the memory up at load time; only hostcalls that touch guest memory fail.
+    let wat = r#"(module
+  (memory 1)
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "_initialize"))
+  (func (export "malloc") (param i32) (result i32) i32.const 0)
+  (func (export "proxy_on_context_create") (param i32 i32))
+)"#;
+    let now = run("m_memory_not_exported", wat, &newest());
+    assert_loads(&now, true, "newest");
+    assert_spec_warning(&now, FindingId::MemoryMissing, "memory", "newest");
+    let spec = run("m_memory_not_exported", wat, &Level::SpecOnly);
+    assert_spec_error(&spec, FindingId::MemoryMissing, "memory", "spec-only");
+}
