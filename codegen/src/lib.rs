@@ -1,6 +1,8 @@
 //! `proxywasm-codegen`: reads the Proxy-Wasm ABI spec (`spec/*.witx`) into one model ([`model::Abi`])
 //! and emits Rust from it: raw guest imports, export shims and their dispatcher trait, the host-side
-//! trait and its native glue, and the expected-symbol tables.
+//! trait and its native glue, and the expected-symbol tables. It also reads the host profiles
+//! (`spec/hosts/*.json`, [`hosts`]), checks them against the spec, and emits them as tables for the
+//! conformance audit ([`emit::profile`]).
 //!
 //! ```no_run
 //! use proxywasm_codegen::{emit, parser, version::{default_spec_dir, Version}};
@@ -16,6 +18,7 @@
 //! ```
 
 pub mod emit;
+pub mod hosts;
 pub mod listing;
 pub mod model;
 pub mod names;

@@ -3,7 +3,8 @@
 use serde::Serialize;
 use std::fmt;
 
-/// How serious a finding is. Findings of severity [`Severity::Error`] make a module non-conforming.
+/// How serious a finding is. Findings of severity [`Severity::Error`] fail the module: under a host
+/// profile, the host would refuse it; under `--spec-only`, it breaks the written spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -46,7 +47,8 @@ macro_rules! finding_ids {
                 match self { $( FindingId::$variant => $id, )* }
             }
 
-            /// The severity every finding of this kind has.
+            /// The severity of this kind under `--spec-only` (the strict reading of the written spec).
+            /// Under a host profile, a finding is an error only where the host would refuse the module.
             pub fn severity(self) -> Severity {
                 match self { $( FindingId::$variant => Severity::$severity, )* }
             }
@@ -65,34 +67,48 @@ macro_rules! finding_ids {
 }
 
 finding_ids! {
-    /// The module exports no version declaration (`proxy_abi_version_X_Y_Z`) of a known version.
+    /// The module exports no version declaration (`proxy_abi_version_X_Y_Z`) of a known version; the
+    /// host refuses it. Nothing else is checked; the message says what the module looks like when it is
+    /// recognisable (another proxy ABI, an http-wasm module, a pre-0.1.0 Proxy-Wasm build).
     AbiVersionMissing = "abi-version-missing", Error;
-    /// The module exports the declarations of more than one version.
+    /// The module exports the declarations of more than one version (cpp-host takes the first in export
+    /// order and audits nothing else).
     AbiVersionMultiple = "abi-version-multiple", Error;
     /// The module declares a version other than the one `--abi` asked to audit against.
     AbiVersionMismatch = "abi-version-mismatch", Error;
-    /// A host function the version defines, imported with a different core signature.
+    /// The module declares a version the selected host (at its date) does not recognise.
+    AbiVersionUnsupported = "abi-version-unsupported", Error;
+    /// A host function imported with another core signature than the version (or the host) defines.
     ImportSignatureMismatch = "import-signature-mismatch", Error;
-    /// A host function outside the version's written spec that the reference host provides: the module
-    /// loads in the reference host, but other hosts may not provide it.
+    /// A host function outside the version's written spec that the reference host provides.
     ImportUnwritten = "import-unwritten", Warning;
-    /// A host function another version defines but this one does not: it would fail to link.
+    /// A host function another version defines but this one does not.
     ImportOtherVersion = "import-other-version", Error;
-    /// An import from a host module that no version defines (or not a function): it would fail to link.
+    /// An import from a host module that no version defines (or not a function).
     ImportUnknown = "import-unknown", Error;
-    /// An import from a module the host does not provide (only `env` and `wasi_snapshot_preview1`
-    /// exist, as read from the spec): it would fail to link.
+    /// An import from a module the written spec does not name (only `env` and `wasi_snapshot_preview1`).
     ImportForeignModule = "import-foreign-module", Error;
-    /// A callback the version defines, exported with a different core signature (or not as a function).
+    /// A callback exported with another core signature than the version (or the host) expects, or not
+    /// as a function.
     ExportSignatureMismatch = "export-signature-mismatch", Error;
-    /// A callback another version defines but this one does not: the host never calls it.
+    /// A callback another version defines but this one does not.
     ExportOtherVersion = "export-other-version", Error;
-    /// A `proxy_*` export no version defines (a misspelt callback?): the host never calls it.
+    /// A `proxy_*` export no version of the written spec defines (a misspelt callback, or one only a
+    /// host knows).
     ExportUnknown = "export-unknown", Warning;
     /// The version requires the linear memory to be exported as `memory`, and it is not.
     MemoryMissing = "memory-missing", Error;
     /// None of a required group of exports is exported (the allocator, `_initialize`/`_start`, …).
     RequiredExportMissing = "required-export-missing", Error;
+    /// Code that runs while the module is instantiated (its wasm start function, or an export the
+    /// engine runs then) fails under one of the host's engines: a trap, or a host function called
+    /// before the host has any context.
+    StartFunction = "start-function", Warning;
+    /// The module uses a wasm feature one of the host's engines is built without (128-bit SIMD under
+    /// cpp-host's WAMR interpreter).
+    EngineFeature = "engine-feature", Warning;
+    /// `malloc` and `proxy_on_memory_allocate` are two different functions: the host calls `malloc`.
+    AllocatorAmbiguous = "allocator-ambiguous", Warning;
     /// `--expect` lists a host function the module does not import.
     ExpectedImportMissing = "expected-import-missing", Error;
     /// The module imports a function `--expect` does not list.
@@ -111,13 +127,39 @@ impl Serialize for FindingId {
     }
 }
 
+/// Which verdict a finding belongs to: never confuse "the host refuses it" with "outside the spec".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// About the selected host: what it would refuse or never call.
+    Host,
+    /// About the written spec only: the host tolerates it, the text does not.
+    Spec,
+    /// About the `--expect` list.
+    Expect,
+}
+
+impl Scope {
+    /// `host`, `spec` or `expect`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Host => "host",
+            Scope::Spec => "spec",
+            Scope::Expect => "expect",
+        }
+    }
+}
+
 /// One thing the audit found, with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// The kind, with a stable id.
     pub id: FindingId,
-    /// How serious it is (always `id.severity()`).
+    /// How serious it is: `id.severity()` under `--spec-only`; under a host profile, an error only
+    /// where the host would refuse the module.
     pub severity: Severity,
+    /// Which verdict it belongs to.
+    pub scope: Scope,
     /// What is wrong, for people, on one line.
     pub message: String,
     /// The symbol concerned (`module.name` for an import, `name` for an export), if any.
@@ -129,16 +171,35 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding of kind `id`, with its kind's severity.
+    /// A finding of kind `id`, with its kind's spec severity and [`Scope::Spec`].
     pub fn new(id: FindingId, message: impl Into<String>) -> Self {
         Finding {
             id,
             severity: id.severity(),
+            scope: Scope::Spec,
             message: message.into(),
             symbol: None,
             expected: None,
             actual: None,
         }
+    }
+
+    /// Sets the severity.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Sets the scope.
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// Appends text to the message.
+    pub fn message_suffix(mut self, text: &str) -> Self {
+        self.message.push_str(text);
+        self
     }
 
     /// Sets the symbol concerned.
@@ -164,6 +225,9 @@ impl fmt::Display for Finding {
     /// `error[import-unknown] env.proxy_x: message (expected: …; actual: …)`, on one line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}[{}]", self.severity, self.id)?;
+        if self.scope == Scope::Spec && self.severity == Severity::Warning {
+            f.write_str(" (spec)")?;
+        }
         if let Some(symbol) = &self.symbol {
             write!(f, " {}", symbol.escape_debug())?;
         }
@@ -183,15 +247,29 @@ impl fmt::Display for Finding {
 }
 
 /// The audit of one module.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Report {
-    /// The ABI version the module was audited against (`None` only when this tool knows no version).
+    /// The ABI version the module was audited against (`None` when it declares none this tool knows).
     pub abi: Option<String>,
-    /// Whether the module conforms: no finding of severity error.
+    /// Whether the module passes: no finding of severity error.
     pub ok: bool,
+    /// The host the verdict is about (`cpp-host@2026-07-01 (v8)`), or `None` under `--spec-only`.
+    pub host: Option<String>,
+    /// Whether the module loads in that host (`None` under `--spec-only`).
+    pub loads: Option<bool>,
+    /// The oldest point of the host's history from which the module loads (`cpp-host@2024-12-19`,
+    /// with the oldest release carrying it when the profile knows one: `envoy@1.33`).
+    pub loads_since: Option<String>,
+    /// Whether the module stays within the written spec (no finding of scope `spec` that
+    /// `--spec-only` counts as an error).
+    pub within_spec: bool,
+    /// What kind of plugin it is, from its callbacks: `http`, `network`, `http+network`, `root-only`.
+    pub kind: Option<String>,
+    /// The toolchain that built it, from its `producers` section (or a guess, said so).
+    pub toolchain: Option<String>,
     /// What the audit found, in check order.
     pub findings: Vec<Finding>,
-    /// The families of the host functions the module imports (e.g. `http_headers`, `wasi`), sorted.
+    /// The families of the host functions the module imports (e.g. `http_fields`, `logging`), sorted.
     pub capabilities: Vec<String>,
 }
 
@@ -215,11 +293,16 @@ impl Report {
     }
 }
 
-/// One file of the JSON output: `{"path", "abi", "ok", "findings", "capabilities", "error"}`.
+/// One file of the JSON output: `{"path", "sha256", "duplicate_of", "abi", "ok", …, "error"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileReport {
-    /// The file, as given on the command line.
+    /// The file, as given on the command line or found in a directory.
     pub path: String,
+    /// The SHA-256 of its bytes, in hex (null when it could not be read).
+    pub sha256: Option<String>,
+    /// The earlier file with the same bytes; then this one is not audited again and its report repeats
+    /// that file's.
+    pub duplicate_of: Option<String>,
     /// Its audit (empty, with `ok: false`, when the file could not be read or parsed).
     #[serde(flatten)]
     pub report: Report,
@@ -227,9 +310,11 @@ pub struct FileReport {
     pub error: Option<String>,
 }
 
-/// The JSON output of `audit --format json`: `{"files": [...]}`.
+/// The JSON output of `audit --format json`: `{"files": [...], "summary": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JsonOutput {
-    /// One entry per file, in command-line order.
+    /// One entry per file, in command-line order (directories expanded in sorted order).
     pub files: Vec<FileReport>,
+    /// Counts over distinct modules, by finding id and by toolchain.
+    pub summary: crate::fleet::Summary,
 }

@@ -1,15 +1,19 @@
-//! `proxywasm-conformance`: audits Proxy-Wasm plugin binaries against the ABI version they declare.
+//! `proxywasm-conformance`: audits Proxy-Wasm plugin binaries: whether a real host loads them (a host
+//! profile, default the newest cpp-host) and whether they stay within the written spec.
 //! See `conformance/README.md` for the commands, the findings, the JSON schema and the exit codes.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use proxywasm_conformance::fleet::{self, Summary};
 use proxywasm_conformance::{
-    audit, symbols, AbiChoice, ExpectList, FileReport, JsonOutput, Report, Severity,
+    profile, sarif, symbols, AbiChoice, ExpectList, FileReport, HostTarget, JsonOutput, Level,
+    Severity,
 };
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Audits Proxy-Wasm plugin binaries against the ABI version they declare.
+/// Audits Proxy-Wasm plugin binaries: whether a real host loads them, and whether they stay within the
+/// written spec.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -19,21 +23,37 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Audits wasm files: exit 0 if all conform, 1 if any has a violation, 2 if any cannot be read.
+    /// Audits wasm files and directories (searched recursively for `*.wasm`): exit 0 if all pass, 1 if
+    /// any fails, 2 if any cannot be read.
     Audit {
         /// The ABI version to audit against: `auto` (the one each module declares) or a version.
         #[arg(long, default_value = "auto", value_parser = parse_abi)]
         abi: AbiChoice,
+        /// The host whose loader decides the verdict: `cpp-host` (its newest profile, the default),
+        /// `cpp-host@YYYY-MM-DD` (as it was that day), or a release such as `envoy@1.33`.
+        #[arg(long, value_name = "HOST", conflicts_with = "spec_only")]
+        host: Option<String>,
+        /// The host's engine (default: the profile's default, `v8` for cpp-host).
+        #[arg(long, value_name = "ENGINE", conflicts_with = "spec_only")]
+        engine: Option<String>,
+        /// The strict reading of the written spec instead of a host: what only a host tolerates is an
+        /// error.
+        #[arg(long)]
+        spec_only: bool,
         /// A file listing the host functions the modules must import, one a line (`module.name` or
         /// `name`; `#` starts a comment). Any difference in either direction is a violation.
         #[arg(long, value_name = "FILE")]
         expect: Option<PathBuf>,
+        /// Print only findings of severity error (and the files that fail) in text output; JSON and
+        /// SARIF keep warnings out too.
+        #[arg(long)]
+        errors_only: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// The wasm files.
-        #[arg(required = true, value_name = "FILE.wasm")]
-        files: Vec<PathBuf>,
+        /// The wasm files, and directories to search for them.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
     },
     /// Prints the symbols a plugin of one ABI version may import and export.
     Symbols {
@@ -44,14 +64,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Lists the host profiles this tool knows: their history, engines and releases.
+    Hosts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// For people: one line per finding and a summary line.
+    /// For people: one line per finding, a line per file, and a summary for several files.
     Text,
     /// For pipelines: the schema documented in the README.
     Json,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
 }
 
 fn parse_abi(s: &str) -> Result<AbiChoice, String> {
@@ -71,28 +95,91 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Audit {
             abi,
+            host,
+            engine,
+            spec_only,
             expect,
+            errors_only,
             format,
-            files,
-        } => run_audit(abi, expect, format, &files),
+            paths,
+        } => {
+            let level = if spec_only {
+                Level::SpecOnly
+            } else {
+                let target = match host.as_deref() {
+                    Some(name) => name.parse::<HostTarget>().map_err(|e| e.to_string()),
+                    None => HostTarget::newest()
+                        .ok_or_else(|| "this tool was built without host profiles".to_string()),
+                };
+                let target = target.and_then(|t| match engine.as_deref() {
+                    Some(e) => t.with_engine(e).map_err(|e| e.to_string()),
+                    None => Ok(t),
+                });
+                match target {
+                    Ok(t) => Level::Host(t),
+                    Err(e) => return fatal(&e),
+                }
+            };
+            run_audit(abi, &level, expect, errors_only, format, &paths)
+        }
         Command::Symbols { abi, format } => {
             let text = match format {
                 Format::Text => symbols::listing_text(abi),
-                Format::Json => match serde_json::to_string_pretty(&symbols::listing(abi)) {
-                    Ok(json) => json + "\n",
-                    Err(e) => return fatal(&format!("cannot write JSON: {e}")),
-                },
+                Format::Json | Format::Sarif => {
+                    match serde_json::to_string_pretty(&symbols::listing(abi)) {
+                        Ok(json) => json + "\n",
+                        Err(e) => return fatal(&format!("cannot write JSON: {e}")),
+                    }
+                }
             };
             print(&text)
         }
+        Command::Hosts => print(&hosts_text()),
     }
+}
+
+fn hosts_text() -> String {
+    let mut out = String::new();
+    for p in profile::PROFILES {
+        out.push_str(&format!(
+            "{}: {} ({})\n  history: {} .. {} ({} dated facts); default engine {}\n",
+            p.host,
+            p.title,
+            p.repository,
+            p.oldest(),
+            p.newest(),
+            p.commits.len(),
+            p.default_engine
+        ));
+        for e in p.engines {
+            out.push_str(&format!(
+                "  engine {} since {}{}\n",
+                e.engine,
+                e.since.short(),
+                e.until
+                    .map_or(String::new(), |u| format!(" until {}", u.short()))
+            ));
+        }
+        for r in p.releases {
+            out.push_str(&format!(
+                "  release {} = {}@{} ({})\n",
+                r.name,
+                p.host,
+                r.commit.date,
+                &r.commit.commit[..7]
+            ));
+        }
+    }
+    out
 }
 
 fn run_audit(
     abi: AbiChoice,
+    level: &Level,
     expect: Option<PathBuf>,
+    errors_only: bool,
     format: Format,
-    files: &[PathBuf],
+    paths: &[PathBuf],
 ) -> ExitCode {
     let expect = match expect {
         None => None,
@@ -106,48 +193,36 @@ fn run_audit(
             }
         },
     };
-    let mut unreadable = false;
-    let mut violation = false;
-    let mut reports = Vec::with_capacity(files.len());
-    for path in files {
-        let shown = path.display().to_string();
-        let result = std::fs::read(path)
-            .map_err(|e| format!("cannot read the file: {e}"))
-            .and_then(|bytes| {
-                audit(&bytes, abi, expect.as_ref())
-                    .map_err(|e| format!("not a valid wasm module: {e}"))
-            });
-        match result {
-            Ok(report) => {
-                violation |= !report.ok;
-                reports.push(FileReport {
-                    path: shown,
-                    report,
-                    error: None,
-                });
-            }
-            Err(error) => {
-                unreadable = true;
-                eprintln!("error: {shown}: {error}");
-                reports.push(FileReport {
-                    path: shown,
-                    report: Report {
-                        abi: None,
-                        ok: false,
-                        findings: Vec::new(),
-                        capabilities: Vec::new(),
-                    },
-                    error: Some(error),
-                });
-            }
+    let files = match fleet::inputs(paths) {
+        Ok(files) => files,
+        Err(e) => return fatal(&e),
+    };
+    let mut reports = fleet::audit_files(&files, abi, level, expect.as_ref());
+    let unreadable = reports.iter().any(|r| r.error.is_some());
+    let failing = reports.iter().any(|r| r.error.is_none() && !r.report.ok);
+    for r in &reports {
+        if let Some(error) = &r.error {
+            eprintln!("error: {}: {error}", r.path);
         }
     }
-
+    let summary = fleet::summarise(&reports);
+    if errors_only {
+        for r in &mut reports {
+            r.report.findings.retain(|f| f.severity == Severity::Error);
+        }
+    }
     let out = match format {
-        Format::Text => text_output(&reports),
-        Format::Json => match serde_json::to_string_pretty(&JsonOutput { files: reports }) {
+        Format::Text => text_output(&reports, &summary, errors_only),
+        Format::Json => match serde_json::to_string_pretty(&JsonOutput {
+            files: reports,
+            summary,
+        }) {
             Ok(json) => json + "\n",
             Err(e) => return fatal(&format!("cannot write JSON: {e}")),
+        },
+        Format::Sarif => match serde_json::to_string_pretty(&sarif::log(&reports)) {
+            Ok(json) => json + "\n",
+            Err(e) => return fatal(&format!("cannot write SARIF: {e}")),
         },
     };
     let printed = print(&out);
@@ -156,52 +231,101 @@ fn run_audit(
     }
     if unreadable {
         ExitCode::from(2)
-    } else if violation {
+    } else if failing {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
 }
 
-fn text_output(reports: &[FileReport]) -> String {
+fn verdict_line(file: &FileReport) -> String {
+    let r = &file.report;
+    let (e, w) = (r.count(Severity::Error), r.count(Severity::Warning));
+    let abi = r.abi.as_deref().unwrap_or("none");
+    let verdict = match (&r.host, r.loads) {
+        (Some(host), Some(true)) => {
+            let since = r
+                .loads_since
+                .as_deref()
+                .map_or(String::new(), |s| format!(" (since {s})"));
+            format!("loads in {host}{since}")
+        }
+        (Some(host), _) => format!("REFUSED by {host}"),
+        (None, _) if r.ok => "conforms to the written spec".to_string(),
+        (None, _) => "DOES NOT CONFORM to the written spec".to_string(),
+    };
+    let spec = if r.host.is_some() {
+        if r.within_spec {
+            "; within the written spec"
+        } else {
+            "; outside the written spec"
+        }
+    } else {
+        ""
+    };
+    let capabilities = if r.capabilities.is_empty() {
+        "none".to_string()
+    } else {
+        r.capabilities.join(", ")
+    };
+    format!(
+        "ABI {abi}: {verdict}{spec} ({e} errors, {w} warnings); kind: {}; toolchain: {}; capabilities: {capabilities}",
+        r.kind.as_deref().unwrap_or("unknown"),
+        r.toolchain.as_deref().unwrap_or("unknown"),
+    )
+}
+
+fn text_output(reports: &[FileReport], summary: &Summary, errors_only: bool) -> String {
     let mut out = String::new();
-    let (mut errors, mut warnings, mut failed) = (0, 0, 0);
     for file in reports {
         let path = file.path.escape_debug().to_string();
         if file.error.is_some() {
-            failed += 1;
             out.push_str(&format!(
                 "{path}: could not be audited (see the error above)\n"
             ));
             continue;
         }
-        let r = &file.report;
-        for finding in &r.findings {
+        if errors_only && file.report.ok {
+            continue;
+        }
+        if let Some(first) = &file.duplicate_of {
+            out.push_str(&format!(
+                "{path}: same module as {} (sha256 {}): {}\n",
+                first.escape_debug(),
+                file.sha256.as_deref().unwrap_or(""),
+                if file.report.ok { "passes" } else { "fails" }
+            ));
+            continue;
+        }
+        for finding in &file.report.findings {
             out.push_str(&format!("{path}: {finding}\n"));
         }
-        let (e, w) = (r.count(Severity::Error), r.count(Severity::Warning));
-        errors += e;
-        warnings += w;
-        if !r.ok {
-            failed += 1;
-        }
-        let capabilities = if r.capabilities.is_empty() {
-            "none".to_string()
-        } else {
-            r.capabilities.join(", ")
-        };
-        out.push_str(&format!(
-            "{path}: ABI {}: {} ({e} errors, {w} warnings); capabilities: {capabilities}\n",
-            r.abi.as_deref().unwrap_or("unknown"),
-            if r.ok { "conforms" } else { "DOES NOT CONFORM" },
-        ));
+        out.push_str(&format!("{path}: {}\n", verdict_line(file)));
     }
     if reports.len() > 1 {
         out.push_str(&format!(
-            "{} files: {} conform, {failed} do not ({errors} errors, {warnings} warnings)\n",
-            reports.len(),
-            reports.len() - failed,
+            "{} files, {} distinct modules: {} pass, {} fail, {} unreadable\n",
+            summary.files, summary.modules, summary.pass, summary.fail, summary.unreadable
         ));
+        if !summary.by_finding.is_empty() {
+            out.push_str("by finding (distinct modules with errors / with warnings; findings):\n");
+            for (id, c) in &summary.by_finding {
+                if errors_only && c.error_modules == 0 {
+                    continue;
+                }
+                out.push_str(&format!(
+                    "  {id}: {} / {}; {}\n",
+                    c.error_modules, c.warning_modules, c.findings
+                ));
+            }
+        }
+        out.push_str("by toolchain (modules: pass / fail):\n");
+        for (name, c) in &summary.by_toolchain {
+            out.push_str(&format!(
+                "  {name}: {}: {} / {}\n",
+                c.modules, c.pass, c.fail
+            ));
+        }
     }
     out
 }

@@ -113,15 +113,52 @@ pub struct Export {
     pub name: String,
     /// What it is.
     pub kind: ItemKind,
+    /// The index of the exported item in its index space (two function exports with the same index
+    /// are the same function).
+    pub index: u32,
 }
 
-/// The imports and exports of a valid core wasm module.
+/// The `producers` custom section: who built the module. Each field lists `(name, version)` pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Producers {
+    /// Source languages (`Rust`, `C11`, `Go`, …).
+    pub language: Vec<(String, String)>,
+    /// Tools that processed the module (`rustc`, `clang`, `TinyGo`, …).
+    pub processed_by: Vec<(String, String)>,
+    /// SDKs (`Emscripten`, …).
+    pub sdk: Vec<(String, String)>,
+}
+
+impl Producers {
+    /// Whether the section was absent or empty.
+    pub fn is_empty(&self) -> bool {
+        self.language.is_empty() && self.processed_by.is_empty() && self.sdk.is_empty()
+    }
+}
+
+/// The imports and exports of a valid core wasm module, and what else the audit reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModuleInfo {
     /// Imports, in module order.
     pub imports: Vec<Import>,
     /// Exports, in module order.
     pub exports: Vec<Export>,
+    /// Whether the module has a wasm start function (the `start` section).
+    pub start: bool,
+    /// The start function's index, if any.
+    pub start_function: Option<u32>,
+    /// The number of imported functions (defined functions are numbered after them).
+    pub imported_functions: u32,
+    /// For each defined function (in index order, after the imported ones), the functions it calls
+    /// directly (`call`, `return_call`); indirect calls are not followed.
+    pub direct_calls: Vec<Vec<u32>>,
+    /// For each defined function, the functions it calls directly on every run (see
+    /// [`ModuleInfo::always_reaches_import`]).
+    pub unconditional_calls: Vec<Vec<u32>>,
+    /// Whether a function uses 128-bit SIMD (an instruction of the `0xFD` prefix, or a `v128` local).
+    pub uses_simd: bool,
+    /// Its `producers` section (empty when absent or unreadable).
+    pub producers: Producers,
 }
 
 impl ModuleInfo {
@@ -135,6 +172,51 @@ impl ModuleInfo {
     /// The export called `name`, if any.
     pub fn export(&self, name: &str) -> Option<&Export> {
         self.exports.iter().find(|e| e.name == name)
+    }
+
+    /// The imported function `function` reaches through direct calls, if any: the first one found in
+    /// breadth-first order, as `module.name`.
+    pub fn reaches_import(&self, function: u32) -> Option<String> {
+        self.first_import(function, &self.direct_calls)
+    }
+
+    /// The imported function `function` calls on every run, through calls it makes on every run
+    /// (outside `if` arms, before any branch that could skip them), if any, as `module.name`. A
+    /// conservative reading: a call it may skip does not count.
+    pub fn always_reaches_import(&self, function: u32) -> Option<String> {
+        self.first_import(function, &self.unconditional_calls)
+    }
+
+    fn first_import(&self, function: u32, edges: &[Vec<u32>]) -> Option<String> {
+        let mut seen = vec![false; edges.len()];
+        let mut queue = std::collections::VecDeque::from([function]);
+        while let Some(f) = queue.pop_front() {
+            if f < self.imported_functions {
+                let import = self
+                    .imports
+                    .iter()
+                    .filter(|i| matches!(i.kind, ItemKind::Function(_)))
+                    .nth(f as usize)?;
+                return Some(format!("{}.{}", import.module, import.name));
+            }
+            let Some(defined) = (f - self.imported_functions).try_into().ok() else {
+                continue;
+            };
+            let defined: usize = defined;
+            if defined >= seen.len() || seen[defined] {
+                continue;
+            }
+            seen[defined] = true;
+            queue.extend(edges[defined].iter().copied());
+        }
+        None
+    }
+
+    /// The index of the exported function `name`, if any.
+    pub fn exported_function(&self, name: &str) -> Option<u32> {
+        self.export(name)
+            .filter(|e| matches!(e.kind, ItemKind::Function(_)))
+            .map(|e| e.index)
     }
 
     /// Whether a function called `name` is exported.
@@ -220,7 +302,12 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     let mut bodies = Vec::new();
     let mut body_bytes = 0usize;
     let mut imports: Vec<(String, String, Pending)> = Vec::new();
-    let mut exports: Vec<(String, Pending)> = Vec::new();
+    let mut exports: Vec<(String, Pending, u32)> = Vec::new();
+    let mut start = None;
+    let mut direct_calls: Vec<Vec<u32>> = Vec::new();
+    let mut unconditional_calls: Vec<Vec<u32>> = Vec::new();
+    let mut uses_simd = false;
+    let mut producers = Producers::default();
     let mut functions: u32 = 0;
     let mut types = None;
 
@@ -240,6 +327,10 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
         match validator.payload(&payload)? {
             ValidPayload::Func(to_validate, body) => {
                 body_bytes = body_bytes.saturating_add(body.range().len());
+                let (all, always, simd) = calls_of(&body, bytes);
+                uses_simd |= simd;
+                direct_calls.push(all);
+                unconditional_calls.push(always);
                 bodies.push((to_validate, body));
             }
             ValidPayload::End(t) => types = Some(t),
@@ -273,7 +364,14 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
                         ExternalKind::Global => Pending::Ready(ItemKind::Global),
                         ExternalKind::Tag => Pending::Ready(ItemKind::Tag),
                     };
-                    exports.push((export.name.to_string(), kind));
+                    exports.push((export.name.to_string(), kind, export.index));
+                }
+            }
+            Payload::StartSection { func, .. } => start = Some(func),
+            Payload::CustomSection(reader) if reader.name() == "producers" => {
+                // A malformed producers section is not the audit's business: it is left out.
+                if let Ok(read) = read_producers(reader.data(), reader.data_offset()) {
+                    producers = read;
                 }
             }
             _ => {}
@@ -312,6 +410,13 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
     let mut info = ModuleInfo {
         imports: Vec::with_capacity(imports.len()),
         exports: Vec::with_capacity(exports.len()),
+        start: start.is_some(),
+        start_function: start,
+        imported_functions: functions,
+        direct_calls,
+        unconditional_calls,
+        uses_simd,
+        producers,
     };
     for (module, name, pending) in imports {
         info.imports.push(Import {
@@ -320,11 +425,114 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, ParseError> {
             kind: resolve(pending)?,
         });
     }
-    for (name, pending) in exports {
+    for (name, pending, index) in exports {
         info.exports.push(Export {
             name,
             kind: resolve(pending)?,
+            index,
         });
     }
     Ok(info)
+}
+
+/// The functions a body calls directly (`call`, `return_call`): all of them, and those it calls on
+/// every run. A call runs on every run when no instruction before it can skip it: it is not inside an
+/// `if` arm, and no branch, `return`, `unreachable` or throw before it jumps over it (a branch skips the
+/// rest of the block it leaves; `br_table` and leaving the function skip the rest of the body). A body
+/// that does not decode is left to the validator, which reports it; its calls are then irrelevant.
+/// Also says whether the body uses 128-bit SIMD (`module` is the whole module's bytes).
+fn calls_of(body: &FunctionBody<'_>, module: &[u8]) -> (Vec<u32>, Vec<u32>, bool) {
+    use wasmparser::Operator as Op;
+    let mut all = Vec::new();
+    let mut always = Vec::new();
+    let mut simd = body.get_locals_reader().is_ok_and(|locals| {
+        locals
+            .into_iter()
+            .any(|l| l.is_ok_and(|(_, ty)| ty == wasmparser::ValType::V128))
+    });
+    let Ok(mut reader) = body.get_operators_reader() else {
+        return (all, always, simd);
+    };
+    // One entry per open block, loop, `if` or `try_table`: whether code after its `end` runs on every
+    // run (as far as this block is concerned).
+    let mut after_end: Vec<bool> = Vec::new();
+    let mut straight = true;
+    while !reader.eof() {
+        // The SIMD instructions are the ones of the 0xFD prefix byte.
+        simd |= module.get(reader.original_position()) == Some(&SIMD_PREFIX);
+        let Ok(op) = reader.read() else { break };
+        match op {
+            Op::Call { function_index } | Op::ReturnCall { function_index } => {
+                all.push(function_index);
+                if straight {
+                    always.push(function_index);
+                }
+                if matches!(op, Op::ReturnCall { .. }) {
+                    straight = false;
+                    after_end.iter_mut().for_each(|r| *r = false);
+                }
+            }
+            Op::Block { .. } | Op::Loop { .. } | Op::TryTable { .. } => after_end.push(straight),
+            Op::If { .. } => {
+                after_end.push(straight);
+                straight = false;
+            }
+            Op::End => {
+                if let Some(restore) = after_end.pop() {
+                    straight = restore;
+                }
+            }
+            Op::Br { relative_depth } | Op::BrIf { relative_depth } => {
+                straight = false;
+                let depth = relative_depth as usize;
+                if depth >= after_end.len() {
+                    after_end.iter_mut().for_each(|r| *r = false);
+                } else {
+                    // Blocks nested inside the target end inside the skipped region.
+                    let target = after_end.len() - 1 - depth;
+                    after_end[target + 1..].iter_mut().for_each(|r| *r = false);
+                }
+            }
+            Op::BrTable { .. }
+            | Op::BrOnNull { .. }
+            | Op::BrOnNonNull { .. }
+            | Op::Return
+            | Op::Unreachable
+            | Op::Throw { .. }
+            | Op::ThrowRef => {
+                straight = false;
+                after_end.iter_mut().for_each(|r| *r = false);
+            }
+            _ => {}
+        }
+    }
+    for list in [&mut all, &mut always] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    (all, always, simd)
+}
+
+/// The prefix byte of the 128-bit SIMD instructions (WebAssembly 2.0, section 5.4.8).
+const SIMD_PREFIX: u8 = 0xFD;
+
+fn read_producers(data: &[u8], offset: usize) -> Result<Producers, wasmparser::BinaryReaderError> {
+    let mut producers = Producers::default();
+    let reader =
+        wasmparser::ProducersSectionReader::new(wasmparser::BinaryReader::new(data, offset))?;
+    for field in reader {
+        let field = field?;
+        let mut values = Vec::new();
+        for value in field.values {
+            let value = value?;
+            values.push((value.name.to_string(), value.version.to_string()));
+        }
+        match field.name {
+            "language" => producers.language.extend(values),
+            "processed-by" => producers.processed_by.extend(values),
+            "sdk" => producers.sdk.extend(values),
+            _ => {}
+        }
+    }
+    Ok(producers)
 }

@@ -107,7 +107,7 @@ fn exit_codes_and_text_output() {
     let bad = file("bad.wasm", &no_memory.bytes());
     let broken = file("broken.wasm", b"\0asm\x01\0\0");
 
-    let out = run(&["audit"], &[&good]);
+    let out = run(&["audit", "--spec-only"], &[&good]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
@@ -116,7 +116,7 @@ fn exit_codes_and_text_output() {
         "{stdout}"
     );
 
-    let out = run(&["audit"], &[&good, &bad]);
+    let out = run(&["audit", "--spec-only"], &[&good, &bad]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(
@@ -126,16 +126,134 @@ fn exit_codes_and_text_output() {
     assert!(
         stdout
             .lines()
-            .last()
-            .is_some_and(|l| l.starts_with("2 files")),
+            .any(|l| l.starts_with("2 files, 2 distinct modules")),
         "{stdout}"
     );
+
+    // The host verdict: cpp-host loads a module without an exported memory (a spec warning).
+    let out = run(&["audit"], &[&good, &bad]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("warning[memory-missing] (spec)")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("loads in cpp-host@"), "{stdout}");
 
     let out = run(&["audit"], &[&good, &bad, &broken]);
     assert_eq!(out.status.code(), Some(2));
 
     let out = run(&["audit", "--abi", "9.9.9"], &[&good]);
     assert_eq!(out.status.code(), Some(2));
+    let out = run(&["audit", "--host", "cpp-host@1999-01-01"], &[&good]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["audit", "--engine", "nope"], &[&good]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A module that cpp-host refuses (an import it never registered) and one it loads.
+fn fleet_dir(name: &str) -> std::path::PathBuf {
+    let root = dir().join(name);
+    let _ = std::fs::remove_dir_all(&root);
+    let nested = root.join("team-a").join("nested");
+    std::fs::create_dir_all(&nested).unwrap_or_else(|e| panic!("{e}"));
+    let abi = newest();
+    let loads = Plugin::minimal(abi).bytes();
+    let refused = Plugin::minimal(abi)
+        .with_import("env", "proxy_not_a_hostcall", (vec![], vec![]))
+        .bytes();
+    let write =
+        |p: std::path::PathBuf, b: &[u8]| std::fs::write(p, b).unwrap_or_else(|e| panic!("{e}"));
+    write(root.join("a.wasm"), &loads);
+    write(nested.join("copy-of-a.wasm"), &loads);
+    write(root.join("team-a").join("refused.wasm"), &refused);
+    write(root.join("notes.txt"), b"not wasm, not audited");
+    root
+}
+
+#[test]
+fn fleet_directories_duplicates_and_summary() {
+    let root = fleet_dir("fleet-text");
+    let out = run(&["audit"], &[&root]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("3 files, 2 distinct modules: 1 pass, 1 fail"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("copy-of-a.wasm: same module as"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("by finding"), "{stdout}");
+    assert!(stdout.contains("  import-unknown: 1 / 0; 1"), "{stdout}");
+    assert!(stdout.contains("by toolchain"), "{stdout}");
+    assert!(!stdout.contains("notes.txt"), "{stdout}");
+
+    let out = run(&["audit", "--errors-only"], &[&root]);
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("warning["), "{stdout}");
+    assert!(!stdout.contains("a.wasm: ABI"), "{stdout}");
+    assert!(
+        stdout.contains("refused.wasm: error[import-unknown]"),
+        "{stdout}"
+    );
+
+    let out = run(&["audit", "--format", "json"], &[&root]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let files = json["files"].as_array().cloned().unwrap_or_default();
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[0]["sha256"], files[1]["sha256"]);
+    assert!(files[1]["duplicate_of"]
+        .as_str()
+        .is_some_and(|p| p.ends_with("a.wasm")));
+    assert_eq!(files[2]["loads"], false);
+    assert_eq!(json["summary"]["modules"], 2);
+    assert_eq!(
+        json["summary"]["by_finding"]["import-unknown"]["error_modules"],
+        1
+    );
+}
+
+#[test]
+fn sarif_output() {
+    let root = fleet_dir("fleet-sarif");
+    let out = run(&["audit", "--format", "sarif"], &[&root]);
+    assert_eq!(out.status.code(), Some(1));
+    let log: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(log["version"], "2.1.0");
+    assert!(log["$schema"]
+        .as_str()
+        .is_some_and(|s| s.contains("sarif-2.1.0")));
+    let run0 = &log["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "proxywasm-conformance");
+    let rules = run0["tool"]["driver"]["rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let results = run0["results"].as_array().cloned().unwrap_or_default();
+    let error = results
+        .iter()
+        .find(|r| r["level"] == "error")
+        .unwrap_or_else(|| panic!("no error result: {results:?}"));
+    assert_eq!(error["ruleId"], "import-unknown");
+    let index = error["ruleIndex"].as_u64().unwrap_or(u64::MAX) as usize;
+    assert_eq!(rules[index]["id"], "import-unknown");
+    assert!(
+        error["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("refused.wasm"))
+    );
+    // The duplicate is reported once.
+    assert!(results.iter().all(
+        |r| !r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("copy-of-a.wasm"))
+    ));
 }
 
 #[test]
