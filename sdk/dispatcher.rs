@@ -726,6 +726,53 @@ mod tests {
         assert_eq!(registry_size(), (2, 0));
     }
 
+    struct Counted(Rc<Cell<u32>>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    impl Context for Counted {}
+    impl HttpContext for Counted {
+        fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+            Action::Pause
+        }
+    }
+
+    #[test]
+    fn a_deleted_context_is_dropped_and_forgotten_though_it_was_the_most_recent() {
+        fresh();
+        let drops = Rc::new(Cell::new(0));
+        Dispatcher::proxy_on_context_create(1, 0);
+        for id in [2, 3] {
+            let context = Counted(drops.clone());
+            REGISTRY.with(|r| r.borrow_mut().insert(id, Kind::Http(Box::new(context))));
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(id, 1, false),
+                Action::Pause
+            );
+            Dispatcher::proxy_on_delete(id);
+            assert_eq!(drops.get(), id - 1, "dropped at its deletion");
+            // Gone, though it was the most recent stream and its slot is kept for the next one.
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(id, 1, false),
+                Action::Continue
+            );
+        }
+        // The reused slot serves a new stream, and the root is still found.
+        Dispatcher::proxy_on_context_create(4, 1);
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(4, 3, true),
+            Action::Pause
+        );
+        assert_eq!(events(), ["4 headers 3 true"]);
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(2, 1, false),
+            Action::Continue
+        );
+        assert_eq!(registry_size(), (2, 0));
+    }
+
     #[test]
     fn a_stream_context_needs_a_known_root() {
         fresh();
