@@ -27,14 +27,17 @@ enum Kind {
     Root(Box<dyn RootContext>),
     Http(Box<dyn HttpContext>),
     Tcp(Box<dyn TcpContext>),
+    /// A slot kept for the next context after its own was deleted (never in the context map).
+    Vacant,
 }
 
 impl Kind {
-    fn context(&mut self) -> &mut dyn Context {
+    fn context(&mut self) -> Option<&mut dyn Context> {
         match self {
-            Kind::Root(c) => &mut **c,
-            Kind::Http(c) => &mut **c,
-            Kind::Tcp(c) => &mut **c,
+            Kind::Root(c) => Some(&mut **c),
+            Kind::Http(c) => Some(&mut **c),
+            Kind::Tcp(c) => Some(&mut **c),
+            Kind::Vacant => None,
         }
     }
 }
@@ -78,8 +81,23 @@ type Slot = Rc<RefCell<Kind>>;
 struct Registry {
     factory: Option<RootContextFactory>,
     contexts: IdMap<Slot>,
+    /// The root and the stream context most recently created or called: a host calls the same
+    /// stream several times in a row and creates streams under the same root, so most lookups end
+    /// here without hashing. Always also in `contexts`; removed from here when removed from there.
+    recent: [Option<(u32, Slot)>; 2],
+    /// The slot of the last deleted stream context, emptied, reused by the next one: one allocation
+    /// less per stream.
+    spare: Option<Slot>,
     http_calls: IdMap<PendingCall>,
     grpc_calls: IdMap<u32>,
+}
+
+/// Which `recent` entry a kind of context uses.
+fn recent_index(kind: &Kind) -> usize {
+    match kind {
+        Kind::Root(_) => 0,
+        _ => 1,
+    }
 }
 
 impl Registry {
@@ -87,9 +105,52 @@ impl Registry {
         Registry {
             factory: None,
             contexts: HashMap::with_hasher(BuildHasherDefault::new()),
+            recent: [None, None],
+            spare: None,
             http_calls: HashMap::with_hasher(BuildHasherDefault::new()),
             grpc_calls: HashMap::with_hasher(BuildHasherDefault::new()),
         }
+    }
+
+    /// The slot of context `id`, from `recent` when it is there.
+    fn find(&mut self, id: u32) -> Option<Slot> {
+        for (recent_id, slot) in self.recent.iter().flatten() {
+            if *recent_id == id {
+                return Some(slot.clone());
+            }
+        }
+        let slot = self.contexts.get(&id)?.clone();
+        // A borrowed slot is running its callback; its kind is still readable through `try_borrow`.
+        if let Ok(kind) = slot.try_borrow() {
+            self.recent[recent_index(&kind)] = Some((id, slot.clone()));
+        }
+        Some(slot)
+    }
+
+    fn insert(&mut self, id: u32, kind: Kind) {
+        let index = recent_index(&kind);
+        let slot = match self.spare.take() {
+            // The spare holds `Kind::Vacant`, which drops nothing.
+            Some(spare) => {
+                *spare.borrow_mut() = kind;
+                spare
+            }
+            None => Rc::new(RefCell::new(kind)),
+        };
+        self.recent[index] = Some((id, slot.clone()));
+        self.contexts.insert(id, slot);
+    }
+
+    fn remove(&mut self, id: u32) -> Option<Slot> {
+        for recent in &mut self.recent {
+            if recent
+                .as_ref()
+                .is_some_and(|(recent_id, _)| *recent_id == id)
+            {
+                *recent = None;
+            }
+        }
+        self.contexts.remove(&id)
     }
 }
 
@@ -177,7 +238,7 @@ impl Drop for RemoveOnPanic {
         let id = self.0;
         let _ = REGISTRY.try_with(|r| {
             if let Ok(mut r) = r.try_borrow_mut() {
-                r.contexts.remove(&id);
+                r.remove(id);
             }
         });
     }
@@ -186,7 +247,7 @@ impl Drop for RemoveOnPanic {
 /// Runs `f` on context `id` as the current context; `None` for an unknown id (or one whose callback is
 /// already running).
 fn with_context<T>(id: u32, f: impl FnOnce(&mut Kind) -> T) -> Option<T> {
-    let slot = with_registry(|r| r.contexts.get(&id).cloned())?;
+    let slot = with_registry(|r| r.find(id))?;
     let mut kind = slot.try_borrow_mut().ok()?;
     let _restore = RestoreCurrent(replace_current(id));
     let on_panic = RemoveOnPanic(id);
@@ -225,8 +286,9 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
         None => {
             let _ = crate::context::set_effective_context(call.context_id);
             with_context(call.context_id, |k| {
-                k.context()
-                    .on_http_call_response(token, num_headers, body_size, num_trailers)
+                if let Some(c) = k.context() {
+                    c.on_http_call_response(token, num_headers, body_size, num_trailers);
+                }
             });
         }
     }
@@ -242,7 +304,7 @@ fn deliver_grpc(token: u32, close: bool, f: impl FnOnce(&mut dyn Context)) {
     });
     if let Some(id) = owner {
         let _ = crate::context::set_effective_context(id);
-        with_context(id, |k| f(k.context()));
+        with_context(id, |k| k.context().map(f));
     }
 }
 
@@ -269,8 +331,7 @@ impl Callbacks for Dispatcher {
                 return;
             };
             let root = factory(context_id);
-            let slot = Rc::new(RefCell::new(Kind::Root(root)));
-            with_registry(|r| r.contexts.insert(context_id, slot));
+            with_registry(|r| r.insert(context_id, Kind::Root(root)));
             return;
         }
         let created = with_context(parent_context_id, |parent| match parent {
@@ -282,8 +343,7 @@ impl Callbacks for Dispatcher {
         })
         .flatten();
         if let Some(kind) = created {
-            let slot = Rc::new(RefCell::new(kind));
-            with_registry(|r| r.contexts.insert(context_id, slot));
+            with_registry(|r| r.insert(context_id, kind));
         }
     }
 
@@ -296,19 +356,19 @@ impl Callbacks for Dispatcher {
                 if let Kind::Tcp(c) = k {
                     c.on_stream_done();
                 }
-                k.context().on_done()
+                k.context().is_none_or(|c| c.on_done())
             })
             .unwrap_or(true),
         )
     }
 
     fn proxy_on_log(context_id: u32) {
-        with_context(context_id, |k| k.context().on_log());
+        with_context(context_id, |k| k.context().map(|c| c.on_log()));
     }
 
     fn proxy_on_delete(context_id: u32) {
         let slot = with_registry(|r| {
-            let slot = r.contexts.remove(&context_id);
+            let slot = r.remove(context_id);
             if !r.http_calls.is_empty() {
                 r.http_calls.retain(|_, c| c.context_id != context_id);
             }
@@ -317,8 +377,17 @@ impl Callbacks for Dispatcher {
             }
             slot
         });
-        // Dropped outside the registry borrow: a context's `Drop` may use the SDK.
-        drop(slot);
+        // Dropped outside the registry borrow: a context's `Drop` may use the SDK. A slot nobody else
+        // holds (its callback is not running) is emptied and kept for the next context.
+        if let Some(slot) = slot {
+            if Rc::strong_count(&slot) == 1 {
+                let context = slot
+                    .try_borrow_mut()
+                    .map(|mut k| std::mem::replace(&mut *k, Kind::Vacant));
+                drop(context);
+                with_registry(|r| r.spare = Some(slot));
+            }
+        }
     }
 
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
@@ -654,6 +723,53 @@ mod tests {
         Dispatcher::proxy_on_context_create(2, 1);
         Dispatcher::proxy_on_tick(1);
         assert_eq!(events(), ["stream 2 created", "configured with 7"]);
+        assert_eq!(registry_size(), (2, 0));
+    }
+
+    struct Counted(Rc<Cell<u32>>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    impl Context for Counted {}
+    impl HttpContext for Counted {
+        fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+            Action::Pause
+        }
+    }
+
+    #[test]
+    fn a_deleted_context_is_dropped_and_forgotten_though_it_was_the_most_recent() {
+        fresh();
+        let drops = Rc::new(Cell::new(0));
+        Dispatcher::proxy_on_context_create(1, 0);
+        for id in [2, 3] {
+            let context = Counted(drops.clone());
+            REGISTRY.with(|r| r.borrow_mut().insert(id, Kind::Http(Box::new(context))));
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(id, 1, false),
+                Action::Pause
+            );
+            Dispatcher::proxy_on_delete(id);
+            assert_eq!(drops.get(), id - 1, "dropped at its deletion");
+            // Gone, though it was the most recent stream and its slot is kept for the next one.
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(id, 1, false),
+                Action::Continue
+            );
+        }
+        // The reused slot serves a new stream, and the root is still found.
+        Dispatcher::proxy_on_context_create(4, 1);
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(4, 3, true),
+            Action::Pause
+        );
+        assert_eq!(events(), ["4 headers 3 true"]);
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(2, 1, false),
+            Action::Continue
+        );
         assert_eq!(registry_size(), (2, 0));
     }
 

@@ -43,18 +43,24 @@ fn remember(ptr: *mut u8, size: usize) {
     });
 }
 
-/// The size of the remembered allocation at `ptr`, removed from the table when `claim` is set.
-fn allocation_size(ptr: *mut u8, claim: bool) -> Option<usize> {
+/// The size of the remembered allocation at `ptr` when `len` bytes fit in it; the entry is removed from
+/// the table when `claim` is set and the length fits (a refused buffer stays, so `Drop` still frees it).
+/// `None` when `ptr` is not remembered, `Some(Err(size))` when it is but `len` exceeds `size`. One
+/// scan of the table does the lookup, the check and the claim.
+fn allocation_size(ptr: *mut u8, len: usize, claim: bool) -> Option<Result<usize, usize>> {
     ALLOCATIONS.with(|recent| {
         let entry = recent
             .entries
             .iter()
             .find(|entry| entry.get().0 == ptr as usize)?;
         let size = entry.get().1;
+        if len > size {
+            return Some(Err(size));
+        }
         if claim {
             entry.set((0, 0));
         }
-        Some(size)
+        Some(Ok(size))
     })
 }
 
@@ -105,15 +111,8 @@ impl HostBuffer {
                 Err(DecodeError::BadBuffer)
             };
         }
-        // The length is checked before the block is claimed: a refused buffer stays in the table, so
-        // `Drop` still finds it and frees it.
-        match allocation_size(self.ptr, false) {
-            Some(size) if self.len <= size => {
-                if claim {
-                    allocation_size(self.ptr, true);
-                }
-                Ok(Some(size))
-            }
+        match allocation_size(self.ptr, self.len, claim) {
+            Some(Ok(size)) => Ok(Some(size)),
             _ => Err(DecodeError::BadBuffer),
         }
     }
@@ -144,7 +143,11 @@ impl Drop for HostBuffer {
         if self.ptr.is_null() {
             return;
         }
-        if let Some(layout) = allocation_size(self.ptr, true).and_then(layout) {
+        // Length 0 always fits: a remembered block is claimed here, whatever the host reported.
+        if let Some(layout) = allocation_size(self.ptr, 0, true)
+            .and_then(Result::ok)
+            .and_then(layout)
+        {
             // SAFETY: allocated by `allocate` with this layout and not freed since (claimed once).
             unsafe { dealloc(self.ptr, layout) };
             #[cfg(test)]

@@ -1,14 +1,28 @@
 //! `cargo run -p proxywasm-bench`: builds the same plugins three ways (this SDK, the official
 //! `proxy-wasm` crate, the raw bindings generated from spec/), checks they behave alike, then times four
-//! scenarios side by side in the wasm runner and prints one table. Numbers only: nothing here asserts on
-//! time.
+//! scenarios side by side in two hosts and prints one table per host: the lean host ([`lean`]: only what
+//! the ABI needs, so the plugins' own cost shows) and this repository's emulator in the wasm runner (what
+//! the tests run on). Numbers only: nothing here asserts on time.
 
 mod fixtures;
+mod lean;
+mod lean_runs;
 mod scenarios;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use fixtures::Build;
-use scenarios::{Measurement, SCENARIOS};
+use scenarios::{Measurement, Sample, SCENARIOS};
+
+/// Which host the scenarios run in.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Hosts {
+    /// The lean wasmtime host only.
+    Lean,
+    /// The repository's emulator (wasm runner) only.
+    Emulator,
+    /// Both, lean first.
+    Both,
+}
 
 /// Times this SDK against the official Rust SDK and the raw-bindings floor.
 #[derive(Parser)]
@@ -19,9 +33,13 @@ struct Args {
     /// Use the fixtures already built instead of running cargo.
     #[arg(long)]
     no_build: bool,
-    /// Print the guest instructions of each callback of one scenario-1 stream per build, and stop.
+    /// Print the guest instructions of each callback of one scenario-1 stream, one TCP event and one
+    /// tick per build (lean host), and stop.
     #[arg(long)]
     breakdown: bool,
+    /// The host(s) to time in.
+    #[arg(long, value_enum, default_value_t = Hosts::Both)]
+    host: Hosts,
 }
 
 fn main() {
@@ -35,12 +53,20 @@ fn main() {
     };
     if args.breakdown {
         for build in &builds {
-            println!("{}: {:?}", build.name, scenarios::breakdown(build));
+            match lean_runs::breakdown(build) {
+                Ok(steps) => println!("{}: {steps:?}", build.name),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", build.name);
+                    std::process::exit(1);
+                }
+            }
         }
         return;
     }
     for build in &builds {
-        if let Err(e) = scenarios::check_behaviour(build) {
+        let checked =
+            scenarios::check_behaviour(build).and_then(|()| lean_runs::check_behaviour(build));
+        if let Err(e) = checked {
             eprintln!("error: {}: {e}", build.name);
             std::process::exit(1);
         }
@@ -49,92 +75,108 @@ fn main() {
         .iter()
         .map(|b| scenarios::instantiate_us(b, 50))
         .collect();
-    let mut results: Vec<Vec<Measurement>> = vec![Vec::new(); SCENARIOS.len()];
-    let mut instructions: Vec<Vec<f64>> = vec![Vec::new(); SCENARIOS.len()];
-    for (i, scenario) in SCENARIOS.iter().enumerate() {
-        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); builds.len()];
-        for _ in 0..args.rounds.max(1) {
-            // Interleaved: every build runs once per round, so machine noise hits all alike.
-            for (b, build) in builds.iter().enumerate() {
-                samples[b].push((scenario.run)(build, false).ns);
-            }
-        }
-        results[i] = samples.into_iter().map(Measurement::from_samples).collect();
-        instructions[i] = builds
-            .iter()
-            .map(|build| (scenario.run)(build, true).instructions)
-            .collect();
+    let table = Table {
+        builds: &builds,
+        instantiate: &instantiate,
+    };
+    if args.host != Hosts::Emulator {
+        let (times, instructions) = measure(&builds, args.rounds, |s| s.lean);
+        println!("Lean host (only what the ABI needs; see bench/src/lean):\n");
+        table.print(&times, &instructions, true);
+        println!();
     }
-    print_table(&builds, &instantiate, &results, &instructions);
+    if args.host != Hosts::Lean {
+        let (times, instructions) = measure(&builds, args.rounds, |s| s.run);
+        println!("Emulator host (this repository's emulator in the wasm runner):\n");
+        table.print(&times, &instructions, args.host == Hosts::Emulator);
+        println!();
+    }
+    println!(
+        "Times: medians of the rounds; each round runs every build once (interleaved). Both hosts run on \
+         wasmtime 48.0.8. Guest instructions: wasmtime fuel burnt inside the plugin per operation (one \
+         metered batch; deterministic, host work excluded)."
+    );
 }
 
-fn print_table(
+type RunFn = fn(&Build, bool) -> Sample;
+
+/// Median times and guest instructions of every scenario and build, in one host.
+fn measure(
     builds: &[Build],
-    instantiate: &[f64],
-    results: &[Vec<Measurement>],
-    instructions: &[Vec<f64>],
-) {
-    let index = |name: &str| {
-        builds
-            .iter()
-            .position(|b| b.name == name)
-            .expect("every build ran")
-    };
-    let (ours, official, floor) = (index("proxywasm"), index("official"), index("floor"));
-    println!("| scenario | unit | floor (raw bindings) | proxywasm | official proxy-wasm 0.2.5 | proxywasm / official | proxywasm / floor |");
-    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-    for (scenario, row) in SCENARIOS.iter().zip(results) {
-        println!(
-            "| {} | ns per {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
-            scenario.name,
-            scenario.unit,
-            row[floor].median,
-            row[ours].median,
-            row[official].median,
-            row[ours].median / row[official].median,
-            row[ours].median / row[floor].median,
-        );
+    rounds: usize,
+    pick: impl Fn(&scenarios::Scenario) -> RunFn,
+) -> (Vec<Vec<Measurement>>, Vec<Vec<f64>>) {
+    let mut times = Vec::new();
+    let mut instructions = Vec::new();
+    for scenario in &SCENARIOS {
+        let run = pick(scenario);
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); builds.len()];
+        for _ in 0..rounds.max(1) {
+            // Interleaved: every build runs once per round, so machine noise hits all alike.
+            for (b, build) in builds.iter().enumerate() {
+                samples[b].push(run(build, false).ns);
+            }
+        }
+        times.push(samples.into_iter().map(Measurement::from_samples).collect());
+        instructions.push(builds.iter().map(|b| run(b, true).instructions).collect());
     }
-    for (scenario, row) in SCENARIOS.iter().zip(instructions) {
-        println!(
-            "| {} | guest wasm instructions per {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
-            scenario.name.split(':').next().unwrap_or(scenario.name),
-            scenario.unit,
-            row[floor],
-            row[ours],
-            row[official],
-            row[ours] / row[official],
-            row[ours] / row[floor],
+    (times, instructions)
+}
+
+struct Table<'a> {
+    builds: &'a [Build],
+    instantiate: &'a [f64],
+}
+
+impl Table<'_> {
+    fn print(&self, times: &[Vec<Measurement>], instructions: &[Vec<f64>], sizes: bool) {
+        let index = |name: &str| {
+            self.builds
+                .iter()
+                .position(|b| b.name == name)
+                .expect("every build ran")
+        };
+        let (ours, official, floor) = (index("proxywasm"), index("official"), index("floor"));
+        let row = |label: &str, unit: &str, v: &dyn Fn(usize) -> f64| {
+            println!(
+                "| {label} | {unit} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
+                v(floor),
+                v(ours),
+                v(official),
+                v(ours) / v(official),
+                v(ours) / v(floor),
+            );
+        };
+        println!("| scenario | unit | floor (raw bindings) | proxywasm | official proxy-wasm 0.2.5 | proxywasm / official | proxywasm / floor |");
+        println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        for (scenario, r) in SCENARIOS.iter().zip(times) {
+            row(scenario.name, &format!("ns per {}", scenario.unit), &|b| {
+                r[b].median
+            });
+        }
+        for (scenario, r) in SCENARIOS.iter().zip(instructions) {
+            row(
+                scenario.name.split(':').next().unwrap_or(scenario.name),
+                &format!("guest wasm instructions per {}", scenario.unit),
+                &|b| r[b],
+            );
+        }
+        if !sizes {
+            return;
+        }
+        row(
+            "instantiate (compiled module, emulator host)",
+            "µs per instance",
+            &|b| self.instantiate[b],
         );
+        for (label, pick) in [
+            ("hello world", 0usize),
+            ("HTTP headers (scenario 1)", 1),
+            ("all four scenarios", 2),
+        ] {
+            row(&format!(".wasm size: {label}"), "bytes", &|b| {
+                self.builds[b].sizes[pick] as f64
+            });
+        }
     }
-    println!(
-        "| instantiate (compiled module) | µs per instance | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
-        instantiate[floor],
-        instantiate[ours],
-        instantiate[official],
-        instantiate[ours] / instantiate[official],
-        instantiate[ours] / instantiate[floor],
-    );
-    for (label, pick) in [
-        ("hello world", 0usize),
-        ("HTTP headers (scenario 1)", 1),
-        ("all four scenarios", 2),
-    ] {
-        let size = |b: usize| builds[b].sizes[pick] as f64;
-        println!(
-            "| .wasm size: {label} | bytes | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
-            size(floor),
-            size(ours),
-            size(official),
-            size(ours) / size(official),
-            size(ours) / size(floor),
-        );
-    }
-    println!();
-    println!(
-        "Times: medians of the rounds; each round runs every build once. The host is this repository's \
-         emulator in the wasm runner (wasmtime 48.0.8), the same for all three builds, so its cost is in \
-         every time. Guest instructions: wasmtime fuel burnt inside the plugin per operation (one metered \
-         batch; deterministic, host work excluded)."
-    );
 }

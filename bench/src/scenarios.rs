@@ -12,9 +12,11 @@ pub struct Scenario {
     pub name: &'static str,
     /// What one operation is.
     pub unit: &'static str,
-    /// Runs one batch on a build, metered or not; returns nanoseconds and guest instructions (when
-    /// metered) per operation.
+    /// Runs one batch on a build in the emulator host, metered or not; returns nanoseconds and guest
+    /// instructions (when metered) per operation.
     pub run: fn(&Build, bool) -> Sample,
+    /// The same batch in the lean host.
+    pub lean: fn(&Build, bool) -> Sample,
 }
 
 /// The scenarios, in table order.
@@ -23,21 +25,25 @@ pub const SCENARIOS: [Scenario; 4] = [
         name: "1. HTTP headers: read 2, add 1, remove 1 on the response; full stream",
         unit: "stream",
         run: headers_batch,
+        lean: crate::lean_runs::headers_batch,
     },
     Scenario {
         name: "2. HTTP body: 64 KiB in 4 chunks, buffered, replaced at end of stream",
         unit: "stream",
         run: body_batch,
+        lean: crate::lean_runs::body_batch,
     },
     Scenario {
         name: "3. TCP: 1 KiB downstream data counted into a metric",
         unit: "event",
         run: tcp_batch,
+        lean: crate::lean_runs::tcp_batch,
     },
     Scenario {
         name: "4. Root: tick, shared-data CAS increment, queue enqueue (and dequeue)",
         unit: "tick",
         run: tick_batch,
+        lean: crate::lean_runs::tick_batch,
     },
 ];
 
@@ -92,18 +98,18 @@ impl Measurement {
     }
 }
 
-const REQUEST: [(&str, &str); 4] = [
+pub const REQUEST: [(&str, &str); 4] = [
     (":method", "GET"),
     (":path", "/bench"),
     (":authority", "example.com"),
     ("user-agent", "proxywasm-bench"),
 ];
-const RESPONSE: [(&str, &str); 3] = [
+pub const RESPONSE: [(&str, &str); 3] = [
     (":status", "200"),
     ("x-powered-by", "php"),
     ("content-type", "text/plain"),
 ];
-const CHUNK: usize = 16 * 1024;
+pub const CHUNK: usize = 16 * 1024;
 
 fn host(build: &Build, configuration: &str) -> Emulator {
     metered_host(build, configuration, false)
@@ -270,27 +276,4 @@ pub fn instantiate_us(build: &Build, count: usize) -> f64 {
         drop(host);
     }
     Measurement::from_samples(samples).median
-}
-
-/// Guest instructions of each step of one scenario-1 stream (after a warm-up stream).
-pub fn breakdown(build: &Build) -> Vec<(&'static str, u64)> {
-    let host = metered_host(build, "", true);
-    headers_stream(&host);
-    let fuel = || host.guest_instructions().unwrap_or(0);
-    let mut steps = Vec::new();
-    let mut last = fuel();
-    let mut step = |name: &'static str, steps: &mut Vec<(&'static str, u64)>| {
-        let now = fuel();
-        steps.push((name, now - last));
-        last = now;
-    };
-    let stream = host.new_http_stream();
-    step("context_create", &mut steps);
-    host.request_headers(stream, &REQUEST, true);
-    step("request_headers", &mut steps);
-    host.response_headers(stream, &RESPONSE, true);
-    step("response_headers", &mut steps);
-    host.complete_stream(stream);
-    step("done + log + delete", &mut steps);
-    steps
 }
