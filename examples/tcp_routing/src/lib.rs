@@ -141,6 +141,18 @@ mod tests {
     proxywasm::envoy_yaml_test!(plugin: new_root);
 
     #[test]
+    fn the_shipped_envoy_yaml_defines_every_cluster_the_plugin_picks() {
+        let yaml = include_str!("../envoy.yaml");
+        for source in ["10.0.0.1:1234", "192.168.1.1:1234"] {
+            let cluster = cluster_for(source);
+            assert!(
+                yaml.contains(&format!("cluster_name: {cluster}\n")),
+                "envoy.yaml has no cluster `{cluster}`: Envoy's TCP proxy would close the connection"
+            );
+        }
+    }
+
+    #[test]
     fn the_arguments_are_the_protobuf_envoy_parses() {
         assert_eq!(
             filter_state_arguments("k", "vv"),
