@@ -327,6 +327,7 @@ impl State {
 
 impl HostHandle {
     /// Bytes to add to each buffer length reported to the guest (see `Emulator::overstate_buffer_lengths`).
+    #[cfg(feature = "wasm-runner")]
     pub(crate) fn overstated_lengths(&self) -> u32 {
         self.0.try_borrow().map_or(0, |s| s.overstated_lengths)
     }
