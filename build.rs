@@ -22,11 +22,10 @@ fn main() {
     );
     let selected = VERSIONS
         .iter()
-        .filter(|(feature, _)| {
+        .rfind(|(feature, _)| {
             let variable = format!("CARGO_FEATURE_{}", feature.to_uppercase().replace('-', "_"));
             std::env::var_os(variable).is_some()
         })
-        .next_back()
         .map_or("0_2_1", |(_, value)| value);
     println!("cargo:rustc-cfg=proxywasm_abi=\"{selected}\"");
 }
