@@ -1,54 +1,31 @@
-//! Generates the SDK's raw ABI bindings from `spec/` for the ABI version selected by a cargo feature.
+//! Selects the ABI version the SDK is compiled for from its cargo features, as the cfg
+//! `proxywasm_abi = "<major>_<minor>_<patch>"`; `sdk/abi.rs` includes that version's checked-in bindings
+//! from `sdk/generated/`. Nothing is generated here: a plugin's build runs no generator.
+//!
+//! Exactly one of the features `abi-0-1-0`, `abi-0-2-0`, `abi-0-2-1` must be enabled; none or several is
+//! reported by a `compile_error!` in `sdk/abi.rs`, with advice. In that case the newest selected version
+//! (or the default, 0.2.1) is still chosen, so that error is the only one the user sees.
 
-use proxywasm_codegen::{emit, parser, Version};
-use std::path::PathBuf;
+/// Every version, oldest first: its feature and its cfg value.
+const VERSIONS: [(&str, &str); 3] = [
+    ("abi-0-1-0", "0_1_0"),
+    ("abi-0-2-0", "0_2_0"),
+    ("abi-0-2-1", "0_2_1"),
+];
 
 fn main() {
-    let manifest_dir = PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    println!("cargo:rerun-if-changed=build.rs");
+    let values: Vec<String> = VERSIONS.iter().map(|(_, v)| format!("\"{v}\"")).collect();
+    println!(
+        "cargo:rustc-check-cfg=cfg(proxywasm_abi, values({}))",
+        values.join(", ")
     );
-    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let spec_dir = manifest_dir.join("spec");
-
-    let selected: Vec<Version> = Version::ALL
-        .into_iter()
-        .filter(|v| {
-            std::env::var_os(format!(
-                "CARGO_FEATURE_{}",
-                v.feature().to_uppercase().replace('-', "_")
-            ))
-            .is_some()
-        })
-        .collect();
-    // More than one or no feature is reported by a `compile_error!` in sdk/abi.rs, with advice; generate
-    // the newest selected version (or the default) so that error is the only one the user sees.
-    let version = selected.last().copied().unwrap_or(Version::V0_2_1);
-
-    println!("cargo:rerun-if-changed={}", spec_dir.display());
-    for v in Version::ALL {
-        for doc in parser::documents(&spec_dir, v) {
-            println!("cargo:rerun-if-changed={}", doc.display());
-        }
-    }
-    // Every version is loaded: the host and callback traits span all of them.
-    let all: Vec<_> = Version::ALL
-        .into_iter()
-        .map(|v| parser::load(&spec_dir, v).unwrap_or_else(|e| fail(&e.to_string())))
-        .collect();
-    let abi = all
+    let selected = VERSIONS
         .iter()
-        .find(|a| a.version == version)
-        .expect("every version is loaded");
-    let files = emit::generate(abi, &all, &emit::Options::default())
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    for file in files {
-        let path = out_dir.join(file.name);
-        std::fs::write(&path, file.contents)
-            .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
-    }
-}
-
-fn fail(message: &str) -> ! {
-    eprintln!("error: cannot generate the ABI bindings: {message}");
-    std::process::exit(1)
+        .rfind(|(feature, _)| {
+            let variable = format!("CARGO_FEATURE_{}", feature.to_uppercase().replace('-', "_"));
+            std::env::var_os(variable).is_some()
+        })
+        .map_or("0_2_1", |(_, value)| value);
+    println!("cargo:rustc-cfg=proxywasm_abi=\"{selected}\"");
 }

@@ -1,4 +1,6 @@
-//! The raw ABI of the selected version, generated from `spec/` by `build.rs` (see `proxywasm-codegen`).
+//! The raw ABI of the selected version: bindings generated from `spec/` by `proxywasm-codegen`, checked in
+//! under `sdk/generated/v<version>/` (rewritten by `cargo run -p proxywasm-codegen -- regenerate`; a test
+//! fails when they are stale). `build.rs` turns the selected feature into the cfg `proxywasm_abi`.
 //!
 //! - the enumerations ([`Status`], [`LogLevel`], [`MapType`], …), checked with `TryFrom<u32>`;
 //! - [`env`](mod@env): the raw hostcalls, `extern "C"` on wasm32 and routed to [`native_host`] elsewhere; a
@@ -8,17 +10,29 @@
 
 #![allow(missing_docs, clippy::all, clippy::pedantic, unused_unsafe, dead_code)]
 
-include!(concat!(env!("OUT_DIR"), "/types.rs"));
-include!(concat!(env!("OUT_DIR"), "/imports.rs"));
-include!(concat!(env!("OUT_DIR"), "/host.rs"));
-include!(concat!(env!("OUT_DIR"), "/exports.rs"));
+/// Includes the generated bindings of one version (a folder of `sdk/generated/`).
+macro_rules! bindings {
+    ($version:literal) => {
+        include!(concat!("generated/", $version, "/types.rs"));
+        include!(concat!("generated/", $version, "/imports.rs"));
+        include!(concat!("generated/", $version, "/host.rs"));
+        include!(concat!("generated/", $version, "/exports.rs"));
 
-/// The wasm runner's host glue for the selected version (feature `wasm-runner`).
-#[cfg(all(feature = "wasm-runner", not(target_arch = "wasm32")))]
-pub mod runner {
-    use super::*;
-    include!(concat!(env!("OUT_DIR"), "/runner.rs"));
+        /// The wasm runner's host glue for the selected version (feature `wasm-runner`).
+        #[cfg(all(feature = "wasm-runner", not(target_arch = "wasm32")))]
+        pub mod runner {
+            use super::*;
+            include!(concat!("generated/", $version, "/runner.rs"));
+        }
+    };
 }
+
+#[cfg(proxywasm_abi = "0_1_0")]
+bindings!("v0_1_0");
+#[cfg(proxywasm_abi = "0_2_0")]
+bindings!("v0_2_0");
+#[cfg(proxywasm_abi = "0_2_1")]
+bindings!("v0_2_1");
 
 #[cfg(all(
     feature = "abi-0-1-0",

@@ -23,6 +23,7 @@ pub mod listing;
 pub mod model;
 pub mod names;
 pub mod parser;
+pub mod regenerate;
 pub mod version;
 
 pub use model::Abi;

@@ -1,7 +1,7 @@
 //! The `proxywasm-codegen` command line: emit bindings, list symbols, compare versions.
 
 use clap::{Parser, Subcommand};
-use proxywasm_codegen::{emit, listing, parser, version::default_spec_dir, Version};
+use proxywasm_codegen::{emit, listing, parser, regenerate, version::default_spec_dir, Version};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,12 +48,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Rewrites the golden copies of the generated code and of `symbols --json`
-    /// (`tests/golden/<version>/`) for every version.
-    Golden {
-        /// The folder holding one sub-folder per version (default: this source tree's `tests/golden`).
+    /// Rewrites every generated file of this repository from the spec (the SDK's bindings of every
+    /// version under `sdk/generated/`, the conformance tables under `conformance/src/generated/`, the
+    /// symbol listings under `tests/golden/`) and removes generated files no spec document produces.
+    Regenerate {
+        /// The repository root (default: this source tree's root).
         #[arg(long)]
-        dir: Option<PathBuf>,
+        root: Option<PathBuf>,
     },
 }
 
@@ -122,17 +123,13 @@ fn run(command: Command, spec_dir: &Path) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Golden { dir } => {
-            let dir = dir
-                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden"));
-            let all = load_all(spec_dir)?;
-            for abi in &all {
-                let out = dir.join(abi.version.to_string());
-                write_generated(abi, &all, &out)?;
-                let json = out.join("symbols.json");
-                std::fs::write(&json, to_json(&listing::symbols(abi))? + "\n")
-                    .map_err(|e| format!("{}: {e}", json.display()))?;
-                println!("wrote {}", json.display());
+        Command::Regenerate { root } => {
+            let root = root.unwrap_or_else(|| {
+                let codegen = Path::new(env!("CARGO_MANIFEST_DIR"));
+                codegen.parent().unwrap_or(codegen).to_path_buf()
+            });
+            for path in regenerate::write(&root, spec_dir)? {
+                println!("wrote {}", path.display());
             }
             Ok(())
         }

@@ -194,9 +194,10 @@ pub struct HostProfile {
 }
 
 /// The generated profiles ([`PROFILES`]).
+/// Generated from `spec/hosts/` and checked in (`cargo run -p proxywasm-codegen -- regenerate`).
 pub mod tables {
     use super::*;
-    include!(concat!(env!("OUT_DIR"), "/profiles.rs"));
+    include!("generated/profiles.rs");
 }
 
 pub use tables::PROFILES;

@@ -1,7 +1,8 @@
-//! What each ABI version allows, as generated from `spec/` at build time: the tables every check reads.
+//! What each ABI version allows, as generated from `spec/`: the tables every check reads.
 //!
 //! Nothing in this crate names a hostcall or a callback; every symbol, signature, family and requirement
-//! comes from these tables, which `build.rs` generates with `proxywasm-codegen` from the spec documents.
+//! comes from these tables, which `proxywasm-codegen regenerate` writes from the spec documents into
+//! `src/generated/` (checked in).
 
 use serde::Serialize;
 use std::fmt;
@@ -153,10 +154,11 @@ pub const MEMORY_EXPORT: &str = "memory";
 /// reported (a misspelt callback is never called).
 pub const CALLBACK_PREFIX: &str = "proxy_";
 
-/// The generated tables: one module per version (`v0_2_1`, …) and [`VERSIONS`].
+/// The generated tables: one module per version (`v0_2_1`, …) and [`VERSIONS`]. Generated from `spec/`
+/// and checked in (`cargo run -p proxywasm-codegen -- regenerate`).
 pub mod tables {
     use super::*;
-    include!(concat!(env!("OUT_DIR"), "/tables.rs"));
+    include!("generated/symbols.rs");
 }
 
 pub use tables::VERSIONS;

@@ -6,7 +6,9 @@
 //! - in wasm mode (feature `wasm-runner`), the plugin's compiled `.wasm` runs in wasmtime and reaches the
 //!   emulator through host glue generated from the spec (`EmulatorBuilder::build_wasm`, module `wasm`).
 //!
-//! [`crate::emulator_tests!`] writes a test once and runs it in both modes. Either way the emulator drives
+//! [`crate::emulator_tests!`] writes a test once and runs it in both modes; its wasm half fails (naming the
+//! command that rebuilds the module) when the plugin's `.wasm` is missing or older than its sources, so it
+//! never reports `ok` without having run ([`module`]). Either way the emulator drives
 //! the plugin's callbacks the way a proxy does and lets the test inspect what the plugin did; a callback
 //! that panics or traps fails the test naming the callback, or is returned as a [`CallbackFailure`]
 //! inside [`Emulator::checked`]. It implements the generated [`crate::abi::EnvHost`] trait, so every host function
@@ -85,6 +87,7 @@ pub mod envoy_yaml;
 mod host;
 #[cfg(test)]
 mod host_rules_tests;
+pub mod module;
 pub mod sources {
     #![doc = include_str!("sources.md")]
 }
@@ -322,7 +325,8 @@ impl EmulatorBuilder {
 
 /// Defines each test once and runs it in both modes: `native` (the plugin compiled into the test) and
 /// `wasm` (the crate's built `.wasm` in the wasm runner; see [`Plugin::wasm_for_test`] for where it is
-/// looked up and when it is skipped). Each `fn name(plugin) { … }` becomes a module `name` with the tests
+/// looked up). The `wasm` test fails, naming the command that (re)builds the module, when the module is
+/// missing or older than the plugin's sources ([`module`]): it never passes without having run. Each `fn name(plugin) { … }` becomes a module `name` with the tests
 /// `native` and `wasm`; the body builds its emulator with [`EmulatorBuilder::load`].
 ///
 /// ```ignore
@@ -355,12 +359,10 @@ macro_rules! emulator_tests {
 
                 #[test]
                 fn wasm() {
-                    if let Some(plugin) = $crate::emulator::Plugin::wasm_for_test(
+                    body(&$crate::emulator::Plugin::wasm_for_test(
                         env!("CARGO_MANIFEST_DIR"),
                         env!("CARGO_CRATE_NAME"),
-                    ) {
-                        body(&plugin);
-                    }
+                    ));
                 }
             }
         )*
@@ -405,56 +407,42 @@ pub enum Plugin {
 }
 
 impl Plugin {
-    /// The built `.wasm` of the crate under test, for a test in wasm mode: `None` (after printing why)
-    /// when this test binary was built without the `wasm-runner` feature or the module has not been
-    /// built. Under CI (the `CI` environment variable is set) a missing module panics instead: CI builds
-    /// every plugin, so it never skips.
+    /// The built `.wasm` of the crate under test, for a test in wasm mode, as found by
+    /// [`Plugin::wasm_module_for_test`].
     ///
-    /// The module is looked up as `<dir>/<ABI version>/<crate_name>.wasm`, where `<dir>` is
-    /// `$PROXYWASM_PLUGIN_DIR`, else `$CARGO_TARGET_DIR/plugins`, else `target/plugins` of the nearest
-    /// folder above `manifest_dir` that holds a `Cargo.lock` (where `scripts/plugins` puts them).
-    pub fn wasm_for_test(manifest_dir: &str, crate_name: &str) -> Option<Plugin> {
-        match Plugin::built_module(manifest_dir, crate_name) {
-            Ok(plugin) => Some(plugin),
-            Err(why) if std::env::var_os("CI").is_some() => {
-                panic!("wasm mode cannot run under CI: {why}")
-            }
-            Err(why) => {
-                eprintln!("skipped in wasm mode: {why}");
-                None
-            }
+    /// # Panics
+    ///
+    /// When the module is missing or stale, or this test binary was built without the `wasm-runner`
+    /// feature: the test fails with the reason and the command that fixes it.
+    pub fn wasm_for_test(manifest_dir: &str, crate_name: &str) -> Plugin {
+        #[cfg(feature = "wasm-runner")]
+        {
+            Plugin::Wasm(Plugin::wasm_module_for_test(manifest_dir, crate_name))
+        }
+        #[cfg(not(feature = "wasm-runner"))]
+        {
+            let _ = (manifest_dir, crate_name);
+            panic!("wasm mode cannot run: {}", module::ModuleProblem::NoRunner)
         }
     }
 
+    /// The path of the crate's built `.wasm` for the ABI version this test binary was built for:
+    /// `<dir>/<ABI version>/<crate_name>.wasm`, where `<dir>` is `$PROXYWASM_PLUGIN_DIR`, else
+    /// `$CARGO_TARGET_DIR/plugins`, else `target/plugins` of the nearest folder above `manifest_dir` that
+    /// holds a `Cargo.lock` (where `scripts/plugins` puts them).
+    ///
+    /// # Panics
+    ///
+    /// When the module does not exist, or is older than a source of the plugin or of the SDK
+    /// ([`module::check_module`]); the message names the command that (re)builds it.
     #[cfg(feature = "wasm-runner")]
-    fn built_module(manifest_dir: &str, crate_name: &str) -> Result<Plugin, String> {
-        let dir = match std::env::var_os("PROXYWASM_PLUGIN_DIR") {
-            Some(dir) => std::path::PathBuf::from(dir),
-            None => match std::env::var_os("CARGO_TARGET_DIR") {
-                Some(target) => std::path::PathBuf::from(target).join("plugins"),
-                None => std::path::Path::new(manifest_dir)
-                    .ancestors()
-                    .find(|d| d.join("Cargo.lock").is_file())
-                    .unwrap_or(std::path::Path::new(manifest_dir))
-                    .join("target")
-                    .join("plugins"),
-            },
-        };
-        let path = dir
-            .join(crate::abi::ABI_VERSION)
-            .join(format!("{crate_name}.wasm"));
-        if !path.is_file() {
-            return Err(format!(
-                "{} does not exist; build it with `scripts/plugins`",
-                path.display()
-            ));
-        }
-        Ok(Plugin::Wasm(path))
-    }
-
-    #[cfg(not(feature = "wasm-runner"))]
-    fn built_module(_manifest_dir: &str, _crate_name: &str) -> Result<Plugin, String> {
-        Err("this test binary was built without proxywasm's `wasm-runner` feature".to_string())
+    pub fn wasm_module_for_test(manifest_dir: &str, crate_name: &str) -> std::path::PathBuf {
+        module::built_module(
+            std::path::Path::new(manifest_dir),
+            crate_name,
+            crate::abi::ABI_VERSION,
+        )
+        .unwrap_or_else(|problem| panic!("wasm mode cannot run: {problem}"))
     }
 
     /// The mode an emulator for this plugin runs in.
