@@ -3,20 +3,10 @@
 //! `HostImport`, `HostExport`, `HostRequired`, `HostEngine`, `HostRelease`, `HostVersion`, `Cite`,
 //! `Lookup`, `Reaction` and `ValType`. Every fact keeps its dated commits and its source.
 
+use super::symbols::val_types;
 use crate::hosts::{EngineReaction, LookupCondition, Profile};
-use crate::model::CoreType;
 use proc_macro2::TokenStream;
 use quote::quote;
-
-fn val_types(types: &[CoreType]) -> TokenStream {
-    let tys = types.iter().map(|t| match t {
-        CoreType::I32 => quote!(ValType::I32),
-        CoreType::I64 => quote!(ValType::I64),
-        CoreType::F32 => quote!(ValType::F32),
-        CoreType::F64 => quote!(ValType::F64),
-    });
-    quote!(&[ #( #tys ),* ])
-}
 
 fn signature(text: &str) -> (TokenStream, TokenStream) {
     // `hosts::load` has checked every signature.

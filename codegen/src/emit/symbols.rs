@@ -6,7 +6,8 @@ use crate::model::{Abi, CoreType, Function};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-fn val_types(types: &[CoreType]) -> TokenStream {
+/// A core-type list as a `&[ValType]` literal (shared with the host-profile emitter).
+pub(crate) fn val_types(types: &[CoreType]) -> TokenStream {
     let tys = types.iter().map(|t| match t {
         CoreType::I32 => quote!(ValType::I32),
         CoreType::I64 => quote!(ValType::I64),
