@@ -43,11 +43,10 @@ fn remember(ptr: *mut u8, size: usize) {
     });
 }
 
-/// The size of the remembered allocation at `ptr` when `len` bytes fit in it; the entry is removed from
-/// the table when `claim` is set and the length fits (a refused buffer stays, so `Drop` still frees it).
-/// `None` when `ptr` is not remembered, `Some(Err(size))` when it is but `len` exceeds `size`. One
-/// scan of the table does the lookup, the check and the claim.
-fn allocation_size(ptr: *mut u8, len: usize, claim: bool) -> Option<Result<usize, usize>> {
+/// The size of the remembered allocation at `ptr`, if there is one and `len` bytes fit in it; the entry
+/// is removed from the table when `claim` is set and the length fits (a refused buffer stays, so `Drop`
+/// still frees it). One scan of the table does the lookup, the check and the claim.
+fn allocation_size(ptr: *mut u8, len: usize, claim: bool) -> Option<usize> {
     ALLOCATIONS.with(|recent| {
         let entry = recent
             .entries
@@ -55,12 +54,12 @@ fn allocation_size(ptr: *mut u8, len: usize, claim: bool) -> Option<Result<usize
             .find(|entry| entry.get().0 == ptr as usize)?;
         let size = entry.get().1;
         if len > size {
-            return Some(Err(size));
+            return None;
         }
         if claim {
             entry.set((0, 0));
         }
-        Some(Ok(size))
+        Some(size)
     })
 }
 
@@ -112,8 +111,8 @@ impl HostBuffer {
             };
         }
         match allocation_size(self.ptr, self.len, claim) {
-            Some(Ok(size)) => Ok(Some(size)),
-            _ => Err(DecodeError::BadBuffer),
+            Some(size) => Ok(Some(size)),
+            None => Err(DecodeError::BadBuffer),
         }
     }
 
@@ -144,10 +143,7 @@ impl Drop for HostBuffer {
             return;
         }
         // Length 0 always fits: a remembered block is claimed here, whatever the host reported.
-        if let Some(layout) = allocation_size(self.ptr, 0, true)
-            .and_then(Result::ok)
-            .and_then(layout)
-        {
+        if let Some(layout) = allocation_size(self.ptr, 0, true).and_then(layout) {
             // SAFETY: allocated by `allocate` with this layout and not freed since (claimed once).
             unsafe { dealloc(self.ptr, layout) };
             #[cfg(test)]
