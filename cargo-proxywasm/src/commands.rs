@@ -108,8 +108,10 @@ fn test(args: &TestArgs) -> Result<(), Error> {
         command
             .arg("test")
             .arg("--manifest-path")
-            .arg(&project.manifest)
-            .arg("--no-default-features");
+            .arg(&project.manifest);
+        if plugins.iter().any(|p| p.needs_no_default_features(abi)) {
+            command.arg("--no-default-features");
+        }
         if args.quiet {
             command.arg("--quiet");
         }

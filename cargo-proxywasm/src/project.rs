@@ -23,6 +23,9 @@ pub struct Plugin {
     pub abis: Vec<Abi>,
     /// The version its default features select (else the SDK's default, 0.2.1).
     pub default_abi: Abi,
+    /// Whether its default features name an ABI version (then building another version needs
+    /// `--no-default-features`, or the two versions would clash).
+    pub default_names_abi: bool,
     /// Its features.
     pub features: Vec<String>,
 }
@@ -31,6 +34,13 @@ impl Plugin {
     /// Its expect list for `abi`: `imports/<version>.txt` next to its Cargo.toml.
     pub fn expect_list(&self, abi: Abi) -> PathBuf {
         self.dir.join("imports").join(format!("{abi}.txt"))
+    }
+
+    /// Whether building it for `abi` needs `--no-default-features`: its default features name another
+    /// version. (Otherwise its default features stay on, and with no `abi-*` feature the SDK's weak
+    /// default is the only version.)
+    pub fn needs_no_default_features(&self, abi: Abi) -> bool {
+        self.default_names_abi && self.default_abi != abi
     }
 
     /// The `--features` value that selects `abi` for this package, or why it has none.
@@ -244,13 +254,12 @@ fn plugin(package: &Package) -> Result<Plugin, Error> {
             abis
         }
     };
-    let default_abi = package
+    let default_feature_abi = package
         .features
         .get("default")
         .into_iter()
         .flatten()
-        .find_map(|f| Abi::from_feature(f))
-        .unwrap_or(Abi::DEFAULT);
+        .find_map(|f| Abi::from_feature(f));
     Ok(Plugin {
         package: package.name.clone(),
         id: package.id.clone(),
@@ -261,7 +270,8 @@ fn plugin(package: &Package) -> Result<Plugin, Error> {
             .map(Path::to_path_buf)
             .unwrap_or_default(),
         abis,
-        default_abi,
+        default_abi: default_feature_abi.unwrap_or(Abi::DEFAULT),
+        default_names_abi: default_feature_abi.is_some(),
         features: package.features.keys().cloned().collect(),
     })
 }
@@ -301,6 +311,7 @@ mod tests {
         assert_eq!(plugin.lib_name, "my_filter");
         assert_eq!(plugin.abis, [Abi::V0_1_0, Abi::V0_2_0]);
         assert_eq!(plugin.default_abi, Abi::V0_2_0);
+        assert!(plugin.default_names_abi);
         assert_eq!(plugin.dir, Path::new("/w/a"));
         assert_eq!(
             plugin.expect_list(Abi::V0_1_0),

@@ -80,18 +80,28 @@ fn toml_string(text: &str) -> String {
     out
 }
 
-/// The `[dependencies]` and `[dev-dependencies]` lines for the SDK and its test host.
+/// The `[dependencies]` line for the SDK and the `[dev-dependencies]` line for its test host, the crate
+/// `proxywasm-emulator` (in the repository's `emulator/` folder).
 fn dependencies(sdk: &Sdk) -> (String, String) {
-    let source = match sdk {
-        Sdk::Published => format!("version = {}", toml_string(SDK_VERSION)),
-        Sdk::Path(root) => format!("path = {}", toml_string(&root.to_string_lossy())),
-    };
-    (
-        format!("proxywasm = {{ {source}, default-features = false }}"),
-        format!(
-            "proxywasm = {{ {source}, default-features = false, features = [\"wasm-runner\"] }}"
+    match sdk {
+        Sdk::Published => {
+            let version = toml_string(SDK_VERSION);
+            (
+                format!("proxywasm = {{ version = {version} }}"),
+                format!("proxywasm-emulator = {{ version = {version} }}"),
+            )
+        }
+        Sdk::Path(root) => (
+            format!(
+                "proxywasm = {{ path = {} }}",
+                toml_string(&root.to_string_lossy())
+            ),
+            format!(
+                "proxywasm-emulator = {{ path = {} }}",
+                toml_string(&root.join("emulator").to_string_lossy())
+            ),
         ),
-    )
+    }
 }
 
 /// The files of a new plugin `name` of `kind`.
@@ -261,8 +271,12 @@ mod tests {
         };
         let published = manifest(Sdk::Published);
         assert!(
+            published.contains(&format!("proxywasm = {{ version = \"{SDK_VERSION}\" }}")),
+            "{published}"
+        );
+        assert!(
             published.contains(&format!(
-                "proxywasm = {{ version = \"{SDK_VERSION}\", default-features = false }}"
+                "proxywasm-emulator = {{ version = \"{SDK_VERSION}\" }}"
             )),
             "{published}"
         );
@@ -272,9 +286,11 @@ mod tests {
         assert!(published.contains("abi-0-1-0 = [\"proxywasm/abi-0-1-0\"]"));
         let local = manifest(Sdk::Path(PathBuf::from("/src/proxy \"wasm\"")));
         assert!(
-            local.contains(
-                r#"proxywasm = { path = "/src/proxy \"wasm\"", default-features = false }"#
-            ),
+            local.contains(r#"proxywasm = { path = "/src/proxy \"wasm\"" }"#),
+            "{local}"
+        );
+        assert!(
+            local.contains(r#"proxywasm-emulator = { path = "/src/proxy \"wasm\"/emulator" }"#),
             "{local}"
         );
         assert!(!local.contains(&format!("version = \"{SDK_VERSION}\"")));

@@ -34,7 +34,8 @@ pub struct Built {
 }
 
 /// The cargo command that builds `plugins` for `abi`: release, the wasm target, each package with its
-/// own `abi-*` feature and no default features (so its default ABI feature does not add a second one).
+/// own `abi-*` feature (and `--no-default-features` when a package's default features name another
+/// version, which would clash).
 pub fn build_command(
     project: &Project,
     abi: Abi,
@@ -175,6 +176,7 @@ mod tests {
             dir: PathBuf::from("/w").join(name),
             abis: Abi::ALL.to_vec(),
             default_abi: Abi::V0_2_1,
+            default_names_abi: false,
             features: Abi::ALL.iter().map(|a| a.feature().to_string()).collect(),
         }
     }
@@ -193,7 +195,13 @@ mod tests {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         let line = args.join(" ");
-        assert!(line.starts_with("build --manifest-path /w/Cargo.toml --release --target wasm32-wasip1 --no-default-features"), "{line}");
+        assert!(
+            line.starts_with(
+                "build --manifest-path /w/Cargo.toml --release --target wasm32-wasip1 --message-format"
+            ),
+            "{line}"
+        );
+        assert!(!line.contains("--no-default-features"), "{line}");
         assert!(
             line.ends_with("-p a --features a/abi-0-1-0 -p b-c --features b-c/abi-0-1-0"),
             "{line}"
@@ -210,6 +218,25 @@ mod tests {
         for (key, value) in SIZE_PROFILE {
             assert!(envs.contains(&(key.into(), value.into())), "{key}");
         }
+    }
+
+    #[test]
+    fn a_default_feature_naming_another_version_is_turned_off() {
+        let mut old_style = plugin("a");
+        old_style.default_names_abi = true;
+        let project = Project {
+            manifest: PathBuf::from("/w/Cargo.toml"),
+            target_dir: PathBuf::from("/w/target"),
+            plugins: vec![old_style.clone()],
+        };
+        let has_flag = |abi| {
+            build_command(&project, abi, &[&old_style], false)
+                .unwrap()
+                .get_args()
+                .any(|a| a == "--no-default-features")
+        };
+        assert!(has_flag(Abi::V0_1_0));
+        assert!(!has_flag(Abi::V0_2_1));
     }
 
     #[test]
