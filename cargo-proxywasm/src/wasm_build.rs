@@ -47,13 +47,11 @@ pub fn build_command(
         .arg("build")
         .arg("--manifest-path")
         .arg(&project.manifest)
-        .args([
-            "--release",
-            "--target",
-            WASM_TARGET,
-            "--no-default-features",
-        ])
+        .args(["--release", "--target", WASM_TARGET])
         .args(["--message-format", "json-render-diagnostics"]);
+    if plugins.iter().any(|p| p.needs_no_default_features(abi)) {
+        command.arg("--no-default-features");
+    }
     if quiet {
         command.arg("--quiet");
     }
