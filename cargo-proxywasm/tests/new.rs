@@ -107,6 +107,13 @@ fn errors_are_clear_and_exit_non_zero() {
     let usage = cargo_proxywasm(&dir, &["new", "x", "--http", "--tcp"]);
     assert_eq!(usage.status.code(), Some(2));
 
+    // An empty folder outside any cargo project (when the temporary folder is not inside one).
+    if !dir.ancestors().any(|d| d.join("Cargo.toml").is_file()) {
+        let build = cargo_proxywasm(&dir, &["build"]);
+        assert_eq!(build.status.code(), Some(2), "{build:?}");
+        assert!(String::from_utf8_lossy(&build.stderr).contains("not inside a cargo project"));
+    }
+
     // The conformance CLI's own usage error comes through `audit`.
     let audit = cargo_proxywasm(&dir, &["audit", "--abi", "9.9", "x.wasm"]);
     assert_eq!(audit.status.code(), Some(2), "{audit:?}");
