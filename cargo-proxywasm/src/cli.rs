@@ -22,14 +22,14 @@ pub enum Command {
     /// both modes and the expect list of each ABI version (written by building and auditing it once).
     New(NewArgs),
     /// Builds the plugin for wasm32-wasip1 (release, size profile), puts it in
-    /// <target>/plugins/<version>/<crate>.wasm and audits it against imports/<version>.txt.
+    /// TARGET/plugins/VERSION/CRATE.wasm and audits it against imports/VERSION.txt.
     Build(BuildArgs),
     /// Builds the module(s) first, then runs `cargo test` for each ABI version (native and wasm mode).
     Test(TestArgs),
     /// The conformance auditor (`proxywasm-conformance audit`); without arguments, audits every built
-    /// module under <target>/plugins.
+    /// module under TARGET/plugins.
     Audit(AuditArgs),
-    /// Rewrites imports/<version>.txt from what the built module imports.
+    /// Rewrites imports/VERSION.txt from what the built module imports.
     Expect(ExpectArgs),
 }
 
