@@ -20,7 +20,8 @@ pub const BUILDS: [(&str, &str); 3] = [
     ("official", "official"),
 ];
 
-fn target_dir() -> PathBuf {
+/// The workspace's target folder (`$CARGO_TARGET_DIR`, else `target/`).
+pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),

@@ -4,6 +4,7 @@
 //! the ABI needs, so the plugins' own cost shows) and this repository's emulator in the wasm runner (what
 //! the tests run on). Numbers only: nothing here asserts on time.
 
+mod build_time;
 mod fixtures;
 mod lean;
 mod lean_runs;
@@ -40,10 +41,24 @@ struct Args {
     /// The host(s) to time in.
     #[arg(long, value_enum, default_value_t = Hosts::Both)]
     host: Hosts,
+    /// Only time clean builds of the hello-world plugin with this SDK and with the official crate
+    /// (fresh target folders, dependencies downloaded first), `--build-rounds` times each, and stop.
+    #[arg(long)]
+    build_time: bool,
+    /// Rounds of `--build-time` (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    build_rounds: usize,
 }
 
 fn main() {
     let args = Args::parse();
+    if args.build_time {
+        if let Err(e) = build_time::measure(args.build_rounds, &fixtures::target_dir()) {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     let builds: Vec<Build> = match fixtures::prepare(!args.no_build) {
         Ok(builds) => builds,
         Err(e) => {
