@@ -5,6 +5,7 @@
 //! | path (from the repository root) | what it holds |
 //! | --- | --- |
 //! | `sdk/generated/v<version>/{types,imports,host,exports,runner}.rs` | the SDK's bindings of one ABI version ([`emit::generate`]) |
+//! | `sdk/generated/error.rs` | the SDK's `Error`, from the status enumeration of every version ([`emit::error`]) |
 //! | `conformance/src/generated/symbols.rs` | one symbol table per version and `VERSIONS` ([`emit::symbols`]) |
 //! | `conformance/src/generated/profiles.rs` | one table per host profile of `spec/hosts/` and `PROFILES` ([`emit::profile`]) |
 //! | `tests/golden/<version>/symbols.json` | the symbol listing of one version (`proxywasm-codegen symbols --json`), for review |
@@ -77,6 +78,14 @@ pub fn outputs(spec_dir: &Path) -> Result<Vec<Output>, RegenerateError> {
             contents: serde_json::to_string_pretty(&listing::symbols(abi))? + "\n",
         });
     }
+    outputs.push(Output {
+        path: "sdk/generated/error.rs".to_string(),
+        contents: header("spec/proxy_wasm_*.witx (the `status` enumeration)")
+            + &format(
+                "error.rs",
+                emit::error::emit(&all, &emit::error::ErrorOptions::default())?,
+            )?,
+    });
     outputs.push(Output {
         path: "conformance/src/generated/symbols.rs".to_string(),
         contents: symbol_tables(&all)?,

@@ -8,8 +8,10 @@
 //! | `exports.rs` | [`exports`] | the `Callbacks` dispatcher trait and the `#[no_mangle]` export shims |
 //! | `symbols.rs` | [`symbols`] | the table of symbols a plugin may import and export |
 //! | `runner.rs` | [`runner`] | the wasm runner's host glue: every import of the version for wasmtime, and the guest's exports as a `PluginInstance` |
+//! | `error.rs` (one for every version) | [`error`] | the SDK's `Error`: a variant, mapping and message per failure status |
 //! | `profile_<host>.rs` | [`profile`] | one host profile ([`crate::hosts`]) as flat, dated tables for the conformance audit |
 
+pub mod error;
 pub mod exports;
 pub mod host;
 pub mod imports;
