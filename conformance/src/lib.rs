@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+mod date;
 pub mod describe;
 pub mod findings;
 pub mod fleet;
