@@ -2,19 +2,16 @@
 //! `proxywasm_abi = "<major>_<minor>_<patch>"`; `sdk/abi.rs` includes that version's checked-in bindings
 //! from `sdk/generated/`. Nothing is generated here: a plugin's build runs no generator.
 //!
-//! Exactly one of the features `abi-0-1-0`, `abi-0-2-0`, `abi-0-2-1` must be enabled; none or several is
-//! reported by a `compile_error!` in `sdk/abi.rs`, with advice. In that case the newest selected version
-//! (or the default, 0.2.1) is still chosen, so that error is the only one the user sees.
+//! Exactly one of the `abi-<major>-<minor>-<patch>` features must be enabled; none or several is reported
+//! by a `compile_error!` in `sdk/abi.rs`, with advice. In that case the newest selected version (or the
+//! newest of all) is still chosen, so that error is the only one the user sees.
 
-/// Every version, oldest first: its feature and its cfg value.
-const VERSIONS: [(&str, &str); 3] = [
-    ("abi-0-1-0", "0_1_0"),
-    ("abi-0-2-0", "0_2_0"),
-    ("abi-0-2-1", "0_2_1"),
-];
+// `VERSIONS` (feature, cfg value) and `NEWEST`, generated from the versions described in `spec/`.
+include!("sdk/generated/versions.rs");
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=sdk/generated/versions.rs");
     let values: Vec<String> = VERSIONS.iter().map(|(_, v)| format!("\"{v}\"")).collect();
     println!(
         "cargo:rustc-check-cfg=cfg(proxywasm_abi, values({}))",
@@ -26,6 +23,6 @@ fn main() {
             let variable = format!("CARGO_FEATURE_{}", feature.to_uppercase().replace('-', "_"));
             std::env::var_os(variable).is_some()
         })
-        .map_or("0_2_1", |(_, value)| value);
+        .map_or(NEWEST, |(_, value)| value);
     println!("cargo:rustc-cfg=proxywasm_abi=\"{selected}\"");
 }

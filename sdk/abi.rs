@@ -10,47 +10,24 @@
 
 #![allow(missing_docs, clippy::all, clippy::pedantic, unused_unsafe, dead_code)]
 
-/// Includes the generated bindings of one version (a folder of `sdk/generated/`).
+/// Includes the generated bindings of one version (a folder of `sdk/generated/`). It is invoked from
+/// `sdk/generated/select.rs`, so the paths are relative to that folder.
 macro_rules! bindings {
     ($version:literal) => {
-        include!(concat!("generated/", $version, "/types.rs"));
-        include!(concat!("generated/", $version, "/imports.rs"));
-        include!(concat!("generated/", $version, "/host.rs"));
-        include!(concat!("generated/", $version, "/exports.rs"));
+        include!(concat!($version, "/types.rs"));
+        include!(concat!($version, "/imports.rs"));
+        include!(concat!($version, "/host.rs"));
+        include!(concat!($version, "/exports.rs"));
 
         /// The wasm runner's host glue for the selected version (feature `wasm-runner`).
         #[cfg(all(feature = "wasm-runner", not(target_arch = "wasm32")))]
         pub mod runner {
             use super::*;
-            include!(concat!("generated/", $version, "/runner.rs"));
+            include!(concat!($version, "/runner.rs"));
         }
     };
 }
 
-#[cfg(proxywasm_abi = "0_1_0")]
-bindings!("v0_1_0");
-#[cfg(proxywasm_abi = "0_2_0")]
-bindings!("v0_2_0");
-#[cfg(proxywasm_abi = "0_2_1")]
-bindings!("v0_2_1");
-
-#[cfg(all(
-    feature = "abi-0-1-0",
-    any(feature = "abi-0-2-0", feature = "abi-0-2-1")
-))]
-compile_error!(
-    "proxywasm: more than one ABI version is selected. Enable exactly one of the features `abi-0-1-0`, \
-     `abi-0-2-0`, `abi-0-2-1`; to select an older one, depend on proxywasm with \
-     `default-features = false` (or build with `--no-default-features --features abi-0-1-0`)."
-);
-#[cfg(all(feature = "abi-0-2-0", feature = "abi-0-2-1"))]
-compile_error!(
-    "proxywasm: more than one ABI version is selected. Enable exactly one of the features `abi-0-1-0`, \
-     `abi-0-2-0`, `abi-0-2-1`; to select an older one, depend on proxywasm with \
-     `default-features = false` (or build with `--no-default-features --features abi-0-2-0`)."
-);
-#[cfg(not(any(feature = "abi-0-1-0", feature = "abi-0-2-0", feature = "abi-0-2-1")))]
-compile_error!(
-    "proxywasm: no ABI version is selected. Enable one of the features `abi-0-1-0`, `abi-0-2-0`, \
-     `abi-0-2-1` (the default is `abi-0-2-1`)."
-);
+// The bindings of the selected version, and the errors for no or several selected versions: generated
+// from the list of versions in `spec/`.
+include!("generated/select.rs");

@@ -6,6 +6,8 @@
 //! | --- | --- |
 //! | `sdk/generated/v<version>/{types,imports,host,exports,runner}.rs` | the SDK's bindings of one ABI version ([`emit::generate`]) |
 //! | `sdk/generated/error.rs` | the SDK's `Error`, from the status enumeration of every version ([`emit::error`]) |
+//! | `sdk/generated/{versions,select}.rs` | the version table of `build.rs` and the version selection of `sdk/abi.rs` ([`emit::versions`]) |
+//! | `sdk/generated/versions.txt` | the versions, one per line, for the scripts ([`emit::versions::text_list`]) |
 //! | `conformance/src/generated/symbols.rs` | one symbol table per version and `VERSIONS` ([`emit::symbols`]) |
 //! | `conformance/src/generated/profiles.rs` | one table per host profile of `spec/hosts/` and `PROFILES` ([`emit::profile`]) |
 //! | `tests/golden/<version>/symbols.json` | the symbol listing of one version (`proxywasm-codegen symbols --json`), for review |
@@ -56,7 +58,12 @@ pub fn version_module(version: Version) -> String {
 
 /// Every generated file, from the spec documents in `spec_dir` (every version and every host profile).
 pub fn outputs(spec_dir: &Path) -> Result<Vec<Output>, RegenerateError> {
-    let all: Vec<Abi> = Version::ALL
+    let versions =
+        crate::version::in_spec(spec_dir).map_err(|source| parser::SpecError::Unreadable {
+            path: spec_dir.to_path_buf(),
+            source,
+        })?;
+    let all: Vec<Abi> = versions
         .into_iter()
         .map(|v| parser::load(spec_dir, v))
         .collect::<Result<_, _>>()?;
@@ -85,6 +92,21 @@ pub fn outputs(spec_dir: &Path) -> Result<Vec<Output>, RegenerateError> {
                 "error.rs",
                 emit::error::emit(&all, &emit::error::ErrorOptions::default())?,
             )?,
+    });
+    let versions: Vec<Version> = all.iter().map(|abi| abi.version).collect();
+    outputs.push(Output {
+        path: "sdk/generated/versions.rs".to_string(),
+        contents: header("the list of spec/proxy_wasm_*.witx")
+            + &format("versions.rs", emit::versions::build_table(&versions))?,
+    });
+    outputs.push(Output {
+        path: "sdk/generated/versions.txt".to_string(),
+        contents: emit::versions::text_list(&versions),
+    });
+    outputs.push(Output {
+        path: "sdk/generated/select.rs".to_string(),
+        contents: header("the list of spec/proxy_wasm_*.witx")
+            + &format("select.rs", emit::versions::selection(&versions))?,
     });
     outputs.push(Output {
         path: "conformance/src/generated/symbols.rs".to_string(),

@@ -9,6 +9,7 @@
 //! | `symbols.rs` | [`symbols`] | the table of symbols a plugin may import and export |
 //! | `runner.rs` | [`runner`] | the wasm runner's host glue: every import of the version for wasmtime, and the guest's exports as a `PluginInstance` |
 //! | `error.rs` (one for every version) | [`error`] | the SDK's `Error`: a variant, mapping and message per failure status |
+//! | `versions.rs`, `select.rs` (one for every version) | [`versions`] | the version table `build.rs` reads; the per-version includes and feature checks of `sdk/abi.rs` |
 //! | `profile_<host>.rs` | [`profile`] | one host profile ([`crate::hosts`]) as flat, dated tables for the conformance audit |
 
 pub mod error;
@@ -19,6 +20,7 @@ pub mod profile;
 pub mod runner;
 pub mod symbols;
 pub mod types;
+pub mod versions;
 
 use crate::model::{Abi, Function, IntType, Output, Param, Results, ValueType};
 use crate::names;
