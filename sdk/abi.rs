@@ -1,11 +1,14 @@
 //! The raw ABI of the selected version: bindings generated from `spec/` by `proxywasm-codegen`, checked in
 //! under `sdk/generated/v<version>/` (rewritten by `cargo run -p proxywasm-codegen -- regenerate`; a test
-//! fails when they are stale). `build.rs` turns the selected feature into the cfg `proxywasm_abi`.
+//! fails when they are stale). `build.rs` turns the `abi-*` features into the cfg `proxywasm_abi` (see
+//! [the crate docs](crate#choosing-the-abi-version) for the rule).
 //!
 //! - the enumerations ([`Status`], [`LogLevel`], [`MapType`], …), checked with `TryFrom<u32>`;
 //! - [`env`](mod@env): the raw hostcalls, `extern "C"` on wasm32 and routed to [`native_host`] elsewhere; a
 //!   hostcall the selected version lacks is a local stub that returns [`Status::Unimplemented`];
-//! - [`EnvHost`]: the host-side trait (what the host emulator implements);
+//! - [`EnvHost`]: the ABI as a host sees it, one method per hostcall in lifted types. On native targets
+//!   [`native_host`] is the seam where a host running the plugin in its own process (the
+//!   `proxywasm-emulator` crate, for tests) installs its implementation;
 //! - [`Callbacks`]: the callbacks the plugin exports (implemented by the SDK's dispatcher).
 
 #![allow(missing_docs, clippy::all, clippy::pedantic, unused_unsafe, dead_code)]
@@ -18,16 +21,12 @@ macro_rules! bindings {
         include!(concat!($version, "/imports.rs"));
         include!(concat!($version, "/host.rs"));
         include!(concat!($version, "/exports.rs"));
-
-        /// The wasm runner's host glue for the selected version (feature `wasm-runner`).
-        #[cfg(all(feature = "wasm-runner", not(target_arch = "wasm32")))]
-        pub mod runner {
-            use super::*;
-            include!(concat!($version, "/runner.rs"));
-        }
     };
 }
 
-// The bindings of the selected version, and the errors for no or several selected versions: generated
-// from the list of versions in `spec/`.
+// The bindings of the version `build.rs` selected, one `#[cfg]` per version described in `spec/`.
 include!("generated/select.rs");
+
+// Two `abi-*` features are enabled in the build: `build.rs` wrote the message (which names them).
+#[cfg(proxywasm_abi_conflict)]
+compile_error!(env!("PROXYWASM_ABI_CONFLICT"));

@@ -1,10 +1,11 @@
-//! Every checked-in generated file (the SDK's bindings under `sdk/generated/`, the conformance tables
-//! under `conformance/src/generated/`, the symbol listings under `tests/golden/`) must be exactly what
+//! Every checked-in generated file (the SDK's bindings under `sdk/generated/`, the host crate's glue under
+//! `emulator/generated/`, the conformance tables under `conformance/src/generated/`, the symbol listings under `tests/golden/`) must be exactly what
 //! the generator writes from `spec/` today, and no file the generator would not write may linger in
 //! the generated folders. After an intended change to `spec/` or `codegen/`, run
 //! `cargo run -p proxywasm-codegen -- regenerate` and review `git diff`.
 
-use proxywasm_codegen::regenerate::{outputs, stale_files, version_module, COMMAND};
+use proxywasm_codegen::regenerate::version_module;
+use proxywasm_codegen::regenerate::{outputs, stale_files, COMMAND};
 use proxywasm_codegen::version::{default_spec_dir, in_spec};
 use std::path::Path;
 
@@ -40,11 +41,29 @@ fn the_generated_files_cover_every_version_and_the_conformance_tables() {
     assert!(!versions.is_empty(), "spec/ describes no version");
     for version in versions {
         let dir = version_module(version);
-        for file in ["types", "imports", "host", "exports", "runner"] {
-            let path = format!("sdk/generated/{dir}/{file}.rs");
+        let guest = ["types", "imports", "host", "exports"].map(|f| ("sdk", f));
+        let host = ["instance", "runner"].map(|f| ("emulator", f));
+        for (krate, file) in guest.into_iter().chain(host) {
+            let path = format!("{krate}/generated/{dir}/{file}.rs");
             assert!(
                 outputs.iter().any(|o| o.path == path),
                 "{path} is not generated"
+            );
+        }
+    }
+    // The guest SDK's generated code names nothing of the host crate.
+    for output in outputs.iter().filter(|o| o.path.starts_with("sdk/")) {
+        for host_only in [
+            "PluginInstance",
+            "InProcess",
+            "CallbackFailure",
+            "wasmtime",
+            "emulator::",
+        ] {
+            assert!(
+                !output.contents.contains(host_only),
+                "{} names `{host_only}`",
+                output.path
             );
         }
     }
@@ -53,6 +72,8 @@ fn the_generated_files_cover_every_version_and_the_conformance_tables() {
         "sdk/generated/versions.rs",
         "sdk/generated/versions.txt",
         "sdk/generated/select.rs",
+        "emulator/generated/versions.rs",
+        "emulator/generated/select.rs",
         "conformance/src/generated/symbols.rs",
         "conformance/src/generated/profiles.rs",
     ] {

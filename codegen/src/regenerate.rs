@@ -4,9 +4,10 @@
 //!
 //! | path (from the repository root) | what it holds |
 //! | --- | --- |
-//! | `sdk/generated/v<version>/{types,imports,host,exports,runner}.rs` | the SDK's bindings of one ABI version ([`emit::generate`]) |
+//! | `sdk/generated/v<version>/{types,imports,host,exports}.rs` | the guest SDK's bindings of one ABI version ([`emit::generate`], [`emit::Side::Guest`]) |
+//! | `emulator/generated/v<version>/{instance,runner}.rs` | the host crate's glue for one ABI version ([`emit::Side::Host`]) |
 //! | `sdk/generated/error.rs` | the SDK's `Error`, from the status enumeration of every version ([`emit::error`]) |
-//! | `sdk/generated/{versions,select}.rs` | the version table of `build.rs` and the version selection of `sdk/abi.rs` ([`emit::versions`]) |
+//! | `{sdk,emulator}/generated/{versions,select}.rs` | each crate's version table (its build script) and per-version includes ([`emit::versions`]) |
 //! | `sdk/generated/versions.txt` | the versions, one per line, for the scripts ([`emit::versions::text_list`]) |
 //! | `conformance/src/generated/symbols.rs` | one symbol table per version and `VERSIONS` ([`emit::symbols`]) |
 //! | `conformance/src/generated/profiles.rs` | one table per host profile of `spec/hosts/` and `PROFILES` ([`emit::profile`]) |
@@ -23,7 +24,11 @@ pub const COMMAND: &str = "cargo run -p proxywasm-codegen -- regenerate";
 
 /// The folders that hold nothing but generated files: a file in them that [`outputs`] does not name is
 /// stale (left behind by a version or a host that no longer exists).
-pub const GENERATED_DIRS: [&str; 2] = ["sdk/generated", "conformance/src/generated"];
+pub const GENERATED_DIRS: [&str; 3] = [
+    "sdk/generated",
+    "emulator/generated",
+    "conformance/src/generated",
+];
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +56,7 @@ pub enum RegenerateError {
     Json(#[from] serde_json::Error),
 }
 
-/// The module of one version's files under `sdk/generated/`: `v0_2_1`.
+/// The folder of one version's files under `sdk/generated/` and `emulator/generated/`: `v0_2_1`.
 pub fn version_module(version: Version) -> String {
     format!("v{}", version.underscored())
 }
@@ -69,14 +74,16 @@ pub fn outputs(spec_dir: &Path) -> Result<Vec<Output>, RegenerateError> {
         .collect::<Result<_, _>>()?;
     let mut outputs = Vec::new();
     for abi in &all {
-        let dir = format!("sdk/generated/{}", version_module(abi.version));
+        let module = version_module(abi.version);
         for file in emit::generate(abi, &all, &emit::Options::default())? {
-            // The symbol table is the conformance crate's (below); the SDK does not use it.
-            if file.name == "symbols.rs" {
-                continue;
-            }
+            let dir = match file.side {
+                emit::Side::Guest => "sdk",
+                emit::Side::Host => "emulator",
+                // The symbol tables are the conformance crate's (below), in one file for every version.
+                emit::Side::Tables => continue,
+            };
             outputs.push(Output {
-                path: format!("{dir}/{}", file.name),
+                path: format!("{dir}/generated/{module}/{}", file.name),
                 contents: file.contents,
             });
         }
@@ -94,19 +101,33 @@ pub fn outputs(spec_dir: &Path) -> Result<Vec<Output>, RegenerateError> {
             )?,
     });
     let versions: Vec<Version> = all.iter().map(|abi| abi.version).collect();
-    outputs.push(Output {
-        path: "sdk/generated/versions.rs".to_string(),
-        contents: header("the list of spec/proxy_wasm_*.witx")
-            + &format("versions.rs", emit::versions::build_table(&versions))?,
-    });
+    let list = "the list of spec/proxy_wasm_*.witx";
+    for krate in ["sdk", "emulator"] {
+        outputs.push(Output {
+            path: format!("{krate}/generated/versions.rs"),
+            contents: header(list)
+                + &format("versions.rs", emit::versions::build_table(&versions))?,
+        });
+    }
     outputs.push(Output {
         path: "sdk/generated/versions.txt".to_string(),
         contents: emit::versions::text_list(&versions),
     });
     outputs.push(Output {
         path: "sdk/generated/select.rs".to_string(),
-        contents: header("the list of spec/proxy_wasm_*.witx")
-            + &format("select.rs", emit::versions::selection(&versions))?,
+        contents: header(list)
+            + &format(
+                "select.rs",
+                emit::versions::selection(&versions, "bindings", false),
+            )?,
+    });
+    outputs.push(Output {
+        path: "emulator/generated/select.rs".to_string(),
+        contents: header(list)
+            + &format(
+                "select.rs",
+                emit::versions::selection(&versions, "glue", true),
+            )?,
     });
     outputs.push(Output {
         path: "conformance/src/generated/symbols.rs".to_string(),

@@ -7,15 +7,3 @@ bindings!("v0_1_0");
 bindings!("v0_2_0");
 #[cfg(proxywasm_abi = "0_2_1")]
 bindings!("v0_2_1");
-#[cfg(all(feature = "abi-0-1-0", any(feature = "abi-0-2-0", feature = "abi-0-2-1")))]
-compile_error!(
-    "proxywasm: more than one ABI version is selected. Enable exactly one of the features `abi-0-1-0`, `abi-0-2-0`, `abi-0-2-1`; to select an older one, depend on proxywasm with `default-features = false` (or build with `--no-default-features --features abi-0-1-0`)."
-);
-#[cfg(all(feature = "abi-0-2-0", any(feature = "abi-0-2-1")))]
-compile_error!(
-    "proxywasm: more than one ABI version is selected. Enable exactly one of the features `abi-0-1-0`, `abi-0-2-0`, `abi-0-2-1`; to select an older one, depend on proxywasm with `default-features = false` (or build with `--no-default-features --features abi-0-2-0`)."
-);
-#[cfg(not(any(feature = "abi-0-1-0", feature = "abi-0-2-0", feature = "abi-0-2-1")))]
-compile_error!(
-    "proxywasm: no ABI version is selected. Enable one of the features `abi-0-1-0`, `abi-0-2-0`, `abi-0-2-1` (the default is `abi-0-2-1`)."
-);

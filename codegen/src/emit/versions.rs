@@ -1,73 +1,52 @@
-//! Emits the SDK's version selection from the list of versions: the table `build.rs` reads
-//! (`versions.rs`: each version's cargo feature and cfg value, and the newest) and the per-version
-//! includes and feature checks of `sdk/abi.rs` (`select.rs`). With them, adding a spec document
-//! changes no hand-written Rust; the cargo features themselves cannot be generated, and a test of the
-//! SDK checks them against the spec.
+//! Emits the version selection of the two crates that compile one version's bindings, from the list of
+//! versions in `spec/`: the table their build scripts read (`versions.rs`: each version's cargo feature
+//! and cfg value, and the default, the newest), the per-version includes (`select.rs`: one `#[cfg]` per
+//! version, invoking the crate's own include macro) and, for the scripts, `versions.txt`. With them,
+//! adding a spec document changes no hand-written Rust; the cargo features themselves cannot be
+//! generated, and `tests/versions.rs` checks them against the spec.
 
 use crate::regenerate::version_module;
 use crate::Version;
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
-/// `versions.rs`, included by the SDK's `build.rs`: `VERSIONS` (feature, cfg value), oldest first, and
-/// `NEWEST` (the cfg value chosen when no feature selects one).
+/// `versions.rs`, included by the SDK's `sdk/abi_selection.rs` (and so its build script) and by the
+/// emulator's build script: `VERSIONS` (feature, cfg value), oldest first, and `DEFAULT` (the cfg value
+/// compiled when no feature selects a version: the newest).
 pub fn build_table(versions: &[Version]) -> TokenStream {
-    let n = proc_macro2::Literal::usize_unsuffixed(versions.len());
+    let n = Literal::usize_unsuffixed(versions.len());
     let features: Vec<String> = versions.iter().map(Version::feature).collect();
     let values: Vec<String> = versions.iter().map(Version::underscored).collect();
     let newest = values.last().cloned().unwrap_or_default();
     quote! {
-        /// Every ABI version with a document in `spec/`, oldest first: its cargo feature and its
-        /// `proxywasm_abi` cfg value.
-        const VERSIONS: [(&str, &str); #n] = [ #( (#features, #values) ),* ];
-        /// The cfg value of the newest version (the default feature's).
-        const NEWEST: &str = #newest;
+        /// Every ABI version with a document in `spec/`, oldest first: its cargo feature and its cfg
+        /// value (`proxywasm_abi = "0_2_1"`).
+        pub const VERSIONS: [(&str, &str); #n] = [ #( (#features, #values) ),* ];
+        /// The cfg value of the version compiled when no `abi-*` feature is enabled: the newest.
+        pub const DEFAULT: &str = #newest;
     }
 }
 
-/// `select.rs`, included by `sdk/abi.rs` after its `bindings!` macro: the bindings of the version the
-/// cfg `proxywasm_abi` selects, and a `compile_error!` when no feature or several select a version.
-pub fn selection(versions: &[Version]) -> TokenStream {
-    let features: Vec<String> = versions.iter().map(Version::feature).collect();
-    let listed = features
-        .iter()
-        .map(|f| format!("`{f}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+/// `select.rs`: for each version, `#[cfg(proxywasm_abi = "<value>")] <include_macro>!("v<value>")`, or
+/// with `dotted`, `<include_macro>!("v<value>", "<major>.<minor>.<patch>")`. The macro belongs to the
+/// including module (`bindings!` in `sdk/abi.rs`, `glue!` in `emulator/src/glue.rs`).
+pub fn selection(versions: &[Version], include_macro: &str, dotted: bool) -> TokenStream {
+    let include_macro = Ident::new(include_macro, proc_macro2::Span::call_site());
     let includes = versions.iter().map(|v| {
         let value = v.underscored();
         let module = version_module(*v);
+        let args = if dotted {
+            let text = v.to_string();
+            quote!(#module, #text)
+        } else {
+            quote!(#module)
+        };
         quote! {
             #[cfg(proxywasm_abi = #value)]
-            bindings!(#module);
+            #include_macro!(#args);
         }
     });
-    let several = features.iter().enumerate().filter_map(|(i, older)| {
-        let newer = &features[i + 1..];
-        if newer.is_empty() {
-            return None;
-        }
-        let message = format!(
-            "proxywasm: more than one ABI version is selected. Enable exactly one of the features \
-             {listed}; to select an older one, depend on proxywasm with `default-features = false` \
-             (or build with `--no-default-features --features {older}`)."
-        );
-        Some(quote! {
-            #[cfg(all(feature = #older, any( #( feature = #newer ),* )))]
-            compile_error!(#message);
-        })
-    });
-    let newest = features.last().cloned().unwrap_or_default();
-    let none = format!(
-        "proxywasm: no ABI version is selected. Enable one of the features {listed} (the default is \
-         `{newest}`)."
-    );
-    quote! {
-        #( #includes )*
-        #( #several )*
-        #[cfg(not(any( #( feature = #features ),* )))]
-        compile_error!(#none);
-    }
+    quote! { #( #includes )* }
 }
 
 /// `versions.txt`, read by `scripts/plugins` and `scripts/test`: a `#` comment, then one version per
