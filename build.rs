@@ -17,6 +17,7 @@ use abi_selection::{conflict_message, feature_variable, select, Selection, VERSI
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=sdk/abi_selection.rs");
+    println!("cargo:rerun-if-changed=sdk/generated/versions.rs");
     let values: Vec<String> = VERSIONS.iter().map(|(_, v)| format!("\"{v}\"")).collect();
     println!(
         "cargo:rustc-check-cfg=cfg(proxywasm_abi, values({}))",

@@ -4,20 +4,26 @@
 //! `generated/v<version>/` to include), and `DEP_PROXYWASM_SOURCES` (the SDK package's folder), which
 //! becomes the compile-time variable `PROXYWASM_SDK_SOURCES` (read by the stale-module check).
 
-/// The cfg values this crate has glue for, one folder of `generated/` each.
-const VERSIONS: [&str; 3] = ["0_1_0", "0_2_0", "0_2_1"];
+/// The versions this crate has glue for (one folder of `generated/` each): `VERSIONS` (cargo feature,
+/// cfg value), generated from the versions described in `spec/`.
+#[allow(dead_code)]
+mod versions {
+    include!("generated/versions.rs");
+}
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=generated/versions.rs");
     println!("cargo:rerun-if-env-changed=DEP_PROXYWASM_ABI");
     println!("cargo:rerun-if-env-changed=DEP_PROXYWASM_SOURCES");
-    let values: Vec<String> = VERSIONS.iter().map(|v| format!("\"{v}\"")).collect();
+    let known: Vec<&str> = versions::VERSIONS.iter().map(|(_, value)| *value).collect();
+    let values: Vec<String> = known.iter().map(|v| format!("\"{v}\"")).collect();
     println!(
         "cargo:rustc-check-cfg=cfg(proxywasm_abi, values({}))",
         values.join(", ")
     );
     let abi = std::env::var("DEP_PROXYWASM_ABI").unwrap_or_default();
-    if !VERSIONS.contains(&abi.as_str()) {
+    if !known.contains(&abi.as_str()) {
         // Only a `proxywasm` this crate was not written for can get here (a version it has no glue for).
         eprintln!(
             "proxywasm-emulator: the proxywasm SDK reports ABI `{abi}` (DEP_PROXYWASM_ABI), for which this \

@@ -13,22 +13,19 @@
 
 #![allow(missing_docs, clippy::all, clippy::pedantic, unused_unsafe, dead_code)]
 
-/// Includes the generated bindings of one version (a folder of `sdk/generated/`).
+/// Includes the generated bindings of one version (a folder of `sdk/generated/`). It is invoked from
+/// `sdk/generated/select.rs`, so the paths are relative to that folder.
 macro_rules! bindings {
     ($version:literal) => {
-        include!(concat!("generated/", $version, "/types.rs"));
-        include!(concat!("generated/", $version, "/imports.rs"));
-        include!(concat!("generated/", $version, "/host.rs"));
-        include!(concat!("generated/", $version, "/exports.rs"));
+        include!(concat!($version, "/types.rs"));
+        include!(concat!($version, "/imports.rs"));
+        include!(concat!($version, "/host.rs"));
+        include!(concat!($version, "/exports.rs"));
     };
 }
 
-#[cfg(proxywasm_abi = "0_1_0")]
-bindings!("v0_1_0");
-#[cfg(proxywasm_abi = "0_2_0")]
-bindings!("v0_2_0");
-#[cfg(proxywasm_abi = "0_2_1")]
-bindings!("v0_2_1");
+// The bindings of the version `build.rs` selected, one `#[cfg]` per version described in `spec/`.
+include!("generated/select.rs");
 
 // Two `abi-*` features are enabled in the build: `build.rs` wrote the message (which names them).
 #[cfg(proxywasm_abi_conflict)]

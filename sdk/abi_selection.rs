@@ -10,15 +10,9 @@
 //! - two or more: a conflict that `sdk/abi.rs` reports as a compile error naming them all
 //!   ([`Selection::Conflict`]).
 
-/// Every version, oldest first: its cargo feature and its cfg value (`proxywasm_abi = "0_2_1"`).
-pub const VERSIONS: [(&str, &str); 3] = [
-    ("abi-0-1-0", "0_1_0"),
-    ("abi-0-2-0", "0_2_0"),
-    ("abi-0-2-1", "0_2_1"),
-];
-
-/// The cfg value of the version compiled when no `abi-*` feature is enabled: the newest.
-pub const DEFAULT: &str = "0_2_1";
+// `VERSIONS` (each version's cargo feature and cfg value, oldest first) and `DEFAULT` (the newest):
+// generated from the versions described in `spec/`.
+include!("generated/versions.rs");
 
 /// The outcome of [`select`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,7 @@ use crate::hostcall::{call_for_bytes, optional};
 /// `size` bytes of `buffer` from `start` (the host clamps to what is there); empty when absent.
 pub(crate) fn get(buffer: BufferType, start: usize, size: usize) -> Result<Vec<u8>, Error> {
     Ok(optional(call_for_bytes(|data, out| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_get_buffer_bytes(buffer.into(), start, size, data, out) }
+        env::safe::proxy_get_buffer_bytes(buffer.into(), start, size, data, out)
     }))?
     .unwrap_or_default())
 }
@@ -21,17 +20,22 @@ pub(crate) fn set(
     size: usize,
     value: &[u8],
 ) -> Result<(), Error> {
-    // SAFETY: the pointer and length describe `value`.
-    check(unsafe {
-        env::proxy_set_buffer_bytes(buffer.into(), start, size, value.as_ptr(), value.len())
-    })
+    check(env::safe::proxy_set_buffer_bytes(
+        buffer.into(),
+        start,
+        size,
+        value,
+    ))
 }
 
 /// The size of `buffer`.
 pub(crate) fn size(buffer: BufferType) -> Result<usize, Error> {
     let (mut size, mut flags) = (0usize, 0u32);
-    // SAFETY: both out-pointers are valid.
-    check(unsafe { env::proxy_get_buffer_status(buffer.into(), &mut size, &mut flags) })?;
+    check(env::safe::proxy_get_buffer_status(
+        buffer.into(),
+        &mut size,
+        &mut flags,
+    ))?;
     Ok(size)
 }
 

@@ -44,8 +44,7 @@ fn running() -> Option<Start> {
 
 fn buffer(kind: BufferType) -> Result<Option<Vec<u8>>, Error> {
     optional(call_for_bytes(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_get_buffer_bytes(kind.into(), 0, u32::MAX as usize, data, size) }
+        env::safe::proxy_get_buffer_bytes(kind.into(), 0, u32::MAX as usize, data, size)
     }))
 }
 
@@ -55,8 +54,7 @@ fn configuration_during(start: Start) -> Result<Option<Vec<u8>>, Error> {
         return Err(Error::BadArgument);
     }
     optional(call_for_bytes(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_get_configuration(data, size) }
+        env::safe::proxy_get_configuration(data, size)
     }))
 }
 

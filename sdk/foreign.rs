@@ -10,17 +10,7 @@ use crate::hostcall::call_for_bytes;
 /// Errors: [`Error::NotFound`] when the host has no such function, or whatever the function returns.
 pub fn call_foreign_function(name: &str, arguments: &[u8]) -> Result<Vec<u8>, Error> {
     call_for_bytes(|data, size| {
-        // SAFETY: the pointers describe `name`, `arguments` and a live HostBuffer.
-        unsafe {
-            env::proxy_call_foreign_function(
-                name.as_ptr(),
-                name.len(),
-                arguments.as_ptr(),
-                arguments.len(),
-                data,
-                size,
-            )
-        }
+        env::safe::proxy_call_foreign_function(name.as_bytes(), arguments, data, size)
     })
 }
 

@@ -28,23 +28,15 @@ pub fn call(target: &GrpcTarget<'_>, message: &[u8], timeout: Duration) -> Resul
     let metadata = encode_map(target.initial_metadata);
     let timeout = u32::try_from(timeout.as_millis()).map_err(|_| Error::BadArgument)?;
     let mut token = 0u32;
-    // SAFETY: every pointer and length describes a live local buffer; `token` is a valid out-pointer.
-    check(unsafe {
-        env::proxy_grpc_call(
-            target.cluster.as_ptr(),
-            target.cluster.len(),
-            target.service.as_ptr(),
-            target.service.len(),
-            target.method.as_ptr(),
-            target.method.len(),
-            metadata.as_ptr(),
-            metadata.len(),
-            message.as_ptr(),
-            message.len(),
-            timeout,
-            &mut token,
-        )
-    })?;
+    check(env::safe::proxy_grpc_call(
+        target.cluster.as_bytes(),
+        target.service.as_bytes(),
+        target.method.as_bytes(),
+        &metadata,
+        message,
+        timeout,
+        &mut token,
+    ))?;
     register_grpc_call(token);
     Ok(token)
 }
@@ -53,20 +45,13 @@ pub fn call(target: &GrpcTarget<'_>, message: &[u8], timeout: Duration) -> Resul
 pub fn open_stream(target: &GrpcTarget<'_>) -> Result<u32, Error> {
     let metadata = encode_map(target.initial_metadata);
     let mut token = 0u32;
-    // SAFETY: every pointer and length describes a live local buffer; `token` is a valid out-pointer.
-    check(unsafe {
-        env::proxy_grpc_stream(
-            target.cluster.as_ptr(),
-            target.cluster.len(),
-            target.service.as_ptr(),
-            target.service.len(),
-            target.method.as_ptr(),
-            target.method.len(),
-            metadata.as_ptr(),
-            metadata.len(),
-            &mut token,
-        )
-    })?;
+    check(env::safe::proxy_grpc_stream(
+        target.cluster.as_bytes(),
+        target.service.as_bytes(),
+        target.method.as_bytes(),
+        &metadata,
+        &mut token,
+    ))?;
     register_grpc_call(token);
     Ok(token)
 }
@@ -74,28 +59,22 @@ pub fn open_stream(target: &GrpcTarget<'_>) -> Result<u32, Error> {
 /// Sends a serialized message on stream `token`; `end_of_stream` half-closes it. Errors:
 /// [`Error::NotFound`] for an unknown stream.
 pub fn send(token: u32, message: &[u8], end_of_stream: bool) -> Result<(), Error> {
-    // SAFETY: the pointer and length describe `message`.
-    check(unsafe {
-        env::proxy_grpc_send(
-            token,
-            message.as_ptr(),
-            message.len(),
-            u32::from(end_of_stream),
-        )
-    })
+    check(env::safe::proxy_grpc_send(
+        token,
+        message,
+        u32::from(end_of_stream),
+    ))
 }
 
 /// Cancels call or stream `token`; no close event follows. Errors: [`Error::NotFound`] for an unknown
 /// token.
 pub fn cancel(token: u32) -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_grpc_cancel(token) })
+    check(env::safe::proxy_grpc_cancel(token))
 }
 
 /// Closes call or stream `token`. Errors: [`Error::NotFound`] for an unknown token.
 pub fn close(token: u32) -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_grpc_close(token) })
+    check(env::safe::proxy_grpc_close(token))
 }
 
 /// The initial metadata received; available in `on_grpc_receive_initial_metadata`, empty elsewhere.
@@ -119,8 +98,7 @@ pub fn received_message() -> Result<Vec<u8>, Error> {
 pub fn call_status() -> Result<(u32, String), Error> {
     let mut code = 0u32;
     let mut message = crate::memory::HostBuffer::empty();
-    let (data, size) = message.out_pointers();
-    // SAFETY: all three out-pointers are valid.
-    check(unsafe { env::proxy_get_status(&mut code, data, size) })?;
+    let (data, size) = message.slots();
+    check(env::safe::proxy_get_status(&mut code, data, size))?;
     Ok((code, crate::codec::utf8(message.bytes()?)?))
 }

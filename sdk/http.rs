@@ -153,8 +153,7 @@ pub fn response_body_size() -> Result<usize, Error> {
 }
 
 fn continue_stream(stream: StreamType, fallback: impl FnOnce() -> u32) -> Result<(), Error> {
-    // SAFETY: no pointers.
-    match check(unsafe { env::proxy_continue_stream(stream.into()) }) {
+    match check(env::safe::proxy_continue_stream(stream.into())) {
         // ABI 0.1.0 has no proxy_continue_stream: its own hostcall does the same.
         Err(Error::Unimplemented) => check(fallback()),
         other => other,
@@ -165,17 +164,15 @@ fn continue_stream(stream: StreamType, fallback: impl FnOnce() -> u32) -> Result
 /// response). Uses `proxy_continue_stream` (ABI 0.2.x) or `proxy_continue_request` (ABI 0.1.0).
 /// From a context that is not an HTTP stream, Envoy does nothing and reports success.
 pub fn resume_http_request() -> Result<(), Error> {
-    // SAFETY: no pointers.
-    continue_stream(StreamType::HttpRequest, || unsafe {
-        env::proxy_continue_request()
+    continue_stream(StreamType::HttpRequest, || {
+        env::safe::proxy_continue_request()
     })
 }
 
 /// Resumes the response after a callback paused it; see [`resume_http_request`].
 pub fn resume_http_response() -> Result<(), Error> {
-    // SAFETY: no pointers.
-    continue_stream(StreamType::HttpResponse, || unsafe {
-        env::proxy_continue_response()
+    continue_stream(StreamType::HttpResponse, || {
+        env::safe::proxy_continue_response()
     })
 }
 
@@ -190,14 +187,14 @@ pub fn request_headers_size() -> Result<usize, Error> {
 /// (`proxy_clear_route_cache`). Errors: [`Error::Unimplemented`] under ABI 0.2.x, which dropped it (there,
 /// Envoy clears the route cache by itself when `:path` or `:authority` change).
 pub fn clear_route_cache() -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_clear_route_cache() })
+    check(env::safe::proxy_clear_route_cache())
 }
 
 /// Resets the HTTP stream (`proxy_close_stream`). Errors: [`Error::Unimplemented`] under ABI 0.1.0.
 pub fn reset_http_stream() -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_close_stream(StreamType::HttpRequest.into()) })
+    check(env::safe::proxy_close_stream(
+        StreamType::HttpRequest.into(),
+    ))
 }
 
 /// Answers the request from the plugin with `status`, `headers` and `body`, instead of forwarding it;
@@ -210,17 +207,11 @@ pub fn send_http_response(status: u32, headers: &[(&str, &str)], body: &[u8]) ->
     let details = "";
     // A gRPC status above 16 means "none".
     let no_grpc_status = u32::MAX;
-    // SAFETY: every pointer and length describes a live local buffer.
-    check(unsafe {
-        env::proxy_send_local_response(
-            status,
-            details.as_ptr(),
-            details.len(),
-            body.as_ptr(),
-            body.len(),
-            headers.as_ptr(),
-            headers.len(),
-            no_grpc_status,
-        )
-    })
+    check(env::safe::proxy_send_local_response(
+        status,
+        details.as_bytes(),
+        body,
+        &headers,
+        no_grpc_status,
+    ))
 }

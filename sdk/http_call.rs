@@ -28,21 +28,14 @@ fn dispatch(request: &HttpRequest<'_>, callback: Option<HttpCallback>) -> Result
     let body = request.body.unwrap_or(&[]);
     let timeout = u32::try_from(request.timeout.as_millis()).map_err(|_| Error::BadArgument)?;
     let mut token = 0u32;
-    // SAFETY: every pointer and length describes a live local buffer; `token` is a valid out-pointer.
-    check(unsafe {
-        env::proxy_http_call(
-            request.cluster.as_ptr(),
-            request.cluster.len(),
-            headers.as_ptr(),
-            headers.len(),
-            body.as_ptr(),
-            body.len(),
-            trailers.as_ptr(),
-            trailers.len(),
-            timeout,
-            &mut token,
-        )
-    })?;
+    check(env::safe::proxy_http_call(
+        request.cluster.as_bytes(),
+        &headers,
+        body,
+        &trailers,
+        timeout,
+        &mut token,
+    ))?;
     register_http_call(token, callback);
     Ok(token)
 }

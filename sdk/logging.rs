@@ -8,16 +8,14 @@ use crate::error::{check, Error};
 
 /// Logs `message` at `level`. Errors: whatever the host returns (normally none).
 pub fn log(level: LogLevel, message: &str) -> Result<(), Error> {
-    // SAFETY: the pointer and length describe `message`, alive for the call.
-    check(unsafe { env::proxy_log(level.into(), message.as_ptr(), message.len()) })
+    check(env::safe::proxy_log(level.into(), message.as_bytes()))
 }
 
 /// The host's current log level: messages below it are dropped. Errors: [`Error::Unimplemented`]
 /// under ABI 0.1.0 and 0.2.0, which lack `proxy_get_log_level`.
 pub fn log_level() -> Result<LogLevel, Error> {
     let mut raw = 0u32;
-    // SAFETY: `raw` is a valid out-pointer.
-    check(unsafe { env::proxy_get_log_level(&mut raw) })?;
+    check(env::safe::proxy_get_log_level(&mut raw))?;
     LogLevel::try_from(raw).map_err(|_| Error::BadArgument)
 }
 

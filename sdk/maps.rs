@@ -9,8 +9,7 @@ use crate::hostcall::{call_for_buffer, call_for_bytes, optional};
 /// Every entry of `map`, in order, duplicates kept; non-UTF-8 text is [`Error::Malformed`].
 pub(crate) fn pairs(map: MapType) -> Result<Vec<(String, String)>, Error> {
     let buffer = call_for_buffer(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_get_header_map_pairs(map.into(), data, size) }
+        env::safe::proxy_get_header_map_pairs(map.into(), data, size)
     })?;
     Ok(decode_map_utf8(buffer.bytes()?)?)
 }
@@ -18,8 +17,7 @@ pub(crate) fn pairs(map: MapType) -> Result<Vec<(String, String)>, Error> {
 /// Every entry of `map` as raw bytes.
 pub(crate) fn pairs_bytes(map: MapType) -> Result<Vec<OwnedBytePair>, Error> {
     let buffer = call_for_buffer(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_get_header_map_pairs(map.into(), data, size) }
+        env::safe::proxy_get_header_map_pairs(map.into(), data, size)
     })?;
     Ok(decode_map_bytes(buffer.bytes()?)?)
 }
@@ -27,15 +25,13 @@ pub(crate) fn pairs_bytes(map: MapType) -> Result<Vec<OwnedBytePair>, Error> {
 /// Replaces every entry of `map`.
 pub(crate) fn set_pairs(map: MapType, pairs: &[(&str, &str)]) -> Result<(), Error> {
     let bytes = encode_map(pairs);
-    // SAFETY: the pointer and length describe `bytes`.
-    check(unsafe { env::proxy_set_header_map_pairs(map.into(), bytes.as_ptr(), bytes.len()) })
+    check(env::safe::proxy_set_header_map_pairs(map.into(), &bytes))
 }
 
 /// The first value of `key` in `map`, or `None`.
 pub(crate) fn value(map: MapType, key: &str) -> Result<Option<String>, Error> {
     optional(call_for_bytes(|data, size| {
-        // SAFETY: the pointers describe `key` and a live HostBuffer.
-        unsafe { env::proxy_get_header_map_value(map.into(), key.as_ptr(), key.len(), data, size) }
+        env::safe::proxy_get_header_map_value(map.into(), key.as_bytes(), data, size)
     }))?
     .map(|v| String::from_utf8(v).map_err(|_| Error::Malformed(DecodeError::NotUtf8)))
     .transpose()
@@ -43,42 +39,33 @@ pub(crate) fn value(map: MapType, key: &str) -> Result<Option<String>, Error> {
 
 /// Adds an entry, keeping existing ones with the same key.
 pub(crate) fn add(map: MapType, key: &str, value: &str) -> Result<(), Error> {
-    // SAFETY: the pointers describe `key` and `value`.
-    check(unsafe {
-        env::proxy_add_header_map_value(
-            map.into(),
-            key.as_ptr(),
-            key.len(),
-            value.as_ptr(),
-            value.len(),
-        )
-    })
+    check(env::safe::proxy_add_header_map_value(
+        map.into(),
+        key.as_bytes(),
+        value.as_bytes(),
+    ))
 }
 
 /// Sets `key` to `value`, replacing the entries with that key (adding it when absent).
 pub(crate) fn replace(map: MapType, key: &str, value: &str) -> Result<(), Error> {
-    // SAFETY: the pointers describe `key` and `value`.
-    check(unsafe {
-        env::proxy_replace_header_map_value(
-            map.into(),
-            key.as_ptr(),
-            key.len(),
-            value.as_ptr(),
-            value.len(),
-        )
-    })
+    check(env::safe::proxy_replace_header_map_value(
+        map.into(),
+        key.as_bytes(),
+        value.as_bytes(),
+    ))
 }
 
 /// Removes every entry with `key`.
 pub(crate) fn remove(map: MapType, key: &str) -> Result<(), Error> {
-    // SAFETY: the pointer describes `key`.
-    check(unsafe { env::proxy_remove_header_map_value(map.into(), key.as_ptr(), key.len()) })
+    check(env::safe::proxy_remove_header_map_value(
+        map.into(),
+        key.as_bytes(),
+    ))
 }
 
 /// The serialized size of `map`.
 pub(crate) fn size(map: MapType) -> Result<usize, Error> {
     let mut size = 0usize;
-    // SAFETY: `size` is a valid out-pointer.
-    check(unsafe { env::proxy_get_header_map_size(map.into(), &mut size) })?;
+    check(env::safe::proxy_get_header_map_size(map.into(), &mut size))?;
     Ok(size)
 }

@@ -97,8 +97,14 @@ impl HostBuffer {
         }
     }
 
-    /// The out-pointers to pass to a hostcall.
+    /// The slots as raw out-pointers, as the host writes them (tests write through them).
+    #[cfg(test)]
     pub(crate) fn out_pointers(&mut self) -> (*mut *mut u8, *mut usize) {
+        (&mut self.ptr, &mut self.len)
+    }
+
+    /// The slots a hostcall writes the buffer's address and length into (its safe wrapper takes them).
+    pub(crate) fn slots(&mut self) -> (&mut *mut u8, &mut usize) {
         (&mut self.ptr, &mut self.len)
     }
 

@@ -45,8 +45,11 @@ pub fn define(kind: MetricType, name: &str) -> Result<u32, Error> {
         return Ok(id);
     }
     let mut id = 0u32;
-    // SAFETY: the pointer describes `name`; `id` is a valid out-pointer.
-    check(unsafe { env::proxy_define_metric(raw_kind, name.as_ptr(), name.len(), &mut id) })?;
+    check(env::safe::proxy_define_metric(
+        raw_kind,
+        name.as_bytes(),
+        &mut id,
+    ))?;
     DEFINED.with(|d| d.borrow_mut().push((raw_kind, name.into(), id)));
     Ok(id)
 }
@@ -54,23 +57,20 @@ pub fn define(kind: MetricType, name: &str) -> Result<u32, Error> {
 /// The current value of metric `id`. Errors: [`Error::NotFound`] for an unknown metric.
 pub fn value(id: u32) -> Result<u64, Error> {
     let mut value = 0u64;
-    // SAFETY: `value` is a valid out-pointer.
-    check(unsafe { env::proxy_get_metric(id, &mut value) })?;
+    check(env::safe::proxy_get_metric(id, &mut value))?;
     Ok(value)
 }
 
 /// Adds `delta` to counter or gauge `id`. Errors: [`Error::NotFound`] for an unknown metric,
 /// [`Error::BadArgument`] for a histogram or a counter delta of 0 or less (Envoy's `incrementMetric`).
 pub fn increment(id: u32, delta: i64) -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_increment_metric(id, delta) })
+    check(env::safe::proxy_increment_metric(id, delta))
 }
 
 /// Sets gauge `id` to `value`, records `value` in histogram `id`, or adds `value` to counter `id`
 /// (Envoy's `recordMetric`). Errors: [`Error::NotFound`] for an unknown metric.
 pub fn record(id: u32, value: u64) -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_record_metric(id, value) })
+    check(env::safe::proxy_record_metric(id, value))
 }
 
 /// A counter: a value that only grows.

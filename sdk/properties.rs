@@ -11,8 +11,7 @@ use crate::hostcall::{call_for_bytes, optional};
 pub fn get(path: &[&str]) -> Result<Option<Vec<u8>>, Error> {
     let path = encode_path(path);
     optional(call_for_bytes(|data, size| {
-        // SAFETY: the pointers describe `path` and a live HostBuffer.
-        unsafe { env::proxy_get_property(path.as_ptr(), path.len(), data, size) }
+        env::safe::proxy_get_property(&path, data, size)
     }))
 }
 
@@ -41,10 +40,7 @@ pub fn decode_u64(bytes: &[u8]) -> Result<u64, Error> {
 /// host does not allow writing that path.
 pub fn set(path: &[&str], value: &[u8]) -> Result<(), Error> {
     let path = encode_path(path);
-    // SAFETY: the pointers describe `path` and `value`.
-    check(unsafe {
-        env::proxy_set_property(path.as_ptr(), path.len(), value.as_ptr(), value.len())
-    })
+    check(env::safe::proxy_set_property(&path, value))
 }
 
 #[cfg(test)]

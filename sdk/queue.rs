@@ -10,8 +10,10 @@ use crate::hostcall::call_for_bytes;
 /// from a stream context on hosts that refuse it there.
 pub fn register(name: &str) -> Result<u32, Error> {
     let mut id = 0u32;
-    // SAFETY: the pointer describes `name`; `id` is a valid out-pointer.
-    check(unsafe { env::proxy_register_shared_queue(name.as_ptr(), name.len(), &mut id) })?;
+    check(env::safe::proxy_register_shared_queue(
+        name.as_bytes(),
+        &mut id,
+    ))?;
     Ok(id)
 }
 
@@ -19,30 +21,21 @@ pub fn register(name: &str) -> Result<u32, Error> {
 /// no such queue exists.
 pub fn resolve(vm_id: &str, name: &str) -> Result<u32, Error> {
     let mut id = 0u32;
-    // SAFETY: the pointers describe `vm_id` and `name`; `id` is a valid out-pointer.
-    check(unsafe {
-        env::proxy_resolve_shared_queue(
-            vm_id.as_ptr(),
-            vm_id.len(),
-            name.as_ptr(),
-            name.len(),
-            &mut id,
-        )
-    })?;
+    check(env::safe::proxy_resolve_shared_queue(
+        vm_id.as_bytes(),
+        name.as_bytes(),
+        &mut id,
+    ))?;
     Ok(id)
 }
 
 /// Appends `item` to queue `queue_id`. Errors: [`Error::NotFound`] for an unknown queue.
 pub fn enqueue(queue_id: u32, item: &[u8]) -> Result<(), Error> {
-    // SAFETY: the pointer and length describe `item`.
-    check(unsafe { env::proxy_enqueue_shared_queue(queue_id, item.as_ptr(), item.len()) })
+    check(env::safe::proxy_enqueue_shared_queue(queue_id, item))
 }
 
 /// Removes and returns the oldest item of queue `queue_id`. Errors: [`Error::Empty`] when the queue has
 /// no item (its own variant, so callers can stop draining), [`Error::NotFound`] for an unknown queue.
 pub fn dequeue(queue_id: u32) -> Result<Vec<u8>, Error> {
-    call_for_bytes(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_dequeue_shared_queue(queue_id, data, size) }
-    })
+    call_for_bytes(|data, size| env::safe::proxy_dequeue_shared_queue(queue_id, data, size))
 }

@@ -10,11 +10,13 @@ use crate::memory::HostBuffer;
 pub fn get(key: &str) -> Result<(Option<Vec<u8>>, u32), Error> {
     let mut value = HostBuffer::empty();
     let mut cas = 0u32;
-    let (data, size) = value.out_pointers();
-    // SAFETY: the pointers describe `key` and live out-pointers.
-    match check(unsafe {
-        env::proxy_get_shared_data(key.as_ptr(), key.len(), data, size, &mut cas)
-    }) {
+    let (data, size) = value.slots();
+    match check(env::safe::proxy_get_shared_data(
+        key.as_bytes(),
+        data,
+        size,
+        &mut cas,
+    )) {
         Ok(()) => Ok((Some(value.into_vec()?), cas)),
         Err(Error::NotFound) => Ok((None, 0)),
         Err(e) => Err(e),
@@ -25,8 +27,5 @@ pub fn get(key: &str) -> Result<(Option<Vec<u8>>, u32), Error> {
 /// entry's version is still `cas`, and fails with [`Error::CasMismatch`] when another writer got there
 /// first: read again with [`get`] and retry.
 pub fn set(key: &str, value: &[u8], cas: u32) -> Result<(), Error> {
-    // SAFETY: the pointers describe `key` and `value`.
-    check(unsafe {
-        env::proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
-    })
+    check(env::safe::proxy_set_shared_data(key.as_bytes(), value, cas))
 }

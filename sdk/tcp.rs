@@ -54,13 +54,11 @@ data_family!(
 );
 
 fn close(stream: StreamType) -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_close_stream(stream.into()) })
+    check(env::safe::proxy_close_stream(stream.into()))
 }
 
 fn resume(stream: StreamType) -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_continue_stream(stream.into()) })
+    check(env::safe::proxy_continue_stream(stream.into()))
 }
 
 /// Closes the downstream connection. Errors: [`Error::Unimplemented`] under ABI 0.1.0.

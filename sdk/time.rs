@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime};
 /// The host's wall-clock time (in the host emulator: its simulated clock). Available in every callback.
 pub fn current_time() -> Result<SystemTime, Error> {
     let mut nanos = 0u64;
-    // SAFETY: `nanos` is a valid out-pointer.
-    check(unsafe { env::proxy_get_current_time_nanoseconds(&mut nanos) })?;
+    check(env::safe::proxy_get_current_time_nanoseconds(&mut nanos))?;
     Ok(SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos))
 }

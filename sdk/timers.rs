@@ -10,6 +10,5 @@ use std::time::Duration;
 /// milliseconds as a `u32`.
 pub fn set_tick_period(period: Duration) -> Result<(), Error> {
     let millis = u32::try_from(period.as_millis()).map_err(|_| Error::BadArgument)?;
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_set_tick_period_milliseconds(millis) })
+    check(env::safe::proxy_set_tick_period_milliseconds(millis))
 }

@@ -4,8 +4,9 @@
 //! the generated folders. After an intended change to `spec/` or `codegen/`, run
 //! `cargo run -p proxywasm-codegen -- regenerate` and review `git diff`.
 
+use proxywasm_codegen::regenerate::version_module;
 use proxywasm_codegen::regenerate::{outputs, stale_files, COMMAND};
-use proxywasm_codegen::version::default_spec_dir;
+use proxywasm_codegen::version::{default_spec_dir, in_spec};
 use std::path::Path;
 
 #[test]
@@ -36,7 +37,10 @@ fn every_generated_file_is_fresh() {
 #[test]
 fn the_generated_files_cover_every_version_and_the_conformance_tables() {
     let outputs = outputs(&default_spec_dir()).unwrap_or_else(|e| panic!("{e}"));
-    for dir in ["v0_1_0", "v0_2_0", "v0_2_1"] {
+    let versions = in_spec(&default_spec_dir()).unwrap_or_else(|e| panic!("spec/: {e}"));
+    assert!(!versions.is_empty(), "spec/ describes no version");
+    for version in versions {
+        let dir = version_module(version);
         let guest = ["types", "imports", "host", "exports"].map(|f| ("sdk", f));
         let host = ["instance", "runner"].map(|f| ("emulator", f));
         for (krate, file) in guest.into_iter().chain(host) {
@@ -64,6 +68,12 @@ fn the_generated_files_cover_every_version_and_the_conformance_tables() {
         }
     }
     for path in [
+        "sdk/generated/error.rs",
+        "sdk/generated/versions.rs",
+        "sdk/generated/versions.txt",
+        "sdk/generated/select.rs",
+        "emulator/generated/versions.rs",
+        "emulator/generated/select.rs",
         "conformance/src/generated/symbols.rs",
         "conformance/src/generated/profiles.rs",
     ] {

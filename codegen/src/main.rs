@@ -20,7 +20,7 @@ struct Cli {
 enum Command {
     /// Writes the generated Rust files of one ABI version into a folder.
     Emit {
-        /// The ABI version: 0.1.0, 0.2.0 or 0.2.1.
+        /// The ABI version, e.g. 0.2.1 (`versions` lists them).
         #[arg(long)]
         abi: String,
         /// The folder to write into (created if missing).
@@ -29,7 +29,7 @@ enum Command {
     },
     /// Prints the symbols a plugin of one ABI version may import and export.
     Symbols {
-        /// The ABI version: 0.1.0, 0.2.0 or 0.2.1.
+        /// The ABI version, e.g. 0.2.1 (`versions` lists them).
         #[arg(long)]
         abi: String,
         /// Print JSON instead of text.
@@ -48,6 +48,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Prints every ABI version described in the spec folder, oldest first, one per line.
+    Versions,
     /// Rewrites every generated file of this repository from the spec (the SDK's bindings of every
     /// version under `sdk/generated/`, the host crate's glue under `emulator/generated/`, the
     /// conformance tables under `conformance/src/generated/`, the symbol listings under
@@ -121,6 +123,14 @@ fn run(command: Command, spec_dir: &Path) -> Result<(), String> {
                 println!("{}", to_json(&d)?);
             } else {
                 print!("{}", listing::diff_text(&d));
+            }
+            Ok(())
+        }
+        Command::Versions => {
+            let versions = proxywasm_codegen::version::in_spec(spec_dir)
+                .map_err(|e| format!("{}: {e}", spec_dir.display()))?;
+            for v in versions {
+                println!("{v}");
             }
             Ok(())
         }

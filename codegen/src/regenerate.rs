@@ -6,6 +6,9 @@
 //! | --- | --- |
 //! | `sdk/generated/v<version>/{types,imports,host,exports}.rs` | the guest SDK's bindings of one ABI version ([`emit::generate`], [`emit::Side::Guest`]) |
 //! | `emulator/generated/v<version>/{instance,runner}.rs` | the host crate's glue for one ABI version ([`emit::Side::Host`]) |
+//! | `sdk/generated/error.rs` | the SDK's `Error`, from the status enumeration of every version ([`emit::error`]) |
+//! | `{sdk,emulator}/generated/{versions,select}.rs` | each crate's version table (its build script) and per-version includes ([`emit::versions`]) |
+//! | `sdk/generated/versions.txt` | the versions, one per line, for the scripts ([`emit::versions::text_list`]) |
 //! | `conformance/src/generated/symbols.rs` | one symbol table per version and `VERSIONS` ([`emit::symbols`]) |
 //! | `conformance/src/generated/profiles.rs` | one table per host profile of `spec/hosts/` and `PROFILES` ([`emit::profile`]) |
 //! | `tests/golden/<version>/symbols.json` | the symbol listing of one version (`proxywasm-codegen symbols --json`), for review |
@@ -60,7 +63,12 @@ pub fn version_module(version: Version) -> String {
 
 /// Every generated file, from the spec documents in `spec_dir` (every version and every host profile).
 pub fn outputs(spec_dir: &Path) -> Result<Vec<Output>, RegenerateError> {
-    let all: Vec<Abi> = Version::ALL
+    let versions =
+        crate::version::in_spec(spec_dir).map_err(|source| parser::SpecError::Unreadable {
+            path: spec_dir.to_path_buf(),
+            source,
+        })?;
+    let all: Vec<Abi> = versions
         .into_iter()
         .map(|v| parser::load(spec_dir, v))
         .collect::<Result<_, _>>()?;
@@ -84,6 +92,43 @@ pub fn outputs(spec_dir: &Path) -> Result<Vec<Output>, RegenerateError> {
             contents: serde_json::to_string_pretty(&listing::symbols(abi))? + "\n",
         });
     }
+    outputs.push(Output {
+        path: "sdk/generated/error.rs".to_string(),
+        contents: header("spec/proxy_wasm_*.witx (the `status` enumeration)")
+            + &format(
+                "error.rs",
+                emit::error::emit(&all, &emit::error::ErrorOptions::default())?,
+            )?,
+    });
+    let versions: Vec<Version> = all.iter().map(|abi| abi.version).collect();
+    let list = "the list of spec/proxy_wasm_*.witx";
+    for krate in ["sdk", "emulator"] {
+        outputs.push(Output {
+            path: format!("{krate}/generated/versions.rs"),
+            contents: header(list)
+                + &format("versions.rs", emit::versions::build_table(&versions))?,
+        });
+    }
+    outputs.push(Output {
+        path: "sdk/generated/versions.txt".to_string(),
+        contents: emit::versions::text_list(&versions),
+    });
+    outputs.push(Output {
+        path: "sdk/generated/select.rs".to_string(),
+        contents: header(list)
+            + &format(
+                "select.rs",
+                emit::versions::selection(&versions, "bindings", false),
+            )?,
+    });
+    outputs.push(Output {
+        path: "emulator/generated/select.rs".to_string(),
+        contents: header(list)
+            + &format(
+                "select.rs",
+                emit::versions::selection(&versions, "glue", true),
+            )?,
+    });
     outputs.push(Output {
         path: "conformance/src/generated/symbols.rs".to_string(),
         contents: symbol_tables(&all)?,

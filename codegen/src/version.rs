@@ -22,7 +22,8 @@ impl Version {
     pub const V0_2_0: Version = Version::new(0, 2, 0);
     /// ABI 0.2.1.
     pub const V0_2_1: Version = Version::new(0, 2, 1);
-    /// Every version with a document in `spec/`, oldest first.
+    /// Every version with a document in `spec/`, oldest first. Checked against the documents
+    /// themselves ([`in_spec`]) by a test, so it cannot drift from `spec/`.
     pub const ALL: [Version; 3] = [Version::V0_1_0, Version::V0_2_0, Version::V0_2_1];
 
     /// Builds a version from its three numbers.
@@ -58,7 +59,7 @@ impl fmt::Display for Version {
 
 /// A version string that names no version described in `spec/`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown ABI version `{0}` (known: 0.1.0, 0.2.0, 0.2.1)")]
+#[error("unknown ABI version `{0}` (known: {known})", known = known_list())]
 pub struct UnknownVersion(pub String);
 
 impl FromStr for Version {
@@ -72,6 +73,40 @@ impl FromStr for Version {
     }
 }
 
+fn known_list() -> String {
+    Version::ALL
+        .iter()
+        .map(Version::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The versions `spec_dir` holds a document for (`proxy_wasm_<major>_<minor>_<patch>.witx`), oldest
+/// first: the one list of ABI versions, which everything else reads or is checked against.
+///
+/// # Errors
+///
+/// The folder cannot be read.
+pub fn in_spec(spec_dir: &Path) -> std::io::Result<Vec<Version>> {
+    let mut versions = Vec::new();
+    for entry in std::fs::read_dir(spec_dir)? {
+        let name = entry?.file_name();
+        let Some(numbers) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("proxy_wasm_"))
+            .and_then(|n| n.strip_suffix(".witx"))
+        else {
+            continue;
+        };
+        let parts: Vec<Option<u32>> = numbers.split('_').map(|p| p.parse().ok()).collect();
+        if let [Some(major), Some(minor), Some(patch)] = parts[..] {
+            versions.push(Version::new(major, minor, patch));
+        }
+    }
+    versions.sort();
+    Ok(versions)
+}
+
 /// The `spec/` folder of this source tree.
 pub fn default_spec_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -82,6 +117,15 @@ pub fn default_spec_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_is_exactly_the_versions_with_a_spec_document() {
+        assert_eq!(
+            in_spec(&default_spec_dir()).unwrap(),
+            Version::ALL,
+            "Version::ALL must list exactly the versions with a document in spec/"
+        );
+    }
 
     #[test]
     fn parses_and_prints_every_version() {

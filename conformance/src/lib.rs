@@ -21,6 +21,7 @@
 
 pub mod audit;
 pub mod cli;
+mod date;
 pub mod describe;
 pub mod findings;
 pub mod fleet;

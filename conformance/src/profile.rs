@@ -6,6 +6,7 @@
 //! verdict is about. `--host cpp-host` is the newest point of the profile; `cpp-host@2021-06-30` the
 //! host as it was at the end of that day; `envoy@1.NN` the commit an Envoy release pins.
 
+use crate::date::is_date;
 use crate::symbols::ValType;
 use std::fmt;
 use std::str::FromStr;
@@ -297,15 +298,6 @@ impl FromStr for HostTarget {
             known()
         )))
     }
-}
-
-fn is_date(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            _ => c.is_ascii_digit(),
-        })
 }
 
 impl fmt::Display for HostTarget {

@@ -14,15 +14,16 @@
 use proxywasm::abi::*;
 
 /// Includes the host glue of one version (a folder of `emulator/generated/`), and checks at compile time
-/// that the guest SDK was compiled for the same version.
+/// that the guest SDK was compiled for the same version. It is invoked from `generated/select.rs`, so the
+/// paths are relative to that folder.
 macro_rules! glue {
     ($folder:literal, $version:literal) => {
-        include!(concat!("../generated/", $folder, "/instance.rs"));
+        include!(concat!($folder, "/instance.rs"));
 
         /// The wasm runner's host glue for the selected version.
         pub(crate) mod runner {
             use super::*;
-            include!(concat!("../generated/", $folder, "/runner.rs"));
+            include!(concat!($folder, "/runner.rs"));
         }
 
         const _: () = assert!(
@@ -32,12 +33,8 @@ macro_rules! glue {
     };
 }
 
-#[cfg(proxywasm_abi = "0_1_0")]
-glue!("v0_1_0", "0.1.0");
-#[cfg(proxywasm_abi = "0_2_0")]
-glue!("v0_2_0", "0.2.0");
-#[cfg(proxywasm_abi = "0_2_1")]
-glue!("v0_2_1", "0.2.1");
+// The glue of the version the SDK was compiled for, one `#[cfg]` per version described in `spec/`.
+include!("../generated/select.rs");
 
 /// Whether two strings are equal, at compile time.
 const fn same(a: &str, b: &str) -> bool {

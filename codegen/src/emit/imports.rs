@@ -28,6 +28,7 @@ pub fn emit(abi: &Abi, all: &[Abi]) -> Result<TokenStream, EmitError> {
         let mut decls = Vec::new();
         let mut glue = Vec::new();
         let mut stubs = Vec::new();
+        let mut safe = Vec::new();
         for f in functions {
             let present = abi.import(module, &f.name).is_some();
             let docs = function_docs(f);
@@ -51,6 +52,7 @@ pub fn emit(abi: &Abi, all: &[Abi]) -> Result<TokenStream, EmitError> {
                 .collect();
             let status = names::type_name(status_of(abi, f)?);
             check_glue_statuses(abi, f)?;
+            safe.extend(safe_wrapper(f, outputs));
             if !present {
                 let note = doc_attrs(&format!(
                     "\nABI {} does not define this function (ABI {} does): this local stub always returns \
@@ -109,10 +111,69 @@ pub fn emit(abi: &Abi, all: &[Abi]) -> Result<TokenStream, EmitError> {
                 }
 
                 #( #stubs )*
+
+                /// The hostcalls of this module that are memory-safe to call: every argument is a
+                /// value, a slice the caller owns, or a reference to a slot the host fills. Each one
+                /// calls the raw function of the same name; bytes the host hands back stay raw
+                /// addresses for the caller to check.
+                pub mod safe {
+                    #( #safe )*
+                }
             }
         });
     }
     Ok(quote! { #( #modules )* })
+}
+
+/// The safe form of a hostcall, or `None` when a parameter is a raw guest address (only the caller can
+/// vouch for one). Bytes in become `&[u8]`; a value out becomes `&mut` of its raw type; a host-allocated
+/// buffer out becomes `&mut *mut u8` and `&mut usize` (the host writes an address and a length into
+/// caller-owned slots; nothing here reads through them).
+fn safe_wrapper(f: &Function, outputs: &[Output]) -> Option<TokenStream> {
+    let mut params = Vec::new();
+    let mut args = Vec::new();
+    for p in &f.params {
+        match &p.ty {
+            ValueType::GuestPointer(_) => return None,
+            ValueType::Bytes(_) => {
+                let n = names::value_name(&p.name);
+                params.push(quote!(#n: &[u8]));
+                args.push(quote!(#n.as_ptr()));
+                args.push(quote!(#n.len()));
+            }
+            ValueType::Int { .. } | ValueType::Bool | ValueType::Enum(_) => {
+                for raw in raw_params(p) {
+                    let (n, t) = (raw.name, raw.ty);
+                    params.push(quote!(#n: #t));
+                    args.push(quote!(#n));
+                }
+            }
+        }
+    }
+    for raw in raw_out_params(outputs) {
+        let (n, t) = (raw.name, raw.ty);
+        let pointee = match syn::parse2::<syn::TypePtr>(t) {
+            Ok(ptr) => ptr.elem,
+            Err(_) => return None,
+        };
+        params.push(quote!(#n: &mut #pointee));
+        args.push(quote!(#n));
+    }
+    let name = names::value_name(&f.name);
+    let docs = doc_attrs(&format!(
+        "{}\n\nThe safe form of [`{}`](super::{}).",
+        f.docs.lines().next().unwrap_or_default(),
+        f.name,
+        f.name
+    ));
+    Some(quote! {
+        #docs
+        #[inline]
+        pub fn #name(#( #params ),*) -> u32 {
+            // SAFETY: every pointer comes from a slice or a reference the caller holds for the call.
+            unsafe { super::#name(#( #args ),*) }
+        }
+    })
 }
 
 /// The native glue reports some statuses by itself: check the status enumeration has them, and that

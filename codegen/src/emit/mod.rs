@@ -9,11 +9,14 @@
 //! | `symbols.rs` | [`symbols`] | (conformance) | the table of symbols a plugin may import and export |
 //! | `instance.rs` | [`instance`] | host | the `PluginInstance` trait (a plugin as a host calls it) and `InProcess`, its implementation over `Callbacks` |
 //! | `runner.rs` | [`runner`] | host | the wasm runner's host glue: every import of the version for wasmtime, and the guest's exports as a `PluginInstance` |
+//! | `error.rs` (one for every version) | [`error`] | guest | the SDK's `Error`: a variant, mapping and message per failure status |
+//! | `versions.rs`, `versions.txt`, `select.rs` (one for every version) | [`versions`] | guest | the version table of the SDK's build script and scripts; the per-version includes of `sdk/abi.rs` |
 //! | `profile_<host>.rs` | [`profile`] | (conformance) | one host profile ([`crate::hosts`]) as flat, dated tables for the conformance audit |
 //!
 //! Guest files belong to the SDK crate `proxywasm`, host files to the host crate `proxywasm-emulator`
 //! ([`Side`]).
 
+pub mod error;
 pub mod exports;
 pub mod host;
 pub mod imports;
@@ -22,6 +25,7 @@ pub mod profile;
 pub mod runner;
 pub mod symbols;
 pub mod types;
+pub mod versions;
 
 use crate::model::{Abi, Function, IntType, Output, Param, Results, ValueType};
 use crate::names;

@@ -12,7 +12,7 @@ use quote::quote;
 
 /// Every enumeration of every version, each with the union of its cases (the newest description of
 /// each), sorted by name and value.
-fn union_enums(all: &[Abi]) -> Vec<Enum> {
+pub(crate) fn union_enums(all: &[Abi]) -> Vec<Enum> {
     let mut by_name: std::collections::BTreeMap<&str, Enum> = std::collections::BTreeMap::new();
     let mut versions: Vec<&Abi> = all.iter().collect();
     versions.sort_by_key(|a| a.version);

@@ -1960,4 +1960,592 @@ pub mod env {
     pub unsafe fn proxy_get_log_level(return_log_level: *mut u32) -> u32 {
         super::Status::Unimplemented as u32
     }
+    /// The hostcalls of this module that are memory-safe to call: every argument is a
+    /// value, a slice the caller owns, or a reference to a slot the host fills. Each one
+    /// calls the raw function of the same name; bytes the host hands back stay raw
+    /// addresses for the caller to check.
+    pub mod safe {
+        /// Adds an entry to a map, keeping entries with the same key.
+        ///
+        /// The safe form of [`proxy_add_header_map_value`](super::proxy_add_header_map_value).
+        #[inline]
+        pub fn proxy_add_header_map_value(map_id: u32, key: &[u8], value: &[u8]) -> u32 {
+            unsafe {
+                super::proxy_add_header_map_value(
+                    map_id,
+                    key.as_ptr(),
+                    key.len(),
+                    value.as_ptr(),
+                    value.len(),
+                )
+            }
+        }
+        /// Calls a function the host registered by name, with serialized arguments.
+        ///
+        /// The safe form of [`proxy_call_foreign_function`](super::proxy_call_foreign_function).
+        #[inline]
+        pub fn proxy_call_foreign_function(
+            name: &[u8],
+            arguments: &[u8],
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+        ) -> u32 {
+            unsafe {
+                super::proxy_call_foreign_function(
+                    name.as_ptr(),
+                    name.len(),
+                    arguments.as_ptr(),
+                    arguments.len(),
+                    return_buffer_data,
+                    return_buffer_size,
+                )
+            }
+        }
+        /// Makes the host recompute the route of the current request.
+        ///
+        /// The safe form of [`proxy_clear_route_cache`](super::proxy_clear_route_cache).
+        #[inline]
+        pub fn proxy_clear_route_cache() -> u32 {
+            unsafe { super::proxy_clear_route_cache() }
+        }
+        /// Closes a direction of the current stream.
+        ///
+        /// The safe form of [`proxy_close_stream`](super::proxy_close_stream).
+        #[inline]
+        pub fn proxy_close_stream(stream_type: u32) -> u32 {
+            unsafe { super::proxy_close_stream(stream_type) }
+        }
+        /// Resumes the current HTTP request after a callback paused it.
+        ///
+        /// The safe form of [`proxy_continue_request`](super::proxy_continue_request).
+        #[inline]
+        pub fn proxy_continue_request() -> u32 {
+            unsafe { super::proxy_continue_request() }
+        }
+        /// Resumes the current HTTP response after a callback paused it.
+        ///
+        /// The safe form of [`proxy_continue_response`](super::proxy_continue_response).
+        #[inline]
+        pub fn proxy_continue_response() -> u32 {
+            unsafe { super::proxy_continue_response() }
+        }
+        /// Resumes a direction of the current stream that a callback paused.
+        ///
+        /// The safe form of [`proxy_continue_stream`](super::proxy_continue_stream).
+        #[inline]
+        pub fn proxy_continue_stream(stream_type: u32) -> u32 {
+            unsafe { super::proxy_continue_stream(stream_type) }
+        }
+        /// Defines a metric (or finds an existing one) by kind and name.
+        ///
+        /// The safe form of [`proxy_define_metric`](super::proxy_define_metric).
+        #[inline]
+        pub fn proxy_define_metric(
+            metric_type: u32,
+            name: &[u8],
+            return_metric_id: &mut u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_define_metric(
+                    metric_type,
+                    name.as_ptr(),
+                    name.len(),
+                    return_metric_id,
+                )
+            }
+        }
+        /// Removes and returns the oldest item of a shared queue.
+        ///
+        /// The safe form of [`proxy_dequeue_shared_queue`](super::proxy_dequeue_shared_queue).
+        #[inline]
+        pub fn proxy_dequeue_shared_queue(
+            queue_id: u32,
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+        ) -> u32 {
+            unsafe {
+                super::proxy_dequeue_shared_queue(
+                    queue_id,
+                    return_buffer_data,
+                    return_buffer_size,
+                )
+            }
+        }
+        /// Tells the host that a context that deferred its completion has now finished.
+        ///
+        /// The safe form of [`proxy_done`](super::proxy_done).
+        #[inline]
+        pub fn proxy_done() -> u32 {
+            unsafe { super::proxy_done() }
+        }
+        /// Appends an item to a shared queue.
+        ///
+        /// The safe form of [`proxy_enqueue_shared_queue`](super::proxy_enqueue_shared_queue).
+        #[inline]
+        pub fn proxy_enqueue_shared_queue(queue_id: u32, value: &[u8]) -> u32 {
+            unsafe {
+                super::proxy_enqueue_shared_queue(queue_id, value.as_ptr(), value.len())
+            }
+        }
+        /// Returns a range of a buffer's bytes.
+        ///
+        /// The safe form of [`proxy_get_buffer_bytes`](super::proxy_get_buffer_bytes).
+        #[inline]
+        pub fn proxy_get_buffer_bytes(
+            buffer_id: u32,
+            start: usize,
+            max_size: usize,
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+        ) -> u32 {
+            unsafe {
+                super::proxy_get_buffer_bytes(
+                    buffer_id,
+                    start,
+                    max_size,
+                    return_buffer_data,
+                    return_buffer_size,
+                )
+            }
+        }
+        /// Returns the size of a buffer.
+        ///
+        /// The safe form of [`proxy_get_buffer_status`](super::proxy_get_buffer_status).
+        #[inline]
+        pub fn proxy_get_buffer_status(
+            buffer_id: u32,
+            return_size: &mut usize,
+            return_unused: &mut u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_get_buffer_status(buffer_id, return_size, return_unused)
+            }
+        }
+        /// Returns the plugin configuration (ABI 0.1.0 only; later versions read it as a buffer).
+        ///
+        /// The safe form of [`proxy_get_configuration`](super::proxy_get_configuration).
+        #[inline]
+        pub fn proxy_get_configuration(
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+        ) -> u32 {
+            unsafe {
+                super::proxy_get_configuration(return_buffer_data, return_buffer_size)
+            }
+        }
+        /// Returns the host's wall-clock time.
+        ///
+        /// The safe form of [`proxy_get_current_time_nanoseconds`](super::proxy_get_current_time_nanoseconds).
+        #[inline]
+        pub fn proxy_get_current_time_nanoseconds(return_timestamp: &mut u64) -> u32 {
+            unsafe { super::proxy_get_current_time_nanoseconds(return_timestamp) }
+        }
+        /// Returns all entries of a map, serialized.
+        ///
+        /// The safe form of [`proxy_get_header_map_pairs`](super::proxy_get_header_map_pairs).
+        #[inline]
+        pub fn proxy_get_header_map_pairs(
+            map_id: u32,
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+        ) -> u32 {
+            unsafe {
+                super::proxy_get_header_map_pairs(
+                    map_id,
+                    return_buffer_data,
+                    return_buffer_size,
+                )
+            }
+        }
+        /// Returns the size a map takes once serialized.
+        ///
+        /// The safe form of [`proxy_get_header_map_size`](super::proxy_get_header_map_size).
+        #[inline]
+        pub fn proxy_get_header_map_size(map_id: u32, return_size: &mut usize) -> u32 {
+            unsafe { super::proxy_get_header_map_size(map_id, return_size) }
+        }
+        /// Returns the value of the first entry with a key in a map.
+        ///
+        /// The safe form of [`proxy_get_header_map_value`](super::proxy_get_header_map_value).
+        #[inline]
+        pub fn proxy_get_header_map_value(
+            map_id: u32,
+            key: &[u8],
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+        ) -> u32 {
+            unsafe {
+                super::proxy_get_header_map_value(
+                    map_id,
+                    key.as_ptr(),
+                    key.len(),
+                    return_buffer_data,
+                    return_buffer_size,
+                )
+            }
+        }
+        /// Returns the host's current log level; messages below it are discarded.
+        ///
+        /// The safe form of [`proxy_get_log_level`](super::proxy_get_log_level).
+        #[inline]
+        pub fn proxy_get_log_level(return_log_level: &mut u32) -> u32 {
+            unsafe { super::proxy_get_log_level(return_log_level) }
+        }
+        /// Returns a metric's current value.
+        ///
+        /// The safe form of [`proxy_get_metric`](super::proxy_get_metric).
+        #[inline]
+        pub fn proxy_get_metric(metric_id: u32, return_metric_value: &mut u64) -> u32 {
+            unsafe { super::proxy_get_metric(metric_id, return_metric_value) }
+        }
+        /// Returns the value of a property.
+        ///
+        /// The safe form of [`proxy_get_property`](super::proxy_get_property).
+        #[inline]
+        pub fn proxy_get_property(
+            path: &[u8],
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+        ) -> u32 {
+            unsafe {
+                super::proxy_get_property(
+                    path.as_ptr(),
+                    path.len(),
+                    return_buffer_data,
+                    return_buffer_size,
+                )
+            }
+        }
+        /// Returns a key's value from the VM-wide shared store, and its version.
+        ///
+        /// The safe form of [`proxy_get_shared_data`](super::proxy_get_shared_data).
+        #[inline]
+        pub fn proxy_get_shared_data(
+            key: &[u8],
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+            return_cas: &mut u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_get_shared_data(
+                    key.as_ptr(),
+                    key.len(),
+                    return_buffer_data,
+                    return_buffer_size,
+                    return_cas,
+                )
+            }
+        }
+        /// Returns the status code and message of the call whose callback is running.
+        ///
+        /// The safe form of [`proxy_get_status`](super::proxy_get_status).
+        #[inline]
+        pub fn proxy_get_status(
+            return_status_code: &mut u32,
+            return_buffer_data: &mut *mut u8,
+            return_buffer_size: &mut usize,
+        ) -> u32 {
+            unsafe {
+                super::proxy_get_status(
+                    return_status_code,
+                    return_buffer_data,
+                    return_buffer_size,
+                )
+            }
+        }
+        /// Starts a unary gRPC call to a cluster; results arrive in the `proxy_on_grpc_*` callbacks.
+        ///
+        /// The safe form of [`proxy_grpc_call`](super::proxy_grpc_call).
+        #[inline]
+        pub fn proxy_grpc_call(
+            upstream_name: &[u8],
+            service_name: &[u8],
+            method_name: &[u8],
+            serialized_initial_metadata: &[u8],
+            message: &[u8],
+            timeout: u32,
+            return_call_id: &mut u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_grpc_call(
+                    upstream_name.as_ptr(),
+                    upstream_name.len(),
+                    service_name.as_ptr(),
+                    service_name.len(),
+                    method_name.as_ptr(),
+                    method_name.len(),
+                    serialized_initial_metadata.as_ptr(),
+                    serialized_initial_metadata.len(),
+                    message.as_ptr(),
+                    message.len(),
+                    timeout,
+                    return_call_id,
+                )
+            }
+        }
+        /// Cancels a gRPC call or stream without waiting for it to close.
+        ///
+        /// The safe form of [`proxy_grpc_cancel`](super::proxy_grpc_cancel).
+        #[inline]
+        pub fn proxy_grpc_cancel(call_or_stream_id: u32) -> u32 {
+            unsafe { super::proxy_grpc_cancel(call_or_stream_id) }
+        }
+        /// Closes a gRPC call or stream.
+        ///
+        /// The safe form of [`proxy_grpc_close`](super::proxy_grpc_close).
+        #[inline]
+        pub fn proxy_grpc_close(call_or_stream_id: u32) -> u32 {
+            unsafe { super::proxy_grpc_close(call_or_stream_id) }
+        }
+        /// Sends a message on a gRPC stream.
+        ///
+        /// The safe form of [`proxy_grpc_send`](super::proxy_grpc_send).
+        #[inline]
+        pub fn proxy_grpc_send(stream_id: u32, message: &[u8], end_stream: u32) -> u32 {
+            unsafe {
+                super::proxy_grpc_send(
+                    stream_id,
+                    message.as_ptr(),
+                    message.len(),
+                    end_stream,
+                )
+            }
+        }
+        /// Opens a gRPC stream to a cluster.
+        ///
+        /// The safe form of [`proxy_grpc_stream`](super::proxy_grpc_stream).
+        #[inline]
+        pub fn proxy_grpc_stream(
+            upstream_name: &[u8],
+            service_name: &[u8],
+            method_name: &[u8],
+            serialized_initial_metadata: &[u8],
+            return_call_id: &mut u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_grpc_stream(
+                    upstream_name.as_ptr(),
+                    upstream_name.len(),
+                    service_name.as_ptr(),
+                    service_name.len(),
+                    method_name.as_ptr(),
+                    method_name.len(),
+                    serialized_initial_metadata.as_ptr(),
+                    serialized_initial_metadata.len(),
+                    return_call_id,
+                )
+            }
+        }
+        /// Sends an HTTP request to a cluster; the answer arrives in `proxy_on_http_call_response`.
+        ///
+        /// The safe form of [`proxy_http_call`](super::proxy_http_call).
+        #[inline]
+        pub fn proxy_http_call(
+            upstream_name: &[u8],
+            serialized_headers: &[u8],
+            body: &[u8],
+            serialized_trailers: &[u8],
+            timeout: u32,
+            return_call_id: &mut u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_http_call(
+                    upstream_name.as_ptr(),
+                    upstream_name.len(),
+                    serialized_headers.as_ptr(),
+                    serialized_headers.len(),
+                    body.as_ptr(),
+                    body.len(),
+                    serialized_trailers.as_ptr(),
+                    serialized_trailers.len(),
+                    timeout,
+                    return_call_id,
+                )
+            }
+        }
+        /// Adds a signed delta to a counter or gauge.
+        ///
+        /// The safe form of [`proxy_increment_metric`](super::proxy_increment_metric).
+        #[inline]
+        pub fn proxy_increment_metric(metric_id: u32, delta: i64) -> u32 {
+            unsafe { super::proxy_increment_metric(metric_id, delta) }
+        }
+        /// Logs a message at a level.
+        ///
+        /// The safe form of [`proxy_log`](super::proxy_log).
+        #[inline]
+        pub fn proxy_log(log_level: u32, message: &[u8]) -> u32 {
+            unsafe { super::proxy_log(log_level, message.as_ptr(), message.len()) }
+        }
+        /// Sets a gauge or records a histogram value.
+        ///
+        /// The safe form of [`proxy_record_metric`](super::proxy_record_metric).
+        #[inline]
+        pub fn proxy_record_metric(metric_id: u32, value: u64) -> u32 {
+            unsafe { super::proxy_record_metric(metric_id, value) }
+        }
+        /// Creates (or finds) a shared queue owned by the current plugin context.
+        ///
+        /// The safe form of [`proxy_register_shared_queue`](super::proxy_register_shared_queue).
+        #[inline]
+        pub fn proxy_register_shared_queue(
+            name: &[u8],
+            return_queue_id: &mut u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_register_shared_queue(
+                    name.as_ptr(),
+                    name.len(),
+                    return_queue_id,
+                )
+            }
+        }
+        /// Removes every entry with a key from a map.
+        ///
+        /// The safe form of [`proxy_remove_header_map_value`](super::proxy_remove_header_map_value).
+        #[inline]
+        pub fn proxy_remove_header_map_value(map_id: u32, key: &[u8]) -> u32 {
+            unsafe {
+                super::proxy_remove_header_map_value(map_id, key.as_ptr(), key.len())
+            }
+        }
+        /// Sets the value of a key in a map, replacing the entries with that key.
+        ///
+        /// The safe form of [`proxy_replace_header_map_value`](super::proxy_replace_header_map_value).
+        #[inline]
+        pub fn proxy_replace_header_map_value(
+            map_id: u32,
+            key: &[u8],
+            value: &[u8],
+        ) -> u32 {
+            unsafe {
+                super::proxy_replace_header_map_value(
+                    map_id,
+                    key.as_ptr(),
+                    key.len(),
+                    value.as_ptr(),
+                    value.len(),
+                )
+            }
+        }
+        /// Finds a shared queue by VM id and name.
+        ///
+        /// The safe form of [`proxy_resolve_shared_queue`](super::proxy_resolve_shared_queue).
+        #[inline]
+        pub fn proxy_resolve_shared_queue(
+            vm_id: &[u8],
+            name: &[u8],
+            return_queue_id: &mut u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_resolve_shared_queue(
+                    vm_id.as_ptr(),
+                    vm_id.len(),
+                    name.as_ptr(),
+                    name.len(),
+                    return_queue_id,
+                )
+            }
+        }
+        /// Answers the current HTTP request from the plugin instead of the upstream.
+        ///
+        /// The safe form of [`proxy_send_local_response`](super::proxy_send_local_response).
+        #[inline]
+        pub fn proxy_send_local_response(
+            status_code: u32,
+            status_code_details: &[u8],
+            body: &[u8],
+            serialized_headers: &[u8],
+            grpc_status: u32,
+        ) -> u32 {
+            unsafe {
+                super::proxy_send_local_response(
+                    status_code,
+                    status_code_details.as_ptr(),
+                    status_code_details.len(),
+                    body.as_ptr(),
+                    body.len(),
+                    serialized_headers.as_ptr(),
+                    serialized_headers.len(),
+                    grpc_status,
+                )
+            }
+        }
+        /// Replaces a range of a buffer with new bytes (start 0, size 0 prepends; start = buffer size appends).
+        ///
+        /// The safe form of [`proxy_set_buffer_bytes`](super::proxy_set_buffer_bytes).
+        #[inline]
+        pub fn proxy_set_buffer_bytes(
+            buffer_id: u32,
+            start: usize,
+            size: usize,
+            value: &[u8],
+        ) -> u32 {
+            unsafe {
+                super::proxy_set_buffer_bytes(
+                    buffer_id,
+                    start,
+                    size,
+                    value.as_ptr(),
+                    value.len(),
+                )
+            }
+        }
+        /// Makes later hostcalls act on another context (e.g. a stream, from its plugin context).
+        ///
+        /// The safe form of [`proxy_set_effective_context`](super::proxy_set_effective_context).
+        #[inline]
+        pub fn proxy_set_effective_context(context_id: u32) -> u32 {
+            unsafe { super::proxy_set_effective_context(context_id) }
+        }
+        /// Replaces all entries of a map with serialized ones.
+        ///
+        /// The safe form of [`proxy_set_header_map_pairs`](super::proxy_set_header_map_pairs).
+        #[inline]
+        pub fn proxy_set_header_map_pairs(map_id: u32, serialized_pairs: &[u8]) -> u32 {
+            unsafe {
+                super::proxy_set_header_map_pairs(
+                    map_id,
+                    serialized_pairs.as_ptr(),
+                    serialized_pairs.len(),
+                )
+            }
+        }
+        /// Sets the value of a property.
+        ///
+        /// The safe form of [`proxy_set_property`](super::proxy_set_property).
+        #[inline]
+        pub fn proxy_set_property(path: &[u8], value: &[u8]) -> u32 {
+            unsafe {
+                super::proxy_set_property(
+                    path.as_ptr(),
+                    path.len(),
+                    value.as_ptr(),
+                    value.len(),
+                )
+            }
+        }
+        /// Sets a key in the VM-wide shared store, optionally only if its version is still `cas`.
+        ///
+        /// The safe form of [`proxy_set_shared_data`](super::proxy_set_shared_data).
+        #[inline]
+        pub fn proxy_set_shared_data(key: &[u8], value: &[u8], cas: u32) -> u32 {
+            unsafe {
+                super::proxy_set_shared_data(
+                    key.as_ptr(),
+                    key.len(),
+                    value.as_ptr(),
+                    value.len(),
+                    cas,
+                )
+            }
+        }
+        /// Sets how often the host calls `proxy_on_tick` for the current plugin context; 0 stops it.
+        ///
+        /// The safe form of [`proxy_set_tick_period_milliseconds`](super::proxy_set_tick_period_milliseconds).
+        #[inline]
+        pub fn proxy_set_tick_period_milliseconds(tick_period: u32) -> u32 {
+            unsafe { super::proxy_set_tick_period_milliseconds(tick_period) }
+        }
+    }
 }
