@@ -447,6 +447,7 @@ fn dispatch(id: u32, event: Event) -> Option<Answer> {
     // A context deleted during its callback is dropped here, outside the registry borrow.
     drop(REGISTRY.with(|r| match r.try_borrow_mut() {
         Ok(mut r) => r.put_back(index, kind),
+        // Unreachable (nothing holds the registry between callbacks): the context is dropped.
         Err(_) => Some(kind),
     }));
     Some(answer)
