@@ -7,13 +7,11 @@ use crate::error::{check, Error};
 /// context's tick). The SDK does this by itself before delivering an HTTP or gRPC call response.
 /// Errors: [`Error::BadArgument`] when the host knows no such context.
 pub fn set_effective_context(context_id: u32) -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_set_effective_context(context_id) })
+    check(env::safe::proxy_set_effective_context(context_id))
 }
 
 /// Tells the host that a context which returned `false` from `on_done` has finished its work and may be
 /// deleted. Errors: [`Error::NotFound`] when no shutdown is pending.
 pub fn done() -> Result<(), Error> {
-    // SAFETY: no pointers.
-    check(unsafe { env::proxy_done() })
+    check(env::safe::proxy_done())
 }

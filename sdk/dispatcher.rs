@@ -1,21 +1,25 @@
 //! Routes every callback from the host to the right user context.
 //!
 //! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
-//! plugin). Each context lives in a shared slot of its own: a callback finds the slot with one lookup,
-//! releases the registry and runs with the slot borrowed, so the callback may call any SDK function
-//! (dispatch an HTTP call, …) without re-entering a registry borrow, and nothing has to be put back
-//! afterwards. A callback for a context whose own callback is still running is ignored. If the host
-//! deletes a context during its own callback, the context lives until that callback returns. If user
-//! code panics (natively: a failing test; on wasm a panic aborts the VM), the context being called is
-//! dropped, the registry stays consistent, and later callbacks for that id are ignored as for an unknown
-//! context (they return `Continue` / `true`).
+//! plugin). Contexts live in a slab; a small open-addressing table maps the host's context ids to slab
+//! slots. A callback takes its context out of the slot for as long as it runs (the slot is marked
+//! running) and puts it back afterwards, so the registry is borrowed only for the two short moves and
+//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly:
+//! - a callback for a context whose own callback is still running (a re-entrant call) finds the slot
+//!   running and is ignored (`Continue` / `true`), as is a callback for an unknown id;
+//! - a context the host deletes during its own callback is forgotten at once (its id is free for a new
+//!   context) and dropped when that callback returns;
+//! - if user code panics (natively: a failing test; on wasm a panic aborts the VM), the context being
+//!   called is dropped, the registry stays consistent, and later callbacks for that id are ignored as
+//!   for an unknown context.
 
 use crate::abi::{Action, BoolResult, Callbacks, PeerType, UnknownEnumValue};
 use crate::traits::{Context, HttpContext, RootContext, TcpContext};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::rc::Rc;
+
+mod id_table;
+
+use id_table::IdTable;
 
 /// Creates the root context of each plugin configuration.
 pub type RootContextFactory = fn(context_id: u32) -> Box<dyn RootContext>;
@@ -27,138 +31,163 @@ enum Kind {
     Root(Box<dyn RootContext>),
     Http(Box<dyn HttpContext>),
     Tcp(Box<dyn TcpContext>),
-    /// A slot kept for the next context after its own was deleted (never in the context map).
-    Vacant,
 }
 
 impl Kind {
-    fn context(&mut self) -> Option<&mut dyn Context> {
+    fn context(&mut self) -> &mut dyn Context {
         match self {
-            Kind::Root(c) => Some(&mut **c),
-            Kind::Http(c) => Some(&mut **c),
-            Kind::Tcp(c) => Some(&mut **c),
-            Kind::Vacant => None,
+            Kind::Root(c) => &mut **c,
+            Kind::Http(c) => &mut **c,
+            Kind::Tcp(c) => &mut **c,
         }
     }
 }
+
+/// One slot of the context slab.
+enum Slot {
+    /// Unused; `next` is the next free slot ([`NO_SLOT`] at the end of the list).
+    Free { next: u32 },
+    /// A context waiting for its next callback.
+    Idle(Kind),
+    /// The context is out of its slot: its callback is running.
+    Running,
+    /// The context is out of its slot and the host deleted it meanwhile: it is dropped, and the slot
+    /// freed, when its callback returns.
+    Deleted,
+}
+
+/// The end of the free list.
+const NO_SLOT: u32 = u32::MAX;
 
 struct PendingCall {
     context_id: u32,
     callback: Option<HttpCallback>,
 }
 
-/// Hashes the host's context ids and call tokens: small integers the host chooses, not an attacker, so
-/// a multiplicative hash (Fibonacci hashing) spreads them well at a fraction of SipHash's cost.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u32(&mut self, id: u32) {
-        self.write_u64(u64::from(id));
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = (self.0 ^ id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
-
-/// One context's home: shared so a running callback keeps it alive, borrowed while it runs.
-type Slot = Rc<RefCell<Kind>>;
-
-#[derive(Default)]
 struct Registry {
     factory: Option<RootContextFactory>,
-    contexts: IdMap<Slot>,
-    /// The root and the stream context most recently created or called: a host calls the same
-    /// stream several times in a row and creates streams under the same root, so most lookups end
-    /// here without hashing. Always also in `contexts`; removed from here when removed from there.
-    recent: [Option<(u32, Slot)>; 2],
-    /// The slot of the last deleted stream context, emptied, reused by the next one: one allocation
-    /// less per stream.
-    spare: Option<Slot>,
-    http_calls: IdMap<PendingCall>,
-    grpc_calls: IdMap<u32>,
-}
-
-/// Which `recent` entry a kind of context uses.
-fn recent_index(kind: &Kind) -> usize {
-    match kind {
-        Kind::Root(_) => 0,
-        _ => 1,
-    }
+    /// Context id -> slab slot, for the live contexts (a deleted running one is already gone here).
+    ids: IdTable<u32>,
+    slots: Vec<Slot>,
+    free: u32,
+    /// The id and slot of the context most recently looked up ([`NO_SLOT`]: none): a host calls the
+    /// same context several times in a row, so most lookups end here.
+    last: (u32, u32),
+    /// Call token -> the call's owner (and closure).
+    http_calls: IdTable<PendingCall>,
+    /// Call token -> the id of the context that opened the gRPC call or stream.
+    grpc_calls: IdTable<u32>,
 }
 
 impl Registry {
-    const fn new() -> Self {
+    const fn new(factory: Option<RootContextFactory>) -> Self {
         Registry {
-            factory: None,
-            contexts: HashMap::with_hasher(BuildHasherDefault::new()),
-            recent: [None, None],
-            spare: None,
-            http_calls: HashMap::with_hasher(BuildHasherDefault::new()),
-            grpc_calls: HashMap::with_hasher(BuildHasherDefault::new()),
+            factory,
+            ids: IdTable::new(),
+            slots: Vec::new(),
+            free: NO_SLOT,
+            last: (0, NO_SLOT),
+            http_calls: IdTable::new(),
+            grpc_calls: IdTable::new(),
         }
     }
 
-    /// The slot of context `id`, from `recent` when it is there.
-    fn find(&mut self, id: u32) -> Option<Slot> {
-        for (recent_id, slot) in self.recent.iter().flatten() {
-            if *recent_id == id {
-                return Some(slot.clone());
-            }
-        }
-        let slot = self.contexts.get(&id)?.clone();
-        // A borrowed slot is running its callback; its kind is still readable through `try_borrow`.
-        if let Ok(kind) = slot.try_borrow() {
-            self.recent[recent_index(&kind)] = Some((id, slot.clone()));
-        }
-        Some(slot)
-    }
-
+    /// Adds a context under `id` (the caller checked that the id is not in use).
     fn insert(&mut self, id: u32, kind: Kind) {
-        let index = recent_index(&kind);
-        let slot = match self.spare.take() {
-            // The spare holds `Kind::Vacant`, which drops nothing.
-            Some(spare) => {
-                *spare.borrow_mut() = kind;
-                spare
+        let index = match self.slots.get_mut(self.free as usize) {
+            Some(slot) => {
+                let index = self.free;
+                if let Slot::Free { next } = *slot {
+                    self.free = next;
+                }
+                *slot = Slot::Idle(kind);
+                index
             }
-            None => Rc::new(RefCell::new(kind)),
+            None => {
+                self.slots.push(Slot::Idle(kind));
+                (self.slots.len() - 1) as u32
+            }
         };
-        self.recent[index] = Some((id, slot.clone()));
-        self.contexts.insert(id, slot);
+        self.ids.insert(id, index);
+        self.last = (id, index);
     }
 
-    fn remove(&mut self, id: u32) -> Option<Slot> {
-        for recent in &mut self.recent {
-            if recent
-                .as_ref()
-                .is_some_and(|(recent_id, _)| *recent_id == id)
-            {
-                *recent = None;
+    fn release(&mut self, index: u32) {
+        if let Some(slot) = self.slots.get_mut(index as usize) {
+            *slot = Slot::Free { next: self.free };
+            self.free = index;
+        }
+    }
+
+    /// Takes context `id` out of its slot for a callback: its slot index and the context, or `None`
+    /// when the id is unknown or its callback is already running.
+    #[inline(always)]
+    fn take(&mut self, id: u32) -> Option<(u32, Kind)> {
+        let index = match self.last {
+            (last_id, index) if last_id == id && index != NO_SLOT => index,
+            _ => {
+                let index = *self.ids.get(id)?;
+                self.last = (id, index);
+                index
+            }
+        };
+        let slot = self.slots.get_mut(index as usize)?;
+        if !matches!(slot, Slot::Idle(_)) {
+            return None;
+        }
+        match std::mem::replace(slot, Slot::Running) {
+            Slot::Idle(kind) => Some((index, kind)),
+            _ => None,
+        }
+    }
+
+    /// Puts a context back after its callback; hands it back when it was deleted meanwhile (to be
+    /// dropped outside the registry borrow).
+    #[inline(always)]
+    fn put_back(&mut self, index: u32, kind: Kind) -> Option<Kind> {
+        match self.slots.get_mut(index as usize) {
+            Some(slot @ Slot::Running) => {
+                *slot = Slot::Idle(kind);
+                None
+            }
+            Some(Slot::Deleted) => {
+                self.release(index);
+                Some(kind)
+            }
+            // Only after a `reset` during the callback: the slot belongs to nobody now.
+            _ => Some(kind),
+        }
+    }
+
+    /// Forgets context `id`: hands back the context when it was idle; a running one is marked to be
+    /// dropped when its callback returns.
+    fn remove(&mut self, id: u32) -> Option<Kind> {
+        let index = self.ids.remove(id)?;
+        if self.last.1 == index {
+            self.last = (0, NO_SLOT);
+        }
+        let slot = self.slots.get_mut(index as usize)?;
+        match std::mem::replace(slot, Slot::Deleted) {
+            Slot::Idle(kind) => {
+                self.release(index);
+                Some(kind)
+            }
+            Slot::Running => None,
+            other => {
+                *slot = other;
+                None
             }
         }
-        self.contexts.remove(&id)
     }
 }
 
 thread_local! {
-    static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new()) };
+    static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new(None)) };
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
     static CURRENT: Cell<u32> = const { Cell::new(0) };
+    /// The stream context a root just created, on its way from the root's callback to the registry.
+    static CREATED: Cell<Option<Kind>> = const { Cell::new(None) };
 }
 
 fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
@@ -181,42 +210,37 @@ fn replace_current(id: u32) -> u32 {
 
 /// Remembers an HTTP call dispatched by the current context, with an optional response closure.
 pub(crate) fn register_http_call(token: u32, callback: Option<HttpCallback>) {
-    with_registry(|r| {
-        let context_id = current_context_id();
-        r.http_calls.insert(
-            token,
-            PendingCall {
-                context_id,
-                callback,
-            },
-        );
-    });
+    let context_id = current_context_id();
+    let call = PendingCall {
+        context_id,
+        callback,
+    };
+    // A token the host hands out again replaces the forgotten call it belonged to.
+    let replaced = with_registry(|r| r.http_calls.insert(token, call));
+    drop(replaced);
 }
 
 /// Remembers a gRPC call or stream opened by the current context.
 pub(crate) fn register_grpc_call(token: u32) {
-    with_registry(|r| {
-        let context_id = current_context_id();
-        r.grpc_calls.insert(token, context_id);
-    });
+    let context_id = current_context_id();
+    with_registry(|r| r.grpc_calls.insert(token, context_id));
 }
 
 /// How many contexts and pending calls the registry holds (for leak checks in tests).
 pub fn registry_size() -> (usize, usize) {
-    with_registry(|r| (r.contexts.len(), r.http_calls.len() + r.grpc_calls.len()))
+    with_registry(|r| (r.ids.len(), r.http_calls.len() + r.grpc_calls.len()))
 }
 
 /// Forgets every context, pending call and remembered metric id, keeping the root factory. The host
 /// emulator calls this when a new emulated VM starts on this thread.
 pub fn reset() {
     crate::metrics::forget_definitions();
-    with_registry(|r| {
+    let old = with_registry(|r| {
         let factory = r.factory;
-        *r = Registry {
-            factory,
-            ..Registry::default()
-        };
+        std::mem::replace(r, Registry::new(factory))
     });
+    // Dropped outside the borrow: a context's `Drop` may use the SDK.
+    drop(old);
     replace_current(0);
 }
 
@@ -229,38 +253,220 @@ impl Drop for RestoreCurrent {
     }
 }
 
-/// Armed while a context's callback runs. Dropped only when the callback panics: then it removes the
-/// failed context from the registry, so it counts as gone.
-struct RemoveOnPanic(u32);
+/// Armed while a context's callback runs; forgotten when it returns. Dropped only when the callback
+/// panics (natively; on wasm a panic aborts): then it frees the failed context's slot so the id counts
+/// as gone, and puts back the previous current context.
+struct OnUnwind {
+    id: u32,
+    index: u32,
+    previous: u32,
+}
 
-impl Drop for RemoveOnPanic {
+impl Drop for OnUnwind {
     fn drop(&mut self) {
-        let id = self.0;
+        let _ = CURRENT.try_with(|c| c.set(self.previous));
         let _ = REGISTRY.try_with(|r| {
             if let Ok(mut r) = r.try_borrow_mut() {
-                r.remove(id);
+                if r.ids.get(self.id) == Some(&self.index) {
+                    r.ids.remove(self.id);
+                }
+                r.last = (0, NO_SLOT);
+                if matches!(
+                    r.slots.get(self.index as usize),
+                    Some(Slot::Running | Slot::Deleted)
+                ) {
+                    r.release(self.index);
+                }
             }
         });
     }
 }
 
-/// Runs `f` on context `id` as the current context; `None` for an unknown id (or one whose callback is
-/// already running).
-fn with_context<T>(id: u32, f: impl FnOnce(&mut Kind) -> T) -> Option<T> {
-    let slot = with_registry(|r| r.find(id))?;
-    let mut kind = slot.try_borrow_mut().ok()?;
-    let _restore = RestoreCurrent(replace_current(id));
-    let on_panic = RemoveOnPanic(id);
-    let result = f(&mut kind);
-    std::mem::forget(on_panic);
-    Some(result)
+/// A callback from the host, with its arguments, for the context it names.
+enum Event {
+    Create(u32),
+    Done,
+    Log,
+    VmStart(usize),
+    Configure(usize),
+    Tick,
+    QueueReady(u32),
+    Foreign(u32, usize),
+    NewConnection,
+    DownstreamData(usize, bool),
+    DownstreamClose(PeerType),
+    UpstreamData(usize, bool),
+    UpstreamClose(PeerType),
+    RequestHeaders(usize, bool),
+    RequestBody(usize, bool),
+    RequestTrailers(usize),
+    ResponseHeaders(usize, bool),
+    ResponseBody(usize, bool),
+    ResponseTrailers(usize),
+    HttpCallResponse(u32, usize, usize, usize),
+    GrpcInitialMetadata(u32, usize),
+    GrpcMessage(u32, usize),
+    GrpcTrailingMetadata(u32, usize),
+    GrpcClose(u32, u32),
 }
 
-fn action(id: u32, f: impl FnOnce(&mut Kind) -> Option<Action>) -> Action {
-    with_context(id, f).flatten().unwrap_or(Action::Continue)
+/// What a context answered; `Nothing` also when the event does not apply to the context's kind (a
+/// created stream context goes through [`CREATED`], so answers need no drop).
+#[derive(Clone, Copy)]
+enum Answer {
+    Nothing,
+    Action(Action),
+    Bool(bool),
 }
 
-fn bool_result(value: bool) -> BoolResult {
+/// Delivers `event` to `context`.
+#[inline(always)]
+fn handle(context: &mut Kind, event: Event) -> Answer {
+    use Event as E;
+    match (context, event) {
+        (Kind::Root(root), E::Create(id)) => {
+            let created = match root.new_tcp_context(id) {
+                Some(tcp) => Some(Kind::Tcp(tcp)),
+                None => root.new_http_context(id).map(Kind::Http),
+            };
+            CREATED.with(|c| c.set(created));
+            Answer::Nothing
+        }
+        (Kind::Root(root), E::Done) => Answer::Bool(root.on_done()),
+        (Kind::Http(http), E::Done) => {
+            http.on_http_stream_done();
+            Answer::Bool(http.on_done())
+        }
+        (Kind::Tcp(tcp), E::Done) => {
+            tcp.on_stream_done();
+            Answer::Bool(tcp.on_done())
+        }
+        (context, E::Log) => {
+            context.context().on_log();
+            Answer::Nothing
+        }
+        (Kind::Root(root), E::VmStart(size)) => {
+            Answer::Bool(crate::config::during(crate::config::Start::Vm, || {
+                root.on_vm_start(size)
+            }))
+        }
+        (Kind::Root(root), E::Configure(size)) => {
+            Answer::Bool(crate::config::during(crate::config::Start::Plugin, || {
+                root.on_plugin_start(size)
+            }))
+        }
+        (Kind::Root(root), E::Tick) => {
+            root.on_tick();
+            Answer::Nothing
+        }
+        (Kind::Root(root), E::QueueReady(queue)) => {
+            root.on_queue_ready(queue);
+            Answer::Nothing
+        }
+        (Kind::Root(root), E::Foreign(function, size)) => {
+            root.on_foreign_function(function, size);
+            Answer::Nothing
+        }
+        (Kind::Tcp(tcp), E::NewConnection) => Answer::Action(tcp.on_new_connection()),
+        (Kind::Tcp(tcp), E::DownstreamData(size, end)) => {
+            Answer::Action(tcp.on_downstream_data(size, end))
+        }
+        (Kind::Tcp(tcp), E::DownstreamClose(peer)) => {
+            tcp.on_downstream_close(peer);
+            Answer::Nothing
+        }
+        (Kind::Tcp(tcp), E::UpstreamData(size, end)) => {
+            Answer::Action(tcp.on_upstream_data(size, end))
+        }
+        (Kind::Tcp(tcp), E::UpstreamClose(peer)) => {
+            tcp.on_upstream_close(peer);
+            Answer::Nothing
+        }
+        (Kind::Http(http), E::RequestHeaders(n, end)) => {
+            Answer::Action(http.on_http_request_headers(n, end))
+        }
+        (Kind::Http(http), E::RequestBody(size, end)) => {
+            Answer::Action(http.on_http_request_body(size, end))
+        }
+        (Kind::Http(http), E::RequestTrailers(n)) => {
+            Answer::Action(http.on_http_request_trailers(n))
+        }
+        (Kind::Http(http), E::ResponseHeaders(n, end)) => {
+            Answer::Action(http.on_http_response_headers(n, end))
+        }
+        (Kind::Http(http), E::ResponseBody(size, end)) => {
+            Answer::Action(http.on_http_response_body(size, end))
+        }
+        (Kind::Http(http), E::ResponseTrailers(n)) => {
+            Answer::Action(http.on_http_response_trailers(n))
+        }
+        (context, E::HttpCallResponse(token, headers, body, trailers)) => {
+            context
+                .context()
+                .on_http_call_response(token, headers, body, trailers);
+            Answer::Nothing
+        }
+        (context, E::GrpcInitialMetadata(token, n)) => {
+            context.context().on_grpc_receive_initial_metadata(token, n);
+            Answer::Nothing
+        }
+        (context, E::GrpcMessage(token, size)) => {
+            context.context().on_grpc_receive(token, size);
+            Answer::Nothing
+        }
+        (context, E::GrpcTrailingMetadata(token, n)) => {
+            context
+                .context()
+                .on_grpc_receive_trailing_metadata(token, n);
+            Answer::Nothing
+        }
+        (context, E::GrpcClose(token, status)) => {
+            context.context().on_grpc_close(token, status);
+            Answer::Nothing
+        }
+        _ => Answer::Nothing,
+    }
+}
+
+/// Delivers `event` to context `id` as the current context: takes the context out of its slot, runs
+/// the callback, puts it back. `None` for an unknown id (or one whose callback is already running).
+/// One function for every callback, so the registry's hot path exists once in the binary.
+fn dispatch(id: u32, event: Event) -> Option<Answer> {
+    // `try_borrow_mut`: the registry is never borrowed across a callback, and this form stays inline.
+    let (index, mut kind) =
+        REGISTRY.with(|r| r.try_borrow_mut().ok().and_then(|mut r| r.take(id)))?;
+    let previous = replace_current(id);
+    let on_unwind = OnUnwind {
+        id,
+        index,
+        previous,
+    };
+    let answer = handle(&mut kind, event);
+    std::mem::forget(on_unwind);
+    replace_current(previous);
+    // A context deleted during its callback is dropped here, outside the registry borrow.
+    drop(REGISTRY.with(|r| match r.try_borrow_mut() {
+        Ok(mut r) => r.put_back(index, kind),
+        // Unreachable (nothing holds the registry between callbacks): the context is dropped.
+        Err(_) => Some(kind),
+    }));
+    Some(answer)
+}
+
+/// The action a context answered; `Continue` when it has none.
+fn action(answer: Option<Answer>) -> Action {
+    match answer {
+        Some(Answer::Action(action)) => action,
+        _ => Action::Continue,
+    }
+}
+
+/// The boolean a context answered; `default` when it has none.
+fn boolean(answer: Option<Answer>, default: bool) -> BoolResult {
+    let value = match answer {
+        Some(Answer::Bool(value)) => value,
+        _ => default,
+    };
     if value {
         BoolResult::True
     } else {
@@ -274,37 +480,35 @@ fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
 fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trailers: usize) {
-    let Some(call) = with_registry(|r| r.http_calls.remove(&token)) else {
+    let Some(call) = with_registry(|r| r.http_calls.remove(token)) else {
         return;
     };
+    let _ = crate::context::set_effective_context(call.context_id);
     match call.callback {
         Some(callback) => {
             let _restore = RestoreCurrent(replace_current(call.context_id));
-            let _ = crate::context::set_effective_context(call.context_id);
             callback(num_headers, body_size, num_trailers);
         }
         None => {
-            let _ = crate::context::set_effective_context(call.context_id);
-            with_context(call.context_id, |k| {
-                if let Some(c) = k.context() {
-                    c.on_http_call_response(token, num_headers, body_size, num_trailers);
-                }
-            });
+            dispatch(
+                call.context_id,
+                Event::HttpCallResponse(token, num_headers, body_size, num_trailers),
+            );
         }
     }
 }
 
-fn deliver_grpc(token: u32, close: bool, f: impl FnOnce(&mut dyn Context)) {
+fn deliver_grpc(token: u32, close: bool, event: Event) {
     let owner = with_registry(|r| {
         if close {
-            r.grpc_calls.remove(&token)
+            r.grpc_calls.remove(token)
         } else {
-            r.grpc_calls.get(&token).copied()
+            r.grpc_calls.get(token).copied()
         }
     });
     if let Some(id) = owner {
         let _ = crate::context::set_effective_context(id);
-        with_context(id, |k| k.context().map(f));
+        dispatch(id, event);
     }
 }
 
@@ -319,166 +523,106 @@ impl Callbacks for Dispatcher {
     fn proxy_on_context_create(context_id: u32, parent_context_id: u32) {
         // A host that reuses a live id must not silently replace that context (a re-created root would
         // never be configured): the live one stays and the duplicate is refused with an error log.
-        if with_registry(|r| r.contexts.contains_key(&context_id)) {
+        if with_registry(|r| r.ids.get(context_id).is_some()) {
             crate::logging::error(&format!(
                 "proxywasm: context {context_id} already exists; the duplicate creation (parent \
                  {parent_context_id}) is ignored"
             ));
             return;
         }
-        if parent_context_id == 0 {
+        let created = if parent_context_id == 0 {
             let Some(factory) = with_registry(|r| r.factory) else {
                 return;
             };
-            let root = factory(context_id);
-            with_registry(|r| r.insert(context_id, Kind::Root(root)));
-            return;
-        }
-        let created = with_context(parent_context_id, |parent| match parent {
-            Kind::Root(root) => match root.new_tcp_context(context_id) {
-                Some(tcp) => Some(Kind::Tcp(tcp)),
-                None => root.new_http_context(context_id).map(Kind::Http),
-            },
-            _ => None,
-        })
-        .flatten();
-        if let Some(kind) = created {
-            with_registry(|r| r.insert(context_id, kind));
-        }
+            Kind::Root(factory(context_id))
+        } else {
+            dispatch(parent_context_id, Event::Create(context_id));
+            match CREATED.with(Cell::take) {
+                Some(kind) => kind,
+                None => return,
+            }
+        };
+        with_registry(|r| r.insert(context_id, created));
     }
 
     fn proxy_on_done(context_id: u32) -> BoolResult {
-        bool_result(
-            with_context(context_id, |k| {
-                if let Kind::Http(c) = k {
-                    c.on_http_stream_done();
-                }
-                if let Kind::Tcp(c) = k {
-                    c.on_stream_done();
-                }
-                k.context().is_none_or(|c| c.on_done())
-            })
-            .unwrap_or(true),
-        )
+        boolean(dispatch(context_id, Event::Done), true)
     }
 
     fn proxy_on_log(context_id: u32) {
-        with_context(context_id, |k| k.context().map(|c| c.on_log()));
+        dispatch(context_id, Event::Log);
     }
 
     fn proxy_on_delete(context_id: u32) {
-        let slot = with_registry(|r| {
-            let slot = r.remove(context_id);
+        let removed = with_registry(|r| {
             if !r.http_calls.is_empty() {
-                r.http_calls.retain(|_, c| c.context_id != context_id);
+                r.http_calls.retain(|c| c.context_id != context_id);
             }
             if !r.grpc_calls.is_empty() {
-                r.grpc_calls.retain(|_, c| *c != context_id);
+                r.grpc_calls.retain(|owner| *owner != context_id);
             }
-            slot
+            r.remove(context_id)
         });
-        // Dropped outside the registry borrow: a context's `Drop` may use the SDK. A slot nobody else
-        // holds (its callback is not running) is emptied and kept for the next context.
-        if let Some(slot) = slot {
-            if Rc::strong_count(&slot) == 1 {
-                let context = slot
-                    .try_borrow_mut()
-                    .map(|mut k| std::mem::replace(&mut *k, Kind::Vacant));
-                drop(context);
-                with_registry(|r| r.spare = Some(slot));
-            }
-        }
+        // Dropped outside the registry borrow: a context's `Drop` may use the SDK.
+        drop(removed);
     }
 
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
-        bool_result(
-            with_context(context_id, |k| match k {
-                Kind::Root(r) => crate::config::during(crate::config::Start::Vm, || {
-                    r.on_vm_start(vm_configuration_size)
-                }),
-                _ => false,
-            })
-            .unwrap_or(false),
+        boolean(
+            dispatch(context_id, Event::VmStart(vm_configuration_size)),
+            false,
         )
     }
 
     fn proxy_on_configure(context_id: u32, plugin_configuration_size: usize) -> BoolResult {
-        bool_result(
-            with_context(context_id, |k| match k {
-                Kind::Root(r) => crate::config::during(crate::config::Start::Plugin, || {
-                    r.on_plugin_start(plugin_configuration_size)
-                }),
-                _ => false,
-            })
-            .unwrap_or(false),
+        boolean(
+            dispatch(context_id, Event::Configure(plugin_configuration_size)),
+            false,
         )
     }
 
     fn proxy_on_tick(context_id: u32) {
-        with_context(context_id, |k| {
-            if let Kind::Root(r) = k {
-                r.on_tick();
-            }
-        });
+        dispatch(context_id, Event::Tick);
     }
 
     fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
-        with_context(context_id, |k| {
-            if let Kind::Root(r) = k {
-                r.on_queue_ready(queue_id);
-            }
-        });
+        dispatch(context_id, Event::QueueReady(queue_id));
     }
 
     fn proxy_on_foreign_function(context_id: u32, function_id: u32, arguments_size: usize) {
-        with_context(context_id, |k| {
-            if let Kind::Root(r) = k {
-                r.on_foreign_function(function_id, arguments_size);
-            }
-        });
+        dispatch(context_id, Event::Foreign(function_id, arguments_size));
     }
 
     fn proxy_on_new_connection(context_id: u32) -> Action {
-        action(context_id, |k| match k {
-            Kind::Tcp(c) => Some(c.on_new_connection()),
-            _ => None,
-        })
+        action(dispatch(context_id, Event::NewConnection))
     }
 
     fn proxy_on_downstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
-        action(context_id, |k| match k {
-            Kind::Tcp(c) => Some(c.on_downstream_data(data_size, end_of_stream)),
-            _ => None,
-        })
+        action(dispatch(
+            context_id,
+            Event::DownstreamData(data_size, end_of_stream),
+        ))
     }
 
     fn proxy_on_downstream_connection_close(
         context_id: u32,
         peer_type: Result<PeerType, UnknownEnumValue>,
     ) {
-        with_context(context_id, |k| {
-            if let Kind::Tcp(c) = k {
-                c.on_downstream_close(peer(peer_type));
-            }
-        });
+        dispatch(context_id, Event::DownstreamClose(peer(peer_type)));
     }
 
     fn proxy_on_upstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
-        action(context_id, |k| match k {
-            Kind::Tcp(c) => Some(c.on_upstream_data(data_size, end_of_stream)),
-            _ => None,
-        })
+        action(dispatch(
+            context_id,
+            Event::UpstreamData(data_size, end_of_stream),
+        ))
     }
 
     fn proxy_on_upstream_connection_close(
         context_id: u32,
         peer_type: Result<PeerType, UnknownEnumValue>,
     ) {
-        with_context(context_id, |k| {
-            if let Kind::Tcp(c) = k {
-                c.on_upstream_close(peer(peer_type));
-            }
-        });
+        dispatch(context_id, Event::UpstreamClose(peer(peer_type)));
     }
 
     fn proxy_on_request_headers(
@@ -486,24 +630,21 @@ impl Callbacks for Dispatcher {
         num_headers: usize,
         end_of_stream: bool,
     ) -> Action {
-        action(context_id, |k| match k {
-            Kind::Http(c) => Some(c.on_http_request_headers(num_headers, end_of_stream)),
-            _ => None,
-        })
+        action(dispatch(
+            context_id,
+            Event::RequestHeaders(num_headers, end_of_stream),
+        ))
     }
 
     fn proxy_on_request_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
-        action(context_id, |k| match k {
-            Kind::Http(c) => Some(c.on_http_request_body(body_size, end_of_stream)),
-            _ => None,
-        })
+        action(dispatch(
+            context_id,
+            Event::RequestBody(body_size, end_of_stream),
+        ))
     }
 
     fn proxy_on_request_trailers(context_id: u32, num_trailers: usize) -> Action {
-        action(context_id, |k| match k {
-            Kind::Http(c) => Some(c.on_http_request_trailers(num_trailers)),
-            _ => None,
-        })
+        action(dispatch(context_id, Event::RequestTrailers(num_trailers)))
     }
 
     fn proxy_on_response_headers(
@@ -511,24 +652,21 @@ impl Callbacks for Dispatcher {
         num_headers: usize,
         end_of_stream: bool,
     ) -> Action {
-        action(context_id, |k| match k {
-            Kind::Http(c) => Some(c.on_http_response_headers(num_headers, end_of_stream)),
-            _ => None,
-        })
+        action(dispatch(
+            context_id,
+            Event::ResponseHeaders(num_headers, end_of_stream),
+        ))
     }
 
     fn proxy_on_response_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
-        action(context_id, |k| match k {
-            Kind::Http(c) => Some(c.on_http_response_body(body_size, end_of_stream)),
-            _ => None,
-        })
+        action(dispatch(
+            context_id,
+            Event::ResponseBody(body_size, end_of_stream),
+        ))
     }
 
     fn proxy_on_response_trailers(context_id: u32, num_trailers: usize) -> Action {
-        action(context_id, |k| match k {
-            Kind::Http(c) => Some(c.on_http_response_trailers(num_trailers)),
-            _ => None,
-        })
+        action(dispatch(context_id, Event::ResponseTrailers(num_trailers)))
     }
 
     fn proxy_on_http_call_response(
@@ -542,13 +680,15 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_grpc_receive_initial_metadata(_context_id: u32, call_id: u32, num_elements: usize) {
-        deliver_grpc(call_id, false, |c| {
-            c.on_grpc_receive_initial_metadata(call_id, num_elements)
-        });
+        deliver_grpc(
+            call_id,
+            false,
+            Event::GrpcInitialMetadata(call_id, num_elements),
+        );
     }
 
     fn proxy_on_grpc_receive(_context_id: u32, call_id: u32, message_size: usize) {
-        deliver_grpc(call_id, false, |c| c.on_grpc_receive(call_id, message_size));
+        deliver_grpc(call_id, false, Event::GrpcMessage(call_id, message_size));
     }
 
     fn proxy_on_grpc_receive_trailing_metadata(
@@ -556,13 +696,15 @@ impl Callbacks for Dispatcher {
         call_id: u32,
         num_elements: usize,
     ) {
-        deliver_grpc(call_id, false, |c| {
-            c.on_grpc_receive_trailing_metadata(call_id, num_elements)
-        });
+        deliver_grpc(
+            call_id,
+            false,
+            Event::GrpcTrailingMetadata(call_id, num_elements),
+        );
     }
 
     fn proxy_on_grpc_close(_context_id: u32, call_id: u32, status_code: u32) {
-        deliver_grpc(call_id, true, |c| c.on_grpc_close(call_id, status_code));
+        deliver_grpc(call_id, true, Event::GrpcClose(call_id, status_code));
     }
 }
 
@@ -619,6 +761,13 @@ mod tests {
             event(format!("{} headers {n} {eos}", self.0));
             Action::Pause
         }
+    }
+
+    /// Runs `f` as context `id`'s callback would (the current context set).
+    fn as_context(id: u32, f: impl FnOnce()) {
+        let previous = replace_current(id);
+        f();
+        replace_current(previous);
     }
 
     fn fresh() {
@@ -681,11 +830,7 @@ mod tests {
         let dropped = Rc::new(Cell::new(false));
         Dispatcher::proxy_on_context_create(1, 0);
         let context = DeletesItself(dropped.clone());
-        REGISTRY.with(|r| {
-            r.borrow_mut()
-                .contexts
-                .insert(2, Rc::new(RefCell::new(Kind::Http(Box::new(context)))))
-        });
+        REGISTRY.with(|r| r.borrow_mut().insert(2, Kind::Http(Box::new(context))));
         assert_eq!(
             Dispatcher::proxy_on_request_headers(2, 1, false),
             Action::Pause
@@ -753,7 +898,7 @@ mod tests {
             );
             Dispatcher::proxy_on_delete(id);
             assert_eq!(drops.get(), id - 1, "dropped at its deletion");
-            // Gone, though it was the most recent stream and its slot is kept for the next one.
+            // Gone, though its slot is reused by the next one.
             assert_eq!(
                 Dispatcher::proxy_on_request_headers(id, 1, false),
                 Action::Continue
@@ -787,7 +932,7 @@ mod tests {
         Dispatcher::proxy_on_context_create(2, 1);
         let seen = Rc::new(Cell::new(None));
         let inner = seen.clone();
-        with_context(2, |_| {
+        as_context(2, || {
             register_http_call(
                 10,
                 Some(Box::new(move |h, b, t| inner.set(Some((h, b, t))))),
@@ -810,7 +955,7 @@ mod tests {
         fresh();
         Dispatcher::proxy_on_context_create(1, 0);
         Dispatcher::proxy_on_context_create(2, 1);
-        with_context(2, |_| register_http_call(7, None));
+        as_context(2, || register_http_call(7, None));
         Dispatcher::proxy_on_delete(2);
         assert_eq!(registry_size(), (1, 0));
     }
@@ -840,5 +985,147 @@ mod tests {
             "others still work"
         );
         assert_eq!(registry_size(), (2, 0));
+    }
+
+    /// Deletes itself, lets the host create a new context under the same id, and checks that both the
+    /// re-entrant call to itself and the calls to the new context behave.
+    struct ReusesItsId(Rc<Cell<bool>>);
+    impl Drop for ReusesItsId {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    impl Context for ReusesItsId {}
+    impl HttpContext for ReusesItsId {
+        fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+            let id = current_context_id();
+            Dispatcher::proxy_on_delete(id);
+            // The id is free at once: the host may give it to a new stream.
+            Dispatcher::proxy_on_context_create(id, 1);
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(id, 5, true),
+                Action::Pause,
+                "the new context under the reused id runs"
+            );
+            assert_eq!(current_context_id(), id, "the current context is restored");
+            assert!(!self.0.get());
+            Action::Continue
+        }
+    }
+
+    #[test]
+    fn an_id_deleted_during_its_callback_can_be_reused_at_once() {
+        fresh();
+        let dropped = Rc::new(Cell::new(false));
+        Dispatcher::proxy_on_context_create(1, 0);
+        let context = ReusesItsId(dropped.clone());
+        REGISTRY.with(|r| r.borrow_mut().insert(2, Kind::Http(Box::new(context))));
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(2, 1, false),
+            Action::Continue
+        );
+        assert!(
+            dropped.get(),
+            "the deleted context is dropped when its callback returns"
+        );
+        // The new context under id 2 is the one left.
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(2, 3, false),
+            Action::Pause
+        );
+        assert_eq!(events(), ["2 headers 5 true", "2 headers 3 false"]);
+        assert_eq!(registry_size(), (2, 0));
+        Dispatcher::proxy_on_delete(2);
+        Dispatcher::proxy_on_delete(2);
+        assert_eq!(registry_size(), (1, 0));
+    }
+
+    /// A root whose tick calls back into itself (ignored) and into one of its streams (delivered).
+    struct Reenters;
+    impl Context for Reenters {}
+    impl RootContext for Reenters {
+        fn on_tick(&mut self) {
+            let id = current_context_id();
+            Dispatcher::proxy_on_tick(id);
+            assert_eq!(Dispatcher::proxy_on_vm_start(id, 1), BoolResult::False);
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(2, 4, false),
+                Action::Pause
+            );
+            assert_eq!(current_context_id(), id);
+            event("tick");
+        }
+        fn new_http_context(&mut self, id: u32) -> Option<Box<dyn HttpContext>> {
+            Some(Box::new(Stream(id)))
+        }
+    }
+
+    #[test]
+    fn a_reentrant_callback_reaches_other_contexts_but_not_the_running_one() {
+        fresh();
+        set_root_context_factory(|_| Box::new(Reenters));
+        Dispatcher::proxy_on_context_create(1, 0);
+        Dispatcher::proxy_on_context_create(2, 1);
+        Dispatcher::proxy_on_tick(1);
+        assert_eq!(events(), ["2 headers 4 false", "tick"]);
+        assert_eq!(current_context_id(), 0);
+        // The root was put back: it runs again.
+        Dispatcher::proxy_on_tick(1);
+        assert_eq!(events(), ["2 headers 4 false", "tick"]);
+    }
+
+    #[test]
+    fn unknown_ids_get_the_default_answers() {
+        fresh();
+        for id in [0, 7, u32::MAX] {
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(id, 1, false),
+                Action::Continue
+            );
+            assert_eq!(
+                Dispatcher::proxy_on_downstream_data(id, 1, false),
+                Action::Continue
+            );
+            assert_eq!(Dispatcher::proxy_on_done(id), BoolResult::True);
+            assert_eq!(Dispatcher::proxy_on_configure(id, 1), BoolResult::False);
+            Dispatcher::proxy_on_log(id);
+            Dispatcher::proxy_on_tick(id);
+            Dispatcher::proxy_on_delete(id);
+        }
+        assert!(events().is_empty());
+        assert_eq!(registry_size(), (0, 0));
+    }
+
+    #[test]
+    fn many_streams_come_and_go_and_their_ids_are_reused() {
+        fresh();
+        Dispatcher::proxy_on_context_create(1, 0);
+        for round in 0..3 {
+            for id in 2..200 {
+                Dispatcher::proxy_on_context_create(id, 1);
+            }
+            assert_eq!(registry_size(), (199, 0));
+            for id in (2..200).rev().step_by(3) {
+                Dispatcher::proxy_on_delete(id);
+            }
+            for id in 2..200 {
+                let live = (199 - id) % 3 != 0;
+                let expected = if live {
+                    Action::Pause
+                } else {
+                    Action::Continue
+                };
+                assert_eq!(
+                    Dispatcher::proxy_on_request_headers(id, round, false),
+                    expected,
+                    "stream {id}"
+                );
+            }
+            for id in 2..200 {
+                Dispatcher::proxy_on_delete(id);
+            }
+            assert_eq!(registry_size(), (1, 0));
+            events();
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::error::{check, Error};
 use crate::{buffers, maps};
 
 macro_rules! map_family {
-    ($map:ident, $what:literal, $all:ident, $all_bytes:ident, $one:ident, $set_all:ident, $add:ident, $replace:ident, $remove:ident) => {
+    ($map:ident, $what:literal, $all:ident, $all_bytes:ident, $one:ident, $with_one:ident, $set_all:ident, $add:ident, $replace:ident, $remove:ident) => {
         #[doc = concat!("Every ", $what, " entry, in order, duplicates kept. Empty where the callback cannot see them (Envoy's `getHeaderMapPairs`). Errors: [`Error::Malformed`] for non-UTF-8 text (use the `_bytes` variant).")]
         pub fn $all() -> Result<Vec<(String, String)>, Error> {
             maps::pairs(MapType::$map)
@@ -23,6 +23,11 @@ macro_rules! map_family {
         #[doc = concat!("The first value of `name` among the ", $what, ", or `None` (under ABI 0.1.0 Envoy answers an absent name with an empty value: `Some(\"\")`). Errors: [`Error::BadArgument`] where the callback cannot see them, [`Error::Malformed`] for non-UTF-8 text.")]
         pub fn $one(name: &str) -> Result<Option<String>, Error> {
             maps::value(MapType::$map, name)
+        }
+
+        #[doc = concat!("Runs `f` on the first value of `name` among the ", $what, "s as raw bytes read in place (`None` when absent), and returns what `f` returns: no copy and no UTF-8 check, for a caller that only looks at the value. Errors: as [`", stringify!($one), "`], without the UTF-8 check.")]
+        pub fn $with_one<T>(name: &str, f: impl FnOnce(Option<&[u8]>) -> T) -> Result<T, Error> {
+            maps::with_value(MapType::$map, name, f)
         }
 
         #[doc = concat!("Replaces every ", $what, " entry with `entries`. Errors: [`Error::BadArgument`] where the callback cannot change them.")]
@@ -53,6 +58,7 @@ map_family!(
     request_headers,
     request_headers_bytes,
     request_header,
+    with_request_header,
     set_request_headers,
     add_request_header,
     replace_request_header,
@@ -64,6 +70,7 @@ map_family!(
     response_headers,
     response_headers_bytes,
     response_header,
+    with_response_header,
     set_response_headers,
     add_response_header,
     replace_response_header,
@@ -75,6 +82,7 @@ map_family!(
     request_trailers,
     request_trailers_bytes,
     request_trailer,
+    with_request_trailer,
     set_request_trailers,
     add_request_trailer,
     replace_request_trailer,
@@ -86,6 +94,7 @@ map_family!(
     response_trailers,
     response_trailers_bytes,
     response_trailer,
+    with_response_trailer,
     set_response_trailers,
     add_response_trailer,
     replace_response_trailer,

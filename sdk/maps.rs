@@ -37,6 +37,23 @@ pub(crate) fn value(map: MapType, key: &str) -> Result<Option<String>, Error> {
     .transpose()
 }
 
+/// Runs `f` on the first value of `key` in `map` (`None` when absent), read in place: no copy, no
+/// UTF-8 check; the host's buffer is freed (or kept for the next read) when `f` returns.
+pub(crate) fn with_value<T>(
+    map: MapType,
+    key: &str,
+    f: impl FnOnce(Option<&[u8]>) -> T,
+) -> Result<T, Error> {
+    let buffer = call_for_buffer(|data, size| {
+        env::safe::proxy_get_header_map_value(map.into(), key.as_bytes(), data, size)
+    });
+    match buffer {
+        Ok(buffer) => Ok(f(Some(buffer.bytes()?))),
+        Err(Error::NotFound) => Ok(f(None)),
+        Err(e) => Err(e),
+    }
+}
+
 /// Adds an entry, keeping existing ones with the same key.
 pub(crate) fn add(map: MapType, key: &str, value: &str) -> Result<(), Error> {
     check(env::safe::proxy_add_header_map_value(

@@ -1,10 +1,12 @@
 //! Guest memory shared with the host: the allocator the host calls, and ownership of the buffers it
 //! hands back.
 //!
-//! The allocator remembers its most recent allocations (address and size) in a small table. A buffer the
-//! host hands back is accepted only if its address is one of them and the reported length fits the
-//! allocation; then it becomes a `Vec` without a copy, freed later with exactly the layout it was
-//! allocated with. Anything else is an error, never an out-of-bounds read: a length beyond the
+//! The allocator remembers its most recent allocations (address, size asked for, block size) in a small
+//! table. A buffer the host hands back is accepted only if its address is one of them and the reported
+//! length fits the size the host asked for; then it is read in place or becomes a `Vec` without a copy,
+//! freed later with exactly the layout it was allocated with. Small requests get a block of one fixed
+//! size, and the last such block the plugin is done with is kept for the next small request, so reading
+//! a header value costs no trip through the general allocator. Anything else is an error, never an out-of-bounds read: a length beyond the
 //! allocation frees the block (its layout is known); an address the allocator did not hand out is left
 //! alone rather than freed with a guessed layout.
 
@@ -13,71 +15,119 @@ use std::alloc::{alloc, dealloc, Layout};
 use std::cell::Cell;
 
 /// How many unclaimed allocations are remembered: a hostcall hands back at most one buffer, so a few
-/// entries absorb hosts that allocate and then fail.
+/// entries absorb hosts that allocate and then fail. A power of two.
 const RECENT: usize = 8;
 
-/// The remembered allocations (address, size), and where the next one goes.
+/// Requests up to this many bytes get a block of exactly this size, so that a block the plugin is done
+/// with can serve the next small request (most header values, property values and shared-data
+/// entries) without a trip through the general allocator.
+const SMALL: usize = 64;
+
+/// One remembered allocation: address, size the host asked for, size of the block.
+type Entry = (usize, usize, usize);
+
+/// The remembered allocations, where the next one goes, and the spare small block.
 struct Recent {
-    entries: [Cell<(usize, usize)>; RECENT],
+    entries: [Cell<Entry>; RECENT],
     next: Cell<usize>,
+    /// A small block whose buffer was dropped, kept for the next small request (0: none).
+    spare: Cell<usize>,
 }
 
 thread_local! {
     static ALLOCATIONS: Recent = const {
         Recent {
-            entries: [const { Cell::new((0, 0)) }; RECENT],
+            entries: [const { Cell::new((0, 0, 0)) }; RECENT],
             next: Cell::new(0),
+            spare: Cell::new(0),
         }
     };
 }
 
-fn layout(size: usize) -> Option<Layout> {
-    Layout::from_size_align(size.max(1), 1).ok()
+fn layout(capacity: usize) -> Option<Layout> {
+    Layout::from_size_align(capacity.max(1), 1).ok()
 }
 
-fn remember(ptr: *mut u8, size: usize) {
+/// The block size used for a request of `size` bytes.
+fn capacity_for(size: usize) -> usize {
+    if size <= SMALL {
+        SMALL
+    } else {
+        size
+    }
+}
+
+fn remember(ptr: *mut u8, size: usize, capacity: usize) {
     ALLOCATIONS.with(|recent| {
         let next = recent.next.get();
-        recent.entries[next].set((ptr as usize, size));
+        recent.entries[next].set((ptr as usize, size, capacity));
         recent.next.set((next + 1) % RECENT);
     });
 }
 
-/// The size of the remembered allocation at `ptr`, if there is one and `len` bytes fit in it; the entry
-/// is removed from the table when `claim` is set and the length fits (a refused buffer stays, so `Drop`
-/// still frees it). One scan of the table does the lookup, the check and the claim.
-fn allocation_size(ptr: *mut u8, len: usize, claim: bool) -> Option<usize> {
+/// Claims the remembered allocation at `ptr` if there is one and `len` bytes fit in what the host
+/// asked for: removes it from the table and answers its block size. A refused buffer stays in the
+/// table (so dropping it still frees it). The scan starts at the most recent allocation.
+fn claim(ptr: *mut u8, len: usize) -> Option<usize> {
     ALLOCATIONS.with(|recent| {
-        let entry = recent
-            .entries
-            .iter()
+        let newest = recent.next.get() + RECENT - 1;
+        let entry = (0..RECENT)
+            .map(|age| &recent.entries[(newest - age) % RECENT])
             .find(|entry| entry.get().0 == ptr as usize)?;
-        let size = entry.get().1;
+        let (_, size, capacity) = entry.get();
         if len > size {
             return None;
         }
-        if claim {
-            entry.set((0, 0));
-        }
-        Some(size)
+        entry.set((0, 0, 0));
+        Some(capacity)
     })
+}
+
+/// Gives a claimed block back: kept as the spare when it is a small one and there is none, else freed.
+fn release(ptr: *mut u8, capacity: usize) {
+    #[cfg(test)]
+    FREED.with(|n| n.set(n.get() + 1));
+    let kept = capacity == SMALL
+        && ALLOCATIONS.with(|recent| {
+            if recent.spare.get() != 0 {
+                return false;
+            }
+            recent.spare.set(ptr as usize);
+            true
+        });
+    if !kept {
+        if let Some(layout) = layout(capacity) {
+            // SAFETY: allocated by `allocate` with this layout and not freed since (claimed once).
+            unsafe { dealloc(ptr, layout) };
+        }
+    }
 }
 
 #[cfg(test)]
 thread_local! {
-    /// How many host buffers `Drop` gave back to the allocator (for the leak tests).
+    /// How many host buffers were given back (freed or kept as the spare), for the leak tests.
     static FREED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Allocates `size` bytes for the host to fill; returns null when memory is exhausted.
 pub fn allocate(size: usize) -> *mut u8 {
-    let Some(layout) = layout(size) else {
-        return core::ptr::null_mut();
+    let capacity = capacity_for(size);
+    let spare = if capacity == SMALL {
+        ALLOCATIONS.with(|recent| recent.spare.replace(0))
+    } else {
+        0
     };
-    // SAFETY: the layout has a non-zero size.
-    let ptr = unsafe { alloc(layout) };
+    let ptr = if spare != 0 {
+        spare as *mut u8
+    } else {
+        let Some(layout) = layout(capacity) else {
+            return core::ptr::null_mut();
+        };
+        // SAFETY: the layout has a non-zero size.
+        unsafe { alloc(layout) }
+    };
     if !ptr.is_null() {
-        remember(ptr, size);
+        remember(ptr, size, capacity);
     }
     ptr
 }
@@ -86,6 +136,8 @@ pub fn allocate(size: usize) -> *mut u8 {
 pub(crate) struct HostBuffer {
     ptr: *mut u8,
     len: usize,
+    /// The block size once the buffer is checked and claimed from the allocation table (0 before).
+    capacity: Cell<usize>,
 }
 
 impl HostBuffer {
@@ -94,6 +146,7 @@ impl HostBuffer {
         HostBuffer {
             ptr: core::ptr::null_mut(),
             len: 0,
+            capacity: Cell::new(0),
         }
     }
 
@@ -108,7 +161,9 @@ impl HostBuffer {
         (&mut self.ptr, &mut self.len)
     }
 
-    fn checked(&self, claim: bool) -> Result<Option<usize>, DecodeError> {
+    /// Checks the host's address and length against the allocation table and claims the block: its
+    /// size, or `None` for no buffer at all.
+    fn checked(&self) -> Result<Option<usize>, DecodeError> {
         if self.ptr.is_null() {
             return if self.len == 0 {
                 Ok(None)
@@ -116,30 +171,34 @@ impl HostBuffer {
                 Err(DecodeError::BadBuffer)
             };
         }
-        match allocation_size(self.ptr, self.len, claim) {
-            Some(size) => Ok(Some(size)),
-            None => Err(DecodeError::BadBuffer),
+        if self.capacity.get() != 0 {
+            return Ok(Some(self.capacity.get()));
         }
+        let capacity = claim(self.ptr, self.len).ok_or(DecodeError::BadBuffer)?;
+        self.capacity.set(capacity);
+        Ok(Some(capacity))
     }
 
     /// The bytes, after checking the host's address and length against the allocation.
     pub(crate) fn bytes(&self) -> Result<&[u8], DecodeError> {
-        match self.checked(false)? {
+        match self.checked()? {
             None => Ok(&[]),
-            // SAFETY: `ptr` is a live allocation of at least `len` bytes made by `allocate`.
+            // SAFETY: `ptr` is a live allocation of at least `len` bytes made by `allocate`, which
+            // the host filled.
             Some(_) => Ok(unsafe { core::slice::from_raw_parts(self.ptr, self.len) }),
         }
     }
 
     /// The bytes as a `Vec`, taking over the allocation without copying.
     pub(crate) fn into_vec(mut self) -> Result<Vec<u8>, DecodeError> {
-        let Some(size) = self.checked(true)? else {
+        let Some(capacity) = self.checked()? else {
             return Ok(Vec::new());
         };
         let ptr = core::mem::replace(&mut self.ptr, core::ptr::null_mut());
-        // SAFETY: `ptr` was allocated by `allocate` with layout (size.max(1), 1), which is the layout a
-        // `Vec<u8>` of that capacity frees with; `len <= size` bytes were written by the host.
-        Ok(unsafe { Vec::from_raw_parts(ptr, self.len, size.max(1)) })
+        // SAFETY: `ptr` was allocated by `allocate` with layout (capacity.max(1), 1), which is the
+        // layout a `Vec<u8>` of that capacity frees with; `len` bytes (no more than the host asked
+        // for) were written by the host.
+        Ok(unsafe { Vec::from_raw_parts(ptr, self.len, capacity.max(1)) })
     }
 }
 
@@ -148,12 +207,13 @@ impl Drop for HostBuffer {
         if self.ptr.is_null() {
             return;
         }
-        // Length 0 always fits: a remembered block is claimed here, whatever the host reported.
-        if let Some(layout) = allocation_size(self.ptr, 0, true).and_then(layout) {
-            // SAFETY: allocated by `allocate` with this layout and not freed since (claimed once).
-            unsafe { dealloc(self.ptr, layout) };
-            #[cfg(test)]
-            FREED.with(|n| n.set(n.get() + 1));
+        let capacity = match self.capacity.get() {
+            // Length 0 always fits: a remembered block is claimed here, whatever the host reported.
+            0 => claim(self.ptr, 0),
+            claimed => Some(claimed),
+        };
+        if let Some(capacity) = capacity {
+            release(self.ptr, capacity);
         }
     }
 }
@@ -240,5 +300,45 @@ mod tests {
         let (_, len) = null.out_pointers();
         unsafe { *len = 3 };
         assert_eq!(null.bytes(), Err(DecodeError::BadBuffer));
+    }
+
+    #[test]
+    fn a_small_block_read_in_place_serves_the_next_small_request_with_its_own_bounds() {
+        let fill = |p: *mut u8, bytes: &[u8]| {
+            let mut b = HostBuffer::empty();
+            let (data, len) = b.out_pointers();
+            unsafe {
+                core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+                *data = p;
+                *len = bytes.len();
+            }
+            b
+        };
+        let first = allocate(10);
+        let b = fill(first, b"0123456789");
+        assert_eq!(b.bytes().unwrap(), b"0123456789");
+        drop(b);
+        let second = allocate(3);
+        assert_eq!(second, first, "the dropped block is reused");
+        // The host asked for 3 bytes: a longer length is refused though the block is larger.
+        let mut b = HostBuffer::empty();
+        let (data, len) = b.out_pointers();
+        unsafe {
+            *data = second;
+            *len = 10;
+        }
+        assert_eq!(b.bytes(), Err(DecodeError::BadBuffer));
+        drop(b);
+        // Freed (kept as the spare again) though refused; and a block taken as a Vec is not reused.
+        let third = allocate(2);
+        assert_eq!(third, first);
+        let v = fill(third, b"ab").into_vec().unwrap();
+        assert_eq!(v, b"ab");
+        assert_ne!(allocate(1), third);
+        drop(v);
+        // A large request gets a block of its own size.
+        let large = allocate(1000);
+        let b = fill(large, &[7; 1000]);
+        assert_eq!(b.into_vec().unwrap().len(), 1000);
     }
 }

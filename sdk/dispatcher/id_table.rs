@@ -1,0 +1,190 @@
+//! A map from the host's `u32` ids (context ids, call tokens) to values: open addressing with linear
+//! probing and Fibonacci hashing (ids are small integers the host picks, not adversarial keys). Removal
+//! shifts the entries after the hole back, so there are no tombstones and lookups stay short.
+
+/// The smallest table allocated (a power of two).
+const MIN_CAPACITY: usize = 8;
+
+/// An id -> value map; capacity a power of two, at most half full.
+pub(super) struct IdTable<V> {
+    entries: Vec<Option<(u32, V)>>,
+    len: usize,
+    /// `32 - log2(capacity)`: the hash keeps the top bits of the product.
+    shift: u32,
+}
+
+impl<V> IdTable<V> {
+    /// An empty table; allocates on the first insertion.
+    pub(super) const fn new() -> Self {
+        IdTable {
+            entries: Vec::new(),
+            len: 0,
+            shift: 32,
+        }
+    }
+
+    /// How many ids the table holds.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table holds no id.
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Where `id` probes first (the table is allocated).
+    #[inline(always)]
+    fn home(&self, id: u32) -> usize {
+        (id.wrapping_mul(0x9e37_79b9) >> self.shift) as usize
+    }
+
+    fn mask(&self) -> usize {
+        self.entries.len() - 1
+    }
+
+    #[inline(always)]
+    fn position(&self, id: u32) -> Option<usize> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let mask = self.mask();
+        let mut i = self.home(id);
+        // Ends: the table is never full.
+        loop {
+            match self.entries.get(i)? {
+                None => return None,
+                Some((key, _)) if *key == id => return Some(i),
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// The value of `id`.
+    #[inline(always)]
+    pub(super) fn get(&self, id: u32) -> Option<&V> {
+        let i = self.position(id)?;
+        self.entries.get(i)?.as_ref().map(|(_, v)| v)
+    }
+
+    /// Sets the value of `id`; hands back the value it replaces.
+    pub(super) fn insert(&mut self, id: u32, value: V) -> Option<V> {
+        if let Some(i) = self.position(id) {
+            return self.entries[i].replace((id, value)).map(|(_, old)| old);
+        }
+        if (self.len + 1) * 2 > self.entries.len() {
+            self.grow();
+        }
+        let mask = self.mask();
+        let mut i = self.home(id);
+        while self.entries[i].is_some() {
+            i = (i + 1) & mask;
+        }
+        self.entries[i] = Some((id, value));
+        self.len += 1;
+        None
+    }
+
+    fn grow(&mut self) {
+        let capacity = (self.entries.len() * 2).max(MIN_CAPACITY);
+        let empty = std::iter::repeat_with(|| None).take(capacity).collect();
+        let old = std::mem::replace(&mut self.entries, empty);
+        self.shift = 32 - capacity.trailing_zeros();
+        self.len = 0;
+        for (id, value) in old.into_iter().flatten() {
+            self.insert(id, value);
+        }
+    }
+
+    /// Removes `id`; hands back its value.
+    pub(super) fn remove(&mut self, id: u32) -> Option<V> {
+        let mut hole = self.position(id)?;
+        let removed = self.entries[hole].take();
+        self.len -= 1;
+        let mask = self.mask();
+        let mut next = hole;
+        loop {
+            next = (next + 1) & mask;
+            let home = match &self.entries[next] {
+                None => break,
+                Some((key, _)) => self.home(*key),
+            };
+            // The entry may fill the hole when the hole lies on its probe path (between its home and
+            // where it sits, cyclically).
+            if next.wrapping_sub(home) & mask >= next.wrapping_sub(hole) & mask {
+                self.entries[hole] = self.entries[next].take();
+                hole = next;
+            }
+        }
+        removed.map(|(_, value)| value)
+    }
+
+    /// Removes every entry whose value fails `keep`.
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
+        let doomed: Vec<u32> = self
+            .entries
+            .iter()
+            .flatten()
+            .filter(|(_, value)| !keep(value))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in doomed {
+            self.remove(id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn agrees_with_a_btree_map_through_inserts_and_removals() {
+        let mut table = IdTable::new();
+        let mut model = BTreeMap::new();
+        // A deterministic sequence with many collisions (small id range) and some large ids.
+        let mut state = 12345u32;
+        for step in 0..20_000u32 {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let id = if step % 7 == 0 {
+                state
+            } else {
+                (state >> 16) % 97
+            };
+            if (state >> 8) % 3 == 0 {
+                assert_eq!(table.remove(id), model.remove(&id), "remove {id}");
+            } else {
+                assert_eq!(
+                    table.insert(id, step),
+                    model.insert(id, step),
+                    "insert {id}"
+                );
+            }
+            assert_eq!(table.len(), model.len());
+            if step % 101 == 0 {
+                for probe in 0..100 {
+                    assert_eq!(table.get(probe), model.get(&probe), "get {probe}");
+                }
+                for (id, value) in &model {
+                    assert_eq!(table.get(*id), Some(value));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_table_finds_nothing_and_retain_removes_what_fails() {
+        let mut table: IdTable<u32> = IdTable::new();
+        assert_eq!(table.get(0), None);
+        assert_eq!(table.remove(0), None);
+        assert!(table.is_empty());
+        for id in 0..40 {
+            table.insert(id, id % 2);
+        }
+        table.retain(|v| *v == 0);
+        assert_eq!(table.len(), 20);
+        assert!((0..40).all(|id| table.get(id).is_some() == (id % 2 == 0)));
+        assert_eq!(table.get(u32::MAX), None);
+    }
+}
