@@ -4,6 +4,7 @@
 
 use super::host::{host_modules_union, status_of};
 use super::{doc_attrs, function_docs, output_stem, raw_out_params, raw_params, EmitError};
+use crate::lowering::{self, SlotKind};
 use crate::model::{Abi, Function, Output, Results, ValueType};
 use crate::names;
 use proc_macro2::TokenStream;
@@ -133,30 +134,28 @@ fn safe_wrapper(f: &Function, outputs: &[Output]) -> Option<TokenStream> {
     let mut params = Vec::new();
     let mut args = Vec::new();
     for p in &f.params {
-        match &p.ty {
-            ValueType::GuestPointer(_) => return None,
-            ValueType::Bytes(_) => {
-                let n = names::value_name(&p.name);
-                params.push(quote!(#n: &[u8]));
-                args.push(quote!(#n.as_ptr()));
-                args.push(quote!(#n.len()));
-            }
-            ValueType::Int { .. } | ValueType::Bool | ValueType::Enum(_) => {
-                for raw in raw_params(p) {
-                    let (n, t) = (raw.name, raw.ty);
-                    params.push(quote!(#n: #t));
+        let whole = names::value_name(&p.name);
+        for slot in lowering::param_slots(p) {
+            let n = names::value_name(&slot.name);
+            match slot.kind {
+                SlotKind::GuestPointer => return None,
+                SlotKind::BytesData => {
+                    params.push(quote!(#whole: &[u8]));
+                    args.push(quote!(#whole.as_ptr()));
+                }
+                SlotKind::BytesSize => args.push(quote!(#whole.len())),
+                kind => {
+                    let ty = kind.guest_type();
+                    params.push(quote!(#n: #ty));
                     args.push(quote!(#n));
                 }
             }
         }
     }
-    for raw in raw_out_params(outputs) {
-        let (n, t) = (raw.name, raw.ty);
-        let pointee = match syn::parse2::<syn::TypePtr>(t) {
-            Ok(ptr) => ptr.elem,
-            Err(_) => return None,
-        };
-        params.push(quote!(#n: &mut #pointee));
+    for slot in lowering::output_slots(outputs) {
+        let n = names::value_name(&slot.name);
+        let target = slot.kind.out_target()?;
+        params.push(quote!(#n: &mut #target));
         args.push(quote!(#n));
     }
     let name = names::value_name(&f.name);

@@ -11,27 +11,12 @@
 
 use super::exports::{callbacks_of_every_version, instance_params, instance_return};
 use super::host::{host_modules, host_modules_union, status_of};
-use super::{function_docs, output_stem, raw_out_params, raw_params, unsupported, EmitError};
+use super::{function_docs, output_stem, unsupported, EmitError};
+use crate::lowering;
 use crate::model::{Abi, CoreType, Function, IntType, Output, Results, ValueType};
 use crate::names;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
-
-/// The Rust type wasmtime passes for one core value of a parameter.
-fn core_rust(ty: &ValueType) -> TokenStream {
-    match ty {
-        ValueType::Int {
-            repr: IntType::S32, ..
-        } => quote!(i32),
-        ValueType::Int {
-            repr: IntType::S64, ..
-        } => quote!(i64),
-        ValueType::Int {
-            repr: IntType::U64, ..
-        } => quote!(u64),
-        _ => quote!(u32),
-    }
-}
 
 fn core_result_rust(ty: CoreType) -> TokenStream {
     match ty {
@@ -44,19 +29,14 @@ fn core_result_rust(ty: CoreType) -> TokenStream {
 
 /// The raw parameters of an import as wasmtime passes them: names and Rust types.
 fn wasm_params(f: &Function) -> Vec<(Ident, TokenStream)> {
-    let mut out = Vec::new();
-    for p in &f.params {
-        let ty = core_rust(&p.ty);
-        for raw in raw_params(p) {
-            out.push((raw.name, ty.clone()));
-        }
-    }
+    let mut slots: Vec<_> = f.params.iter().flat_map(lowering::param_slots).collect();
     if let Results::Status { outputs, .. } = &f.result {
-        for raw in raw_out_params(outputs) {
-            out.push((raw.name, quote!(u32)));
-        }
+        slots.extend(lowering::output_slots(outputs));
     }
-    out
+    slots
+        .into_iter()
+        .map(|s| (names::value_name(&s.name), s.kind.wasmtime_type()))
+        .collect()
 }
 
 /// The `runner.rs` file.
@@ -284,10 +264,8 @@ fn params_tuple(f: &Function) -> TokenStream {
     let tys: Vec<_> = f
         .params
         .iter()
-        .flat_map(|p| {
-            let t = core_rust(&p.ty);
-            p.ty.core_types().into_iter().map(move |_| t.clone())
-        })
+        .flat_map(lowering::param_slots)
+        .map(|s| s.kind.wasmtime_type())
         .collect();
     quote!(( #( #tys, )* ))
 }
