@@ -231,8 +231,6 @@ fn raw(slots: Vec<lowering::Slot>) -> Vec<RawParam> {
         .collect()
 }
 
-pub(crate) use lowering::output_stem;
-
 /// Parses a Rust path given in [`Options`] (`what` names it in the error) for the generated `file`.
 pub(crate) fn option_path(
     file: &'static str,
