@@ -20,6 +20,7 @@
 pub mod emit;
 pub mod hosts;
 pub mod listing;
+pub mod lowering;
 pub mod model;
 pub mod names;
 pub mod parser;

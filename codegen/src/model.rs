@@ -1,5 +1,6 @@
 //! The generator's own model of one ABI version. Everything after the parser works on these types only.
 
+use crate::lowering;
 use crate::version::Version;
 use serde::Serialize;
 
@@ -87,23 +88,21 @@ pub struct Function {
 impl Function {
     /// The core-wasm parameter types, in order.
     pub fn core_params(&self) -> Vec<CoreType> {
-        let mut core = Vec::new();
-        for p in &self.params {
-            core.extend(p.ty.core_types());
-        }
+        let mut slots: Vec<_> = self.params.iter().flat_map(lowering::param_slots).collect();
         if let Results::Status { outputs, .. } = &self.result {
-            for o in outputs {
-                core.extend(o.core_out_pointers());
-            }
+            slots.extend(lowering::output_slots(outputs));
         }
-        core
+        slots.iter().map(|s| s.kind.core()).collect()
     }
 
     /// The core-wasm result types.
     pub fn core_results(&self) -> Vec<CoreType> {
         match &self.result {
             Results::None => vec![],
-            Results::Value { ty, .. } => ty.core_types(),
+            Results::Value { name, ty, .. } => lowering::value_slots(name, ty)
+                .iter()
+                .map(|s| s.kind.core())
+                .collect(),
             Results::Status { .. } => vec![CoreType::I32],
         }
     }
@@ -138,19 +137,6 @@ pub enum ValueType {
     Bytes(String),
     /// A raw address in guest memory; holds the spec typename.
     GuestPointer(String),
-}
-
-impl ValueType {
-    /// The core-wasm types this value lowers to when passed by value.
-    pub fn core_types(&self) -> Vec<CoreType> {
-        match self {
-            ValueType::Int { repr, .. } => vec![repr.core()],
-            ValueType::Bool | ValueType::Enum(_) | ValueType::GuestPointer(_) => {
-                vec![CoreType::I32]
-            }
-            ValueType::Bytes(_) => vec![CoreType::I32, CoreType::I32],
-        }
-    }
 }
 
 /// Width and signedness of an integer type.
@@ -240,16 +226,6 @@ pub enum Output {
     HostBuffer,
     /// One value, through one out-pointer.
     Value(ValueType),
-}
-
-impl Output {
-    /// The core types of the out-pointers this output takes.
-    pub fn core_out_pointers(&self) -> Vec<CoreType> {
-        match self {
-            Output::HostBuffer => vec![CoreType::I32, CoreType::I32],
-            Output::Value(_) => vec![CoreType::I32],
-        }
-    }
 }
 
 /// An enumeration and the values one version defines for it.

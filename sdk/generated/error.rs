@@ -5,11 +5,12 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// The requested item (header, property, shared-data key, queue, call) does not exist.
+    /// Not found. The requested item (header, property, shared-data key, queue, call) does not exist.
     ///
     /// Status `not_found` (1).
     NotFound,
-    /// An argument is invalid, or the call is not allowed in the current context or callback.
+    /// Bad argument, or not allowed in this callback. An argument is invalid, or the call is not allowed in
+    /// the current context or callback.
     ///
     /// Status `bad_argument` (2).
     BadArgument,
@@ -21,7 +22,7 @@ pub enum Error {
     ///
     /// Status `parse_failure` (4).
     ParseFailure,
-    /// A pointer or length passed by the plugin falls outside its linear memory.
+    /// Invalid memory access. A pointer or length passed by the plugin falls outside its linear memory.
     ///
     /// Status `invalid_memory_access` (6).
     InvalidMemoryAccess,
@@ -29,15 +30,16 @@ pub enum Error {
     ///
     /// Status `empty` (7).
     Empty,
-    /// The compare-and-swap value does not match the current version of the shared-data entry.
+    /// Compare-and-swap mismatch. The compare-and-swap value does not match the current version of the
+    /// shared-data entry.
     ///
     /// Status `cas_mismatch` (8).
     CasMismatch,
-    /// The host failed for a reason of its own.
+    /// Internal failure in the host. The host failed for a reason of its own.
     ///
     /// Status `internal_failure` (10).
     InternalFailure,
-    /// The host does not implement this call.
+    /// Not implemented by the host. The host does not implement this call.
     ///
     /// Status `unimplemented` (12). Also what a hostcall returns when the selected ABI version does not define it.
     Unimplemented,
@@ -87,15 +89,9 @@ impl Error {
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Error::NotFound => {
-                f.write_str(
-                    "the requested item (header, property, shared-data key, queue, call) does not exist",
-                )
-            }
+            Error::NotFound => f.write_str("not found"),
             Error::BadArgument => {
-                f.write_str(
-                    "an argument is invalid, or the call is not allowed in the current context or callback",
-                )
+                f.write_str("bad argument, or not allowed in this callback")
             }
             Error::SerializationFailure => {
                 f.write_str("the host could not serialize a value to hand it back")
@@ -103,24 +99,12 @@ impl core::fmt::Display for Error {
             Error::ParseFailure => {
                 f.write_str("the host could not parse a value the plugin passed in")
             }
-            Error::InvalidMemoryAccess => {
-                f.write_str(
-                    "a pointer or length passed by the plugin falls outside its linear memory",
-                )
-            }
+            Error::InvalidMemoryAccess => f.write_str("invalid memory access"),
             Error::Empty => f.write_str("the shared queue has no item to dequeue"),
-            Error::CasMismatch => {
-                f.write_str(
-                    "the compare-and-swap value does not match the current version of the shared-data entry",
-                )
-            }
-            Error::InternalFailure => {
-                f.write_str("the host failed for a reason of its own")
-            }
+            Error::CasMismatch => f.write_str("compare-and-swap mismatch"),
+            Error::InternalFailure => f.write_str("internal failure in the host"),
             Error::Unimplemented => {
-                f.write_str(
-                    "the host does not implement this call (or the selected ABI version does not define it)",
-                )
+                f.write_str("not implemented by the host or the selected ABI version")
             }
             Error::UnknownStatus(code) => write!(f, "unknown status code {code}"),
             Error::Malformed(e) => write!(f, "malformed data from the host: {e}"),

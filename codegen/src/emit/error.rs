@@ -87,7 +87,7 @@ pub fn emit(all: &[Abi], options: &ErrorOptions) -> Result<TokenStream, super::E
         .map(|c| {
             let text = message(&c.docs);
             if c.name == STUB_STATUS {
-                format!("{text} (or the selected ABI version does not define it)")
+                format!("{text} or the selected ABI version")
             } else {
                 text
             }
@@ -144,8 +144,9 @@ pub fn emit(all: &[Abi], options: &ErrorOptions) -> Result<TokenStream, super::E
     })
 }
 
-/// The `Display` message of a status: the first sentence of its doc comment, without the final period,
-/// starting in lower case (it follows a colon in most messages that embed it).
+/// The `Display` message of a status: the first sentence of its doc comment (by convention a short
+/// label, `spec/README.md`), without the final period, starting in lower case (it follows a colon in
+/// most messages that embed it).
 pub fn message(docs: &str) -> String {
     let first = docs.split(". ").next().unwrap_or(docs).trim();
     let first = first.strip_suffix('.').unwrap_or(first);

@@ -3,11 +3,12 @@
 //! the host installed in `native_host` and lowers the results, exactly as a host would.
 
 use super::host::{host_modules_union, status_of};
-use super::{doc_attrs, function_docs, output_stem, raw_out_params, raw_params, EmitError};
-use crate::model::{Abi, Function, Output, Results, ValueType};
+use super::{doc_attrs, function_docs, raw_out_params, raw_params, EmitError};
+use crate::lowering::{self, SlotKind};
+use crate::model::{Abi, Function, IntType, Output, Results};
 use crate::names;
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
 
 /// The status cases the native glue reports by itself.
 const GLUE_STATUSES: [&str; 4] = [
@@ -133,30 +134,28 @@ fn safe_wrapper(f: &Function, outputs: &[Output]) -> Option<TokenStream> {
     let mut params = Vec::new();
     let mut args = Vec::new();
     for p in &f.params {
-        match &p.ty {
-            ValueType::GuestPointer(_) => return None,
-            ValueType::Bytes(_) => {
-                let n = names::value_name(&p.name);
-                params.push(quote!(#n: &[u8]));
-                args.push(quote!(#n.as_ptr()));
-                args.push(quote!(#n.len()));
-            }
-            ValueType::Int { .. } | ValueType::Bool | ValueType::Enum(_) => {
-                for raw in raw_params(p) {
-                    let (n, t) = (raw.name, raw.ty);
-                    params.push(quote!(#n: #t));
+        let whole = names::value_name(&p.name);
+        for slot in lowering::param_slots(p) {
+            let n = names::value_name(&slot.name);
+            match slot.kind {
+                SlotKind::GuestPointer => return None,
+                SlotKind::BytesData => {
+                    params.push(quote!(#whole: &[u8]));
+                    args.push(quote!(#whole.as_ptr()));
+                }
+                SlotKind::BytesSize => args.push(quote!(#whole.len())),
+                kind => {
+                    let ty = kind.guest_type();
+                    params.push(quote!(#n: #ty));
                     args.push(quote!(#n));
                 }
             }
         }
     }
-    for raw in raw_out_params(outputs) {
-        let (n, t) = (raw.name, raw.ty);
-        let pointee = match syn::parse2::<syn::TypePtr>(t) {
-            Ok(ptr) => ptr.elem,
-            Err(_) => return None,
-        };
-        params.push(quote!(#n: &mut #pointee));
+    for slot in lowering::output_slots(outputs) {
+        let n = names::value_name(&slot.name);
+        let target = slot.kind.out_target()?;
+        params.push(quote!(#n: &mut #target));
         args.push(quote!(#n));
     }
     let name = names::value_name(&f.name);
@@ -212,64 +211,17 @@ fn glue_body(
     let bad_argument = names::variant_name("bad_argument");
     let invalid_memory = names::variant_name("invalid_memory_access");
 
-    let mut lifts = Vec::new();
-    let mut args = Vec::new();
-    for p in &f.params {
-        let n = names::value_name(&p.name);
-        match &p.ty {
-            ValueType::Int { .. } | ValueType::GuestPointer(_) => {}
-            ValueType::Bool => lifts.push(quote! { let #n = #n != 0; }),
-            ValueType::Enum(e) => {
-                let e = names::type_name(e);
-                lifts.push(quote! {
-                    let #n = super::super::#e::try_from(#n)
-                        .map_err(|_| super::super::#status::#bad_argument as u32)?;
-                });
-            }
-            ValueType::Bytes(_) => {
-                let data = names::lowered(&p.name, "data");
-                let size = names::lowered(&p.name, "size");
-                lifts.push(quote! {
-                    let #n = unsafe { super::super::native_host::guest_bytes(#data, #size) }
-                        .ok_or(super::super::#status::#invalid_memory as u32)?;
-                });
-            }
-        }
-        args.push(n);
-    }
-    let results: Vec<_> = (0..outputs.len())
-        .map(|i| format_ident!("out_{}", i))
-        .collect();
-    let bind = match results.as_slice() {
-        [] => quote!(()),
-        [one] => quote!(#one),
-        many => quote!(( #( #many ),* )),
+    let mut glue = NativeGlue {
+        status: &status,
+        bad_argument: &bad_argument,
+        invalid_memory: &invalid_memory,
     };
-    let writes = outputs.iter().enumerate().map(|(i, o)| {
-        let value = &results[i];
-        let stem = output_stem(outputs, i);
-        match o {
-            Output::HostBuffer => {
-                let data = format_ident!("return_{}_data", stem);
-                let size = format_ident!("return_{}_size", stem);
-                quote! {
-                    unsafe { super::super::native_host::write_buffer(#data, #size, #value) }
-                        .ok_or(super::super::#status::#invalid_memory as u32)?;
-                }
-            }
-            Output::Value(v) => {
-                let ptr = format_ident!("return_{}", stem);
-                let lowered = match v {
-                    ValueType::Enum(_) => quote!(u32::from(#value)),
-                    _ => quote!(#value),
-                };
-                quote! {
-                    unsafe { super::super::native_host::write_value(#ptr, #lowered) }
-                        .ok_or(super::super::#status::#invalid_memory as u32)?;
-                }
-            }
-        }
-    });
+    let lowering::HostCallParts {
+        lifts,
+        args,
+        bind,
+        stores: writes,
+    } = lowering::host_callee(&f.params, outputs, &mut glue).map_err(|never| match never {})?;
     let call = names::value_name(&format!("call_{module}"));
     let method = names::value_name(&f.name);
     Ok(quote! {
@@ -280,4 +232,68 @@ fn glue_body(
             Ok(())
         })
     })
+}
+
+/// The native glue's primitives: raw values arrive as the guest passed them (typed integers, real
+/// pointers into this process), so only booleans, enumerations and bytes need lifting.
+struct NativeGlue<'a> {
+    status: &'a Ident,
+    bad_argument: &'a Ident,
+    invalid_memory: &'a Ident,
+}
+
+impl lowering::HostCallee for NativeGlue<'_> {
+    type Error = std::convert::Infallible;
+
+    fn lift_int(&mut self, _: &Ident, _: IntType) -> Option<TokenStream> {
+        None
+    }
+
+    fn lift_bool(&mut self, n: &Ident) -> TokenStream {
+        quote! { let #n = #n != 0; }
+    }
+
+    fn lift_enum(&mut self, n: &Ident, enumeration: &str) -> TokenStream {
+        let (e, status, bad) = (
+            names::type_name(enumeration),
+            self.status,
+            self.bad_argument,
+        );
+        quote! {
+            let #n = super::super::#e::try_from(#n)
+                .map_err(|_| super::super::#status::#bad as u32)?;
+        }
+    }
+
+    fn lift_bytes(&mut self, n: &Ident, data: &Ident, size: &Ident) -> TokenStream {
+        let (status, invalid) = (self.status, self.invalid_memory);
+        quote! {
+            let #n = unsafe { super::super::native_host::guest_bytes(#data, #size) }
+                .ok_or(super::super::#status::#invalid as u32)?;
+        }
+    }
+
+    fn bytes_arg(&mut self, n: &Ident) -> TokenStream {
+        quote!(#n)
+    }
+
+    fn pass_guest_pointer(&mut self, _: &Ident) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn store_buffer(&mut self, value: &Ident, data: &Ident, size: &Ident) -> TokenStream {
+        let (status, invalid) = (self.status, self.invalid_memory);
+        quote! {
+            unsafe { super::super::native_host::write_buffer(#data, #size, #value) }
+                .ok_or(super::super::#status::#invalid as u32)?;
+        }
+    }
+
+    fn store_value(&mut self, lowered: TokenStream, ptr: &Ident) -> TokenStream {
+        let (status, invalid) = (self.status, self.invalid_memory);
+        quote! {
+            unsafe { super::super::native_host::write_value(#ptr, #lowered) }
+                .ok_or(super::super::#status::#invalid as u32)?;
+        }
+    }
 }

@@ -27,10 +27,11 @@ pub mod symbols;
 pub mod types;
 pub mod versions;
 
-use crate::model::{Abi, Function, IntType, Output, Param, Results, ValueType};
+use crate::lowering;
+use crate::model::{Abi, Function, IntType, Output, Param, Results};
 use crate::names;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// Choices the SDK (or another user of the generated code) makes about the emitted code.
 #[derive(Debug, Clone)]
@@ -210,81 +211,24 @@ pub(crate) struct RawParam {
     pub ty: TokenStream,
 }
 
-/// The raw parameters a by-value parameter lowers to.
+/// The raw guest parameters a by-value parameter lowers to ([`crate::lowering::param_slots`]).
 pub(crate) fn raw_params(p: &Param) -> Vec<RawParam> {
-    let name = names::value_name(&p.name);
-    match &p.ty {
-        ValueType::Int { repr, .. } => vec![RawParam {
-            name,
-            ty: int_type(*repr),
-        }],
-        ValueType::Bool | ValueType::Enum(_) => vec![RawParam {
-            name,
-            ty: quote!(u32),
-        }],
-        ValueType::GuestPointer(_) => vec![RawParam {
-            name,
-            ty: quote!(*mut u8),
-        }],
-        ValueType::Bytes(_) => vec![
-            RawParam {
-                name: names::lowered(&p.name, "data"),
-                ty: quote!(*const u8),
-            },
-            RawParam {
-                name: names::lowered(&p.name, "size"),
-                ty: quote!(usize),
-            },
-        ],
-    }
+    raw(lowering::param_slots(p))
 }
 
-/// The out-pointer parameters of a hostcall's outputs, named `return_<what>`.
+/// The out-pointer parameters of a hostcall's outputs ([`crate::lowering::output_slots`]).
 pub(crate) fn raw_out_params(outputs: &[Output]) -> Vec<RawParam> {
-    let mut params = Vec::new();
-    for (i, o) in outputs.iter().enumerate() {
-        let stem = output_stem(outputs, i);
-        match o {
-            Output::HostBuffer => {
-                params.push(RawParam {
-                    name: format_ident!("return_{}_data", stem),
-                    ty: quote!(*mut *mut u8),
-                });
-                params.push(RawParam {
-                    name: format_ident!("return_{}_size", stem),
-                    ty: quote!(*mut usize),
-                });
-            }
-            Output::Value(v) => {
-                let ty = match v {
-                    ValueType::Int { repr, .. } => int_type(*repr),
-                    _ => quote!(u32),
-                };
-                params.push(RawParam {
-                    name: format_ident!("return_{}", stem),
-                    ty: quote!(*mut #ty),
-                });
-            }
-        }
-    }
-    params
+    raw(lowering::output_slots(outputs))
 }
 
-/// A name for the `i`-th output, unique within the function.
-pub(crate) fn output_stem(outputs: &[Output], i: usize) -> String {
-    let base = |o: &Output| match o {
-        Output::HostBuffer => "buffer".to_string(),
-        Output::Value(ValueType::Int { alias, .. }) => alias.clone(),
-        Output::Value(ValueType::Enum(name)) => name.clone(),
-        Output::Value(_) => "value".to_string(),
-    };
-    let mine = base(&outputs[i]);
-    let same = outputs.iter().filter(|o| base(o) == mine).count();
-    if same > 1 {
-        format!("{mine}_{i}")
-    } else {
-        mine
-    }
+fn raw(slots: Vec<lowering::Slot>) -> Vec<RawParam> {
+    slots
+        .into_iter()
+        .map(|s| RawParam {
+            name: names::value_name(&s.name),
+            ty: s.kind.guest_type(),
+        })
+        .collect()
 }
 
 /// Parses a Rust path given in [`Options`] (`what` names it in the error) for the generated `file`.

@@ -11,27 +11,12 @@
 
 use super::exports::{callbacks_of_every_version, instance_params, instance_return};
 use super::host::{host_modules, host_modules_union, status_of};
-use super::{function_docs, output_stem, raw_out_params, raw_params, unsupported, EmitError};
-use crate::model::{Abi, CoreType, Function, IntType, Output, Results, ValueType};
+use super::{function_docs, unsupported, EmitError};
+use crate::lowering;
+use crate::model::{Abi, CoreType, Function, IntType, Results, ValueType};
 use crate::names;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
-
-/// The Rust type wasmtime passes for one core value of a parameter.
-fn core_rust(ty: &ValueType) -> TokenStream {
-    match ty {
-        ValueType::Int {
-            repr: IntType::S32, ..
-        } => quote!(i32),
-        ValueType::Int {
-            repr: IntType::S64, ..
-        } => quote!(i64),
-        ValueType::Int {
-            repr: IntType::U64, ..
-        } => quote!(u64),
-        _ => quote!(u32),
-    }
-}
 
 fn core_result_rust(ty: CoreType) -> TokenStream {
     match ty {
@@ -44,19 +29,14 @@ fn core_result_rust(ty: CoreType) -> TokenStream {
 
 /// The raw parameters of an import as wasmtime passes them: names and Rust types.
 fn wasm_params(f: &Function) -> Vec<(Ident, TokenStream)> {
-    let mut out = Vec::new();
-    for p in &f.params {
-        let ty = core_rust(&p.ty);
-        for raw in raw_params(p) {
-            out.push((raw.name, ty.clone()));
-        }
-    }
+    let mut slots: Vec<_> = f.params.iter().flat_map(lowering::param_slots).collect();
     if let Results::Status { outputs, .. } = &f.result {
-        for raw in raw_out_params(outputs) {
-            out.push((raw.name, quote!(u32)));
-        }
+        slots.extend(lowering::output_slots(outputs));
     }
-    out
+    slots
+        .into_iter()
+        .map(|s| (names::value_name(&s.name), s.kind.wasmtime_type()))
+        .collect()
 }
 
 /// The `runner.rs` file.
@@ -132,75 +112,18 @@ fn host_trait_body(abi: &Abi, f: &Function, support: &syn::Path) -> Result<Token
     let bad = fail(&bad_argument);
     let invalid = fail(&invalid_memory);
 
-    let mut lifts = Vec::new();
-    let mut args = Vec::new();
-    for p in &f.params {
-        let n = names::value_name(&p.name);
-        match &p.ty {
-            ValueType::Int { repr, .. } => match repr {
-                IntType::Usize => lifts.push(quote! { let #n = #n as usize; }),
-                IntType::U8 => lifts.push(quote! { let #n = u8::try_from(#n).map_err(|_| #bad)?; }),
-                IntType::U16 => {
-                    lifts.push(quote! { let #n = u16::try_from(#n).map_err(|_| #bad)?; })
-                }
-                _ => {}
-            },
-            ValueType::Bool => lifts.push(quote! { let #n = #n != 0; }),
-            ValueType::Enum(e) => {
-                let e = names::type_name(e);
-                lifts.push(quote! { let #n = super::#e::try_from(#n).map_err(|_| #bad)?; });
-            }
-            ValueType::Bytes(_) => {
-                let data = names::lowered(&p.name, "data");
-                let size = names::lowered(&p.name, "size");
-                lifts.push(quote! {
-                    let #n = #support::read_bytes(caller, #data, #size).ok_or(#invalid)?;
-                });
-            }
-            ValueType::GuestPointer(_) => {
-                return Err(unsupported(
-                    abi,
-                    f,
-                    "a host-trait function takes a guest pointer",
-                ))
-            }
-        }
-        args.push(match &p.ty {
-            ValueType::Bytes(_) => quote!(&#n),
-            _ => quote!(#n),
-        });
-    }
-    let results: Vec<_> = (0..outputs.len())
-        .map(|i| format_ident!("out_{}", i))
-        .collect();
-    let bind = match results.as_slice() {
-        [] => quote!(()),
-        [one] => quote!(#one),
-        many => quote!(( #( #many ),* )),
+    let mut runner = RunnerGlue {
+        support,
+        bad: &bad,
+        invalid: &invalid,
     };
-    let writes = outputs.iter().enumerate().map(|(i, o)| {
-        let value = &results[i];
-        let stem = output_stem(outputs, i);
-        match o {
-            Output::HostBuffer => {
-                let data = format_ident!("return_{}_data", stem);
-                let size = format_ident!("return_{}_size", stem);
-                quote! {
-                    #support::write_buffer(caller, #data, #size, #value)?.ok_or(#invalid)?;
-                }
-            }
-            Output::Value(v) => {
-                let ptr = format_ident!("return_{}", stem);
-                let lowered = match v {
-                    ValueType::Enum(_) => quote!(u32::from(#value)),
-                    _ => quote!(#value),
-                };
-                quote! {
-                    #support::write_value(caller, #ptr, #lowered).ok_or(#invalid)?;
-                }
-            }
-        }
-    });
+    let lowering::HostCallParts {
+        lifts,
+        args,
+        bind,
+        stores: writes,
+    } = lowering::host_callee(&f.params, outputs, &mut runner)
+        .map_err(|message| unsupported(abi, f, message))?;
     let method = names::value_name(&f.name);
     Ok(quote! {
         #support::finish((|| -> Result<(), #support::GlueError> {
@@ -284,10 +207,8 @@ fn params_tuple(f: &Function) -> TokenStream {
     let tys: Vec<_> = f
         .params
         .iter()
-        .flat_map(|p| {
-            let t = core_rust(&p.ty);
-            p.ty.core_types().into_iter().map(move |_| t.clone())
-        })
+        .flat_map(lowering::param_slots)
+        .map(|s| s.kind.wasmtime_type())
         .collect();
     quote!(( #( #tys, )* ))
 }
@@ -475,4 +396,65 @@ fn guest_exports(
         }
     };
     Ok((exports_struct, instance))
+}
+
+/// The wasm runner's primitives: raw values arrive as wasmtime passes them (`u32` addresses and sizes
+/// into the guest's memory), so integers narrower or wider than their raw type are converted and bytes
+/// are copied out of guest memory.
+struct RunnerGlue<'a> {
+    support: &'a syn::Path,
+    bad: &'a TokenStream,
+    invalid: &'a TokenStream,
+}
+
+impl lowering::HostCallee for RunnerGlue<'_> {
+    type Error = &'static str;
+
+    fn lift_int(&mut self, n: &Ident, repr: IntType) -> Option<TokenStream> {
+        let bad = self.bad;
+        match repr {
+            IntType::Usize => Some(quote! { let #n = #n as usize; }),
+            IntType::U8 => Some(quote! { let #n = u8::try_from(#n).map_err(|_| #bad)?; }),
+            IntType::U16 => Some(quote! { let #n = u16::try_from(#n).map_err(|_| #bad)?; }),
+            _ => None,
+        }
+    }
+
+    fn lift_bool(&mut self, n: &Ident) -> TokenStream {
+        quote! { let #n = #n != 0; }
+    }
+
+    fn lift_enum(&mut self, n: &Ident, enumeration: &str) -> TokenStream {
+        let (e, bad) = (names::type_name(enumeration), self.bad);
+        quote! { let #n = super::#e::try_from(#n).map_err(|_| #bad)?; }
+    }
+
+    fn lift_bytes(&mut self, n: &Ident, data: &Ident, size: &Ident) -> TokenStream {
+        let (support, invalid) = (self.support, self.invalid);
+        quote! {
+            let #n = #support::read_bytes(caller, #data, #size).ok_or(#invalid)?;
+        }
+    }
+
+    fn bytes_arg(&mut self, n: &Ident) -> TokenStream {
+        quote!(&#n)
+    }
+
+    fn pass_guest_pointer(&mut self, _: &Ident) -> Result<(), Self::Error> {
+        Err("a host-trait function takes a guest pointer")
+    }
+
+    fn store_buffer(&mut self, value: &Ident, data: &Ident, size: &Ident) -> TokenStream {
+        let (support, invalid) = (self.support, self.invalid);
+        quote! {
+            #support::write_buffer(caller, #data, #size, #value)?.ok_or(#invalid)?;
+        }
+    }
+
+    fn store_value(&mut self, lowered: TokenStream, ptr: &Ident) -> TokenStream {
+        let (support, invalid) = (self.support, self.invalid);
+        quote! {
+            #support::write_value(caller, #ptr, #lowered).ok_or(#invalid)?;
+        }
+    }
 }

@@ -203,15 +203,11 @@ fn every_metric_definition_gets_a_new_id_like_envoy_and_the_sdk_defines_once() {
         fn on_tick(&mut self) {
             let raw = |name: &str| {
                 let mut id = 0u32;
-                // SAFETY: the pointer describes `name`; `id` is a valid out-pointer.
-                let status = unsafe {
-                    proxywasm::abi::env::proxy_define_metric(
-                        MetricType::Counter.into(),
-                        name.as_ptr(),
-                        name.len(),
-                        &mut id,
-                    )
-                };
+                let status = proxywasm::abi::env::safe::proxy_define_metric(
+                    MetricType::Counter.into(),
+                    name.as_bytes(),
+                    &mut id,
+                );
                 assert_eq!(status, 0);
                 id
             };

@@ -223,7 +223,7 @@ mod tests {
             assert!(!host.start_plugin());
             assert_eq!(
                 host.logs(LogLevel::Error),
-                ["http_headers: cannot read the configuration: the host failed for a reason of its own"]
+                ["http_headers: cannot read the configuration: internal failure in the host"]
             );
         }
 

@@ -530,23 +530,25 @@ impl core::fmt::Display for PeerType {
 pub enum Status {
     /// The call succeeded.
     Ok = 0,
-    /// The requested item (header, property, shared-data key, queue, call) does not exist.
+    /// Not found. The requested item (header, property, shared-data key, queue, call) does not exist.
     NotFound = 1,
-    /// An argument is invalid, or the call is not allowed in the current context or callback.
+    /// Bad argument, or not allowed in this callback. An argument is invalid, or the call is not allowed in
+    /// the current context or callback.
     BadArgument = 2,
     /// The host could not serialize a value to hand it back.
     SerializationFailure = 3,
     /// The host could not parse a value the plugin passed in.
     ParseFailure = 4,
-    /// A pointer or length passed by the plugin falls outside its linear memory.
+    /// Invalid memory access. A pointer or length passed by the plugin falls outside its linear memory.
     InvalidMemoryAccess = 6,
     /// The shared queue has no item to dequeue.
     Empty = 7,
-    /// The compare-and-swap value does not match the current version of the shared-data entry.
+    /// Compare-and-swap mismatch. The compare-and-swap value does not match the current version of the
+    /// shared-data entry.
     CasMismatch = 8,
-    /// The host failed for a reason of its own.
+    /// Internal failure in the host. The host failed for a reason of its own.
     InternalFailure = 10,
-    /// The host does not implement this call.
+    /// Not implemented by the host. The host does not implement this call.
     Unimplemented = 12,
 }
 impl Status {
