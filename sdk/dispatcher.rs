@@ -161,6 +161,57 @@ thread_local! {
     static CURRENT: Cell<u32> = const { Cell::new(0) };
 }
 
+/// What the async layer ([`crate::task`]) hears of the host, besides call completions.
+pub(crate) enum HostEvent {
+    /// Context `id` was deleted: its tasks are dropped.
+    ContextDeleted(u32),
+    /// A root context's tick.
+    Tick,
+    /// A shared queue has items.
+    QueueReady(u32),
+    /// A gRPC event for a call or stream owned by context `owner` (already the effective context).
+    Grpc {
+        owner: u32,
+        token: u32,
+        event: GrpcEvent,
+    },
+    /// The registry was reset (a new emulated VM on this thread).
+    Reset,
+}
+
+/// One gRPC event with what the host passed along.
+#[derive(Clone, Copy)]
+pub(crate) enum GrpcEvent {
+    InitialMetadata,
+    Message,
+    TrailingMetadata,
+    Close(u32),
+}
+
+/// Returns `true` when the async layer took the event (a gRPC event it owns goes nowhere else).
+pub(crate) type TaskHook = fn(HostEvent) -> bool;
+
+thread_local! {
+    /// Installed by the first spawned task: a plugin that never spawns one pays one empty check per
+    /// tick, queue-ready, gRPC event and deletion, and never links the executor.
+    static TASK_HOOK: Cell<Option<TaskHook>> = const { Cell::new(None) };
+}
+
+/// Routes host events to the async layer from now on.
+pub(crate) fn install_task_hook(hook: TaskHook) {
+    TASK_HOOK.with(|h| h.set(Some(hook)));
+}
+
+fn task_hook(event: HostEvent) -> bool {
+    TASK_HOOK.with(Cell::get).is_some_and(|hook| hook(event))
+}
+
+/// Makes `id` the current context until the returned guard drops (the async layer polls a task as its
+/// owner).
+pub(crate) fn enter_context(id: u32) -> impl Drop {
+    RestoreCurrent(replace_current(id))
+}
+
 fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     REGISTRY.with(|r| f(&mut r.borrow_mut()))
 }
@@ -218,6 +269,7 @@ pub fn reset() {
         };
     });
     replace_current(0);
+    task_hook(HostEvent::Reset);
 }
 
 /// Puts back the previous current context when dropped, so a panicking closure does not leave it set.
@@ -294,7 +346,8 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
     }
 }
 
-fn deliver_grpc(token: u32, close: bool, f: impl FnOnce(&mut dyn Context)) {
+fn deliver_grpc(token: u32, event: GrpcEvent, f: impl FnOnce(&mut dyn Context)) {
+    let close = matches!(event, GrpcEvent::Close(_));
     let owner = with_registry(|r| {
         if close {
             r.grpc_calls.remove(&token)
@@ -304,6 +357,13 @@ fn deliver_grpc(token: u32, close: bool, f: impl FnOnce(&mut dyn Context)) {
     });
     if let Some(id) = owner {
         let _ = crate::context::set_effective_context(id);
+        if task_hook(HostEvent::Grpc {
+            owner: id,
+            token,
+            event,
+        }) {
+            return;
+        }
         with_context(id, |k| k.context().map(f));
     }
 }
@@ -388,6 +448,7 @@ impl Callbacks for Dispatcher {
                 with_registry(|r| r.spare = Some(slot));
             }
         }
+        task_hook(HostEvent::ContextDeleted(context_id));
     }
 
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
@@ -420,6 +481,7 @@ impl Callbacks for Dispatcher {
                 r.on_tick();
             }
         });
+        task_hook(HostEvent::Tick);
     }
 
     fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
@@ -428,6 +490,7 @@ impl Callbacks for Dispatcher {
                 r.on_queue_ready(queue_id);
             }
         });
+        task_hook(HostEvent::QueueReady(queue_id));
     }
 
     fn proxy_on_foreign_function(context_id: u32, function_id: u32, arguments_size: usize) {
@@ -542,13 +605,15 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_grpc_receive_initial_metadata(_context_id: u32, call_id: u32, num_elements: usize) {
-        deliver_grpc(call_id, false, |c| {
+        deliver_grpc(call_id, GrpcEvent::InitialMetadata, |c| {
             c.on_grpc_receive_initial_metadata(call_id, num_elements)
         });
     }
 
     fn proxy_on_grpc_receive(_context_id: u32, call_id: u32, message_size: usize) {
-        deliver_grpc(call_id, false, |c| c.on_grpc_receive(call_id, message_size));
+        deliver_grpc(call_id, GrpcEvent::Message, |c| {
+            c.on_grpc_receive(call_id, message_size)
+        });
     }
 
     fn proxy_on_grpc_receive_trailing_metadata(
@@ -556,13 +621,15 @@ impl Callbacks for Dispatcher {
         call_id: u32,
         num_elements: usize,
     ) {
-        deliver_grpc(call_id, false, |c| {
+        deliver_grpc(call_id, GrpcEvent::TrailingMetadata, |c| {
             c.on_grpc_receive_trailing_metadata(call_id, num_elements)
         });
     }
 
     fn proxy_on_grpc_close(_context_id: u32, call_id: u32, status_code: u32) {
-        deliver_grpc(call_id, true, |c| c.on_grpc_close(call_id, status_code));
+        deliver_grpc(call_id, GrpcEvent::Close(status_code), |c| {
+            c.on_grpc_close(call_id, status_code)
+        });
     }
 }
 

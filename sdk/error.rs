@@ -30,6 +30,8 @@ pub enum Error {
     UnknownStatus(u32),
     /// The host handed back bytes the SDK could not decode.
     Malformed(DecodeError),
+    /// An asynchronous operation ([`crate::task`]) failed or was misused.
+    Task(crate::task::TaskError),
 }
 
 impl Error {
@@ -57,7 +59,8 @@ impl Error {
         })
     }
 
-    /// The status code a host would use for this error (`internal_failure` for decoding failures).
+    /// The status code a host would use for this error (`internal_failure` for decoding failures and
+    /// task errors).
     pub fn status_code(&self) -> u32 {
         match self {
             Error::NotFound => Status::NotFound.into(),
@@ -67,7 +70,9 @@ impl Error {
             Error::InvalidMemoryAccess => Status::InvalidMemoryAccess.into(),
             Error::Empty => Status::Empty.into(),
             Error::CasMismatch => Status::CasMismatch.into(),
-            Error::InternalFailure | Error::Malformed(_) => Status::InternalFailure.into(),
+            Error::InternalFailure | Error::Malformed(_) | Error::Task(_) => {
+                Status::InternalFailure.into()
+            }
             Error::Unimplemented => Status::Unimplemented.into(),
             Error::UnknownStatus(code) => *code,
         }
@@ -79,6 +84,12 @@ pub(crate) fn check(code: u32) -> Result<(), Error> {
     match Error::from_status_code(code) {
         None => Ok(()),
         Some(e) => Err(e),
+    }
+}
+
+impl From<crate::task::TaskError> for Error {
+    fn from(e: crate::task::TaskError) -> Self {
+        Error::Task(e)
     }
 }
 
@@ -104,6 +115,7 @@ impl fmt::Display for Error {
             }
             Error::UnknownStatus(code) => write!(f, "unknown status code {code}"),
             Error::Malformed(e) => write!(f, "malformed data from the host: {e}"),
+            Error::Task(e) => write!(f, "{e}"),
         }
     }
 }
