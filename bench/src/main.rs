@@ -4,6 +4,7 @@
 //! the ABI needs, so the plugins' own cost shows) and this repository's emulator in the wasm runner (what
 //! the tests run on). Numbers only: nothing here asserts on time.
 
+mod async_twins;
 mod fixtures;
 mod lean;
 mod lean_runs;
@@ -37,6 +38,10 @@ struct Args {
     /// tick per build (lean host), and stop.
     #[arg(long)]
     breakdown: bool,
+    /// Compare each async example with its callback twin (guest instructions per stream, size), using
+    /// the ABI 0.2.1 modules `scripts/plugins` built into DIR (default: <target>/plugins/0.2.1), and stop.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+    twins: Option<std::path::PathBuf>,
     /// The host(s) to time in.
     #[arg(long, value_enum, default_value_t = Hosts::Both)]
     host: Hosts,
@@ -44,6 +49,15 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
+    if let Some(dir) = &args.twins {
+        let dir = if dir.as_os_str().is_empty() {
+            async_twins::default_dir()
+        } else {
+            dir.clone()
+        };
+        async_twins::run(&dir);
+        return;
+    }
     let builds: Vec<Build> = match fixtures::prepare(!args.no_build) {
         Ok(builds) => builds,
         Err(e) => {

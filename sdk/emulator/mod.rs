@@ -892,6 +892,23 @@ impl Emulator {
         done
     }
 
+    /// Removes plugin `root` as cpp-host's `WasmBase::startShutdown(plugin_key)` does (src/wasm.cc):
+    /// `proxy_on_done`, and when it answers true, `proxy_on_delete` at once (otherwise the root waits
+    /// for `proxy_done`, as with [`Emulator::plugin_done`]). Returns what `proxy_on_done` answered.
+    pub fn shut_down_plugin(&self, root: u32) -> bool {
+        let done =
+            self.run(root, Phase::Root, |plugin| plugin.proxy_on_done(root)) != Some(BoolResult::False);
+        if done {
+            self.run(root, Phase::Root, |plugin| plugin.proxy_on_delete(root));
+            let mut s = self.state.borrow_mut();
+            s.live_contexts.remove(&root);
+            s.roots.remove(&root);
+        } else if let Some(info) = self.state.borrow_mut().roots.get_mut(&root) {
+            info.shutdown_deferred = true;
+        }
+        done
+    }
+
     /// Whether the first root context called `proxy_done` (finishing a deferred shutdown).
     pub fn done_called(&self) -> bool {
         self.state
@@ -1278,6 +1295,44 @@ impl Emulator {
     /// Fails HTTP call `token` (a timeout or a connection failure): the plugin sees all counts 0.
     pub fn fail_http_call(&self, token: u32) {
         self.deliver_call(token, None);
+    }
+
+    /// Times HTTP call `token` out: moves the clock forward by the call's timeout, then delivers the
+    /// failure. Envoy reports a timeout like any other failure, through `Context::onHttpCallFailure`
+    /// (context.cc): the plugin sees all counts 0, and `proxy_get_status` reads `broken_connection`.
+    /// Unknown or settled tokens are ignored.
+    pub fn time_out_http_call(&self, token: u32) {
+        let timeout_ms = {
+            let s = self.state.borrow();
+            if s.settled_calls.contains(&token) {
+                return;
+            }
+            s.http_calls
+                .iter()
+                .find(|c| c.token == token)
+                .map(|c| c.timeout_ms)
+        };
+        if let Some(ms) = timeout_ms {
+            self.advance_time(Duration::from_millis(u64::from(ms)));
+            self.deliver_call(token, None);
+        }
+    }
+
+    /// Times gRPC call `token` out: moves the clock forward by the call's timeout, then closes it with
+    /// status 4 (`DEADLINE_EXCEEDED`), the status Envoy's gRPC client fails an expired call with; the
+    /// close reaches the plugin through `Context::onGrpcCloseWrapper` (context.cc).
+    pub fn time_out_grpc_call(&self, token: u32) {
+        let timeout_ms = self
+            .state
+            .borrow()
+            .grpc_calls
+            .iter()
+            .find(|c| c.token == token)
+            .map(|c| c.timeout_ms);
+        if let Some(ms) = timeout_ms {
+            self.advance_time(Duration::from_millis(u64::from(ms)));
+            self.grpc_close(token, 4);
+        }
     }
 
     /// Every gRPC call and stream opened so far.

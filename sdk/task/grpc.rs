@@ -94,18 +94,23 @@ pub(crate) fn deliver(_owner: u32, token: u32, event: GrpcEvent) -> bool {
     true
 }
 
-/// Forgets the calls of a deleted context: their futures end as cancelled.
+/// Cancels the open calls of a deleted context (Envoy makes every call on the root context, exports.cc
+/// `grpc_call`, so it would keep them running); their futures end as cancelled.
 pub(crate) fn forget_owned_by(owner: u32) {
-    let gone: Vec<SharedCall> = CALLS.with(|c| {
+    let gone: Vec<(u32, SharedCall)> = CALLS.with(|c| {
         let mut calls = c.borrow_mut();
         let tokens: Vec<u32> = calls
             .iter()
             .filter(|(_, s)| s.borrow().owner == owner)
             .map(|(t, _)| *t)
             .collect();
-        tokens.iter().filter_map(|t| calls.remove(t)).collect()
+        tokens
+            .into_iter()
+            .filter_map(|t| calls.remove(&t).map(|s| (t, s)))
+            .collect()
     });
-    for shared in gone {
+    for (token, shared) in gone {
+        let _ = calls::cancel(token);
         end(&shared, Err(TaskError::Cancelled.into()));
     }
 }
