@@ -169,12 +169,8 @@ pub(crate) enum HostEvent {
     Tick,
     /// A shared queue has items.
     QueueReady(u32),
-    /// A gRPC event for a call or stream owned by context `owner` (already the effective context).
-    Grpc {
-        owner: u32,
-        token: u32,
-        event: GrpcEvent,
-    },
+    /// A gRPC event for a call or stream (its owner context is already the effective context).
+    Grpc { token: u32, event: GrpcEvent },
     /// The registry was reset (a new emulated VM on this thread).
     Reset,
 }
@@ -357,11 +353,7 @@ fn deliver_grpc(token: u32, event: GrpcEvent, f: impl FnOnce(&mut dyn Context)) 
     });
     if let Some(id) = owner {
         let _ = crate::context::set_effective_context(id);
-        if task_hook(HostEvent::Grpc {
-            owner: id,
-            token,
-            event,
-        }) {
+        if task_hook(HostEvent::Grpc { token, event }) {
             return;
         }
         with_context(id, |k| k.context().map(f));

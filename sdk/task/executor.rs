@@ -5,10 +5,10 @@
 //! task ended may be reused, so a stale waker can wake an unrelated task: a spurious poll, which every
 //! future tolerates.
 
-use crate::dispatcher::{self, HostEvent};
+use crate::dispatcher::{self, GrpcEvent, HostEvent};
 use crate::task::TaskError;
 use crate::Action;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -61,6 +61,31 @@ struct Executor {
 
 thread_local! {
     static EXECUTOR: RefCell<Executor> = RefCell::new(Executor::default());
+    /// The gRPC part of the hook, installed by the first gRPC call or stream of the async layer, so a
+    /// plugin that awaits only HTTP calls, queues or ticks does not link it.
+    static GRPC: Cell<Option<&'static GrpcHooks>> = const { Cell::new(None) };
+}
+
+/// What the hook asks of the gRPC futures' module.
+pub(crate) struct GrpcHooks {
+    /// Takes an event for a call a future waits on; `false` for other tokens.
+    pub deliver: fn(token: u32, event: GrpcEvent) -> bool,
+    /// Cancels and forgets the calls of a deleted context.
+    pub forget_owned_by: fn(owner: u32),
+    /// Forgets every call.
+    pub forget_all: fn(),
+}
+
+/// Routes host events to the async layer; with `grpc`, gRPC events too.
+pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
+    dispatcher::install_task_hook(on_host_event);
+    if grpc.is_some() {
+        GRPC.with(|g| g.set(grpc));
+    }
+}
+
+fn grpc_hooks() -> Option<&'static GrpcHooks> {
+    GRPC.with(Cell::get)
 }
 
 fn with_executor<T>(f: impl FnOnce(&mut Executor) -> T) -> T {
@@ -177,7 +202,7 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
     if inside_task && resume != Resume::Nothing {
         return Err(TaskError::Reentrant);
     }
-    dispatcher::install_task_hook(on_host_event);
+    install(None);
     let index = with_executor(|e| e.insert(owner, future));
     if inside_task {
         with_executor(|e| e.wake(index));
@@ -340,7 +365,9 @@ fn cancel_owned_by(owner: u32) {
 fn on_host_event(event: HostEvent) -> bool {
     match event {
         HostEvent::ContextDeleted(id) => {
-            crate::task::grpc::forget_owned_by(id);
+            if let Some(grpc) = grpc_hooks() {
+                (grpc.forget_owned_by)(id);
+            }
             cancel_owned_by(id);
             false
         }
@@ -368,12 +395,8 @@ fn on_host_event(event: HostEvent) -> bool {
             run_ready();
             false
         }
-        HostEvent::Grpc {
-            owner,
-            token,
-            event,
-        } => {
-            let taken = crate::task::grpc::deliver(owner, token, event);
+        HostEvent::Grpc { token, event } => {
+            let taken = grpc_hooks().is_some_and(|grpc| (grpc.deliver)(token, event));
             if taken {
                 run_ready();
             }
@@ -381,7 +404,9 @@ fn on_host_event(event: HostEvent) -> bool {
         }
         HostEvent::Reset => {
             let old = with_executor(std::mem::take);
-            crate::task::grpc::forget_all();
+            if let Some(grpc) = grpc_hooks() {
+                (grpc.forget_all)();
+            }
             drop(old);
             false
         }

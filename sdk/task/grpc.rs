@@ -1,13 +1,13 @@
 //! gRPC unary calls and streams as futures. Their events are taken from the dispatcher before they reach
 //! the context's `on_grpc_*` methods, read inside the event's callback, and handed to the task.
 
-use super::executor::current_task;
+use super::executor::{current_task, install, GrpcHooks};
 use super::TaskError;
 use crate::dispatcher::GrpcEvent;
 use crate::error::Error;
 use crate::grpc::{self as calls, GrpcTarget};
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -29,8 +29,27 @@ struct Shared {
 type SharedCall = Rc<RefCell<Shared>>;
 
 thread_local! {
-    /// The calls and streams tasks wait on, by token.
-    static CALLS: RefCell<HashMap<u32, SharedCall>> = RefCell::new(HashMap::new());
+    /// The calls and streams futures wait on, with their tokens (few at a time: a list).
+    static CALLS: RefCell<Vec<(u32, SharedCall)>> = const { RefCell::new(Vec::new()) };
+}
+
+static HOOKS: GrpcHooks = GrpcHooks {
+    deliver,
+    forget_owned_by,
+    forget_all,
+};
+
+fn find(token: u32) -> Option<SharedCall> {
+    CALLS.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(t, _)| *t == token)
+            .map(|(_, s)| s.clone())
+    })
+}
+
+fn forget(token: u32) {
+    CALLS.with(|c| c.borrow_mut().retain(|(t, _)| *t != token));
 }
 
 fn end(shared: &SharedCall, outcome: Result<(), Error>) {
@@ -51,13 +70,14 @@ fn track(token: u32) -> SharedCall {
         owner: crate::dispatcher::current_context_id(),
         ..Shared::default()
     }));
-    CALLS.with(|c| c.borrow_mut().insert(token, shared.clone()));
+    CALLS.with(|c| c.borrow_mut().push((token, shared.clone())));
+    install(Some(&HOOKS));
     shared
 }
 
 /// Takes a gRPC event for a call a task waits on; `false` for any other token (it goes to the context).
-pub(crate) fn deliver(_owner: u32, token: u32, event: GrpcEvent) -> bool {
-    let Some(shared) = CALLS.with(|c| c.borrow().get(&token).cloned()) else {
+fn deliver(token: u32, event: GrpcEvent) -> bool {
+    let Some(shared) = find(token) else {
         return false;
     };
     let read = match event {
@@ -71,7 +91,7 @@ pub(crate) fn deliver(_owner: u32, token: u32, event: GrpcEvent) -> bool {
             calls::received_trailing_metadata().map(|m| shared.borrow_mut().trailing_metadata = m)
         }
         GrpcEvent::Close(code) => {
-            CALLS.with(|c| c.borrow_mut().remove(&token));
+            forget(token);
             let outcome = if code == 0 {
                 Ok(())
             } else {
@@ -96,18 +116,14 @@ pub(crate) fn deliver(_owner: u32, token: u32, event: GrpcEvent) -> bool {
 
 /// Cancels the open calls of a deleted context (Envoy makes every call on the root context, exports.cc
 /// `grpc_call`, so it would keep them running); their futures end as cancelled.
-pub(crate) fn forget_owned_by(owner: u32) {
+fn forget_owned_by(owner: u32) {
     let gone: Vec<(u32, SharedCall)> = CALLS.with(|c| {
         let mut calls = c.borrow_mut();
-        let tokens: Vec<u32> = calls
-            .iter()
-            .filter(|(_, s)| s.borrow().owner == owner)
-            .map(|(t, _)| *t)
-            .collect();
-        tokens
+        let (gone, kept) = std::mem::take(&mut *calls)
             .into_iter()
-            .filter_map(|t| calls.remove(&t).map(|s| (t, s)))
-            .collect()
+            .partition(|(_, s)| s.borrow().owner == owner);
+        *calls = kept;
+        gone
     });
     for (token, shared) in gone {
         let _ = calls::cancel(token);
@@ -116,9 +132,9 @@ pub(crate) fn forget_owned_by(owner: u32) {
 }
 
 /// Forgets every call (the emulated VM was reset).
-pub(crate) fn forget_all() {
+fn forget_all() {
     let gone = CALLS.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    for shared in gone.into_values() {
+    for (_, shared) in gone {
         end(&shared, Err(TaskError::Cancelled.into()));
     }
 }
@@ -127,7 +143,7 @@ pub(crate) fn forget_all() {
 fn cancel_if_open(token: u32, shared: &SharedCall) {
     if shared.borrow().end.is_none() {
         shared.borrow_mut().end = Some(Err(TaskError::Cancelled.into()));
-        CALLS.with(|c| c.borrow_mut().remove(&token));
+        forget(token);
         let _ = calls::cancel(token);
     }
 }

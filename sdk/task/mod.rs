@@ -70,7 +70,7 @@
 //! Plugins that never spawn a task do not link the executor: the dispatcher only checks an empty hook.
 
 mod executor;
-pub(crate) mod grpc;
+mod grpc;
 mod http_call;
 mod join;
 mod queue;
