@@ -5,7 +5,27 @@
 
 use proxywasm::emulator::Emulator;
 use proxywasm::{Action, LogLevel};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+
+thread_local! {
+    /// Guest instructions per step of the streams measured (label, sum), and the count at the last mark.
+    static STEPS: RefCell<(Vec<(&'static str, u64)>, u64)> = const { RefCell::new((Vec::new(), 0)) };
+}
+
+/// Charges the guest instructions since the previous mark to step `label`.
+fn mark(host: &Emulator, label: &'static str) {
+    let now = host.guest_instructions().unwrap_or(0);
+    STEPS.with(|s| {
+        let (steps, last) = &mut *s.borrow_mut();
+        let spent = now - *last;
+        *last = now;
+        match steps.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, sum)) => *sum += spent,
+            None => steps.push((label, spent)),
+        }
+    });
+}
 
 /// One scenario both twins of a pair run alike.
 struct Pair {
@@ -34,13 +54,17 @@ const PAIRS: [Pair; 3] = [
 
 fn paused(host: &Emulator, headers: &[(&str, &str)]) -> u32 {
     let stream = host.new_http_stream();
+    mark(host, "create");
     assert_eq!(host.request_headers(stream, headers, true), Action::Pause);
+    mark(host, "headers");
     stream
 }
 
 fn finish(host: &Emulator, stream: u32) {
+    mark(host, "answers");
     assert_eq!(host.http_stream(stream).request_resumed, 1, "resumed once");
     host.complete_stream(stream);
+    mark(host, "done");
     host.forget_stream(stream);
 }
 
@@ -80,16 +104,33 @@ fn per_stream(module: &Path, stream: fn(&Emulator), warm_up: usize, streams: usi
         .build_wasm(module)
         .unwrap_or_else(|e| panic!("{}: {e}", module.display()));
     assert!(host.start_plugin(), "{}: refused to start", module.display());
+    let started = host.guest_instructions().expect("metered");
+    STEPS.with(|s| *s.borrow_mut() = (Vec::new(), started));
     for _ in 0..warm_up {
         stream(&host);
     }
     let before = host.guest_instructions().expect("metered");
+    STEPS.with(|s| *s.borrow_mut() = (Vec::new(), before));
     for _ in 0..streams {
         stream(&host);
     }
     let after = host.guest_instructions().expect("metered");
     (after - before) as f64 / streams as f64
 }
+
+/// The steps of the last measurement, per stream.
+fn steps(streams: usize) -> String {
+    STEPS.with(|s| {
+        s.borrow()
+            .0
+            .iter()
+            .map(|(label, sum)| format!("{label} {}", sum / streams as u64))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+const STREAMS: usize = 500;
 
 /// Where `scripts/plugins` puts the ABI 0.2.1 builds.
 pub fn default_dir() -> PathBuf {
@@ -104,17 +145,17 @@ pub fn default_dir() -> PathBuf {
 pub fn run(dir: &Path) {
     println!("Async twins (ABI 0.2.1 modules in {}):\n", dir.display());
     println!(
-        "| example | size (bytes) | guest instructions per stream | vs callback twin |\n| --- | ---: | ---: | ---: |"
+        "| example | size (bytes) | guest instructions per stream | vs callback twin | per step |\n| --- | ---: | ---: | ---: | --- |"
     );
     for pair in &PAIRS {
         let mut baseline = None;
         for name in [pair.callback, pair.asynchronous] {
             let module = dir.join(format!("{name}.wasm"));
             let Ok(size) = std::fs::metadata(&module).map(|m| m.len()) else {
-                println!("| {name} | (not built) | | |");
+                println!("| {name} | (not built) | | | |");
                 continue;
             };
-            let instructions = per_stream(&module, pair.stream, 20, 500);
+            let instructions = per_stream(&module, pair.stream, 20, STREAMS);
             let ratio = match baseline {
                 None => {
                     baseline = Some(instructions);
@@ -122,7 +163,10 @@ pub fn run(dir: &Path) {
                 }
                 Some(base) => format!("{:+.1}%", (instructions / base - 1.0) * 100.0),
             };
-            println!("| {name} | {size} | {instructions:.0} | {ratio} |");
+            println!(
+                "| {name} | {size} | {instructions:.0} | {ratio} | {} |",
+                steps(STREAMS)
+            );
         }
     }
     println!(

@@ -39,9 +39,12 @@ struct Args {
     #[arg(long)]
     breakdown: bool,
     /// Compare each async example with its callback twin (guest instructions per stream, size), using
-    /// the ABI 0.2.1 modules `scripts/plugins` built into DIR (default: <target>/plugins/0.2.1), and stop.
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
-    twins: Option<std::path::PathBuf>,
+    /// the ABI 0.2.1 modules `scripts/plugins` built (see --twins-dir), and stop.
+    #[arg(long)]
+    twins: bool,
+    /// Where --twins finds the modules (default: <target>/plugins/0.2.1).
+    #[arg(long, value_name = "DIR")]
+    twins_dir: Option<std::path::PathBuf>,
     /// The host(s) to time in.
     #[arg(long, value_enum, default_value_t = Hosts::Both)]
     host: Hosts,
@@ -49,12 +52,8 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    if let Some(dir) = &args.twins {
-        let dir = if dir.as_os_str().is_empty() {
-            async_twins::default_dir()
-        } else {
-            dir.clone()
-        };
+    if args.twins {
+        let dir = args.twins_dir.unwrap_or_else(async_twins::default_dir);
         async_twins::run(&dir);
         return;
     }

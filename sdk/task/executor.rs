@@ -43,7 +43,6 @@ struct Slot {
     resume: Resume,
 }
 
-#[derive(Default)]
 struct Executor {
     slots: Vec<Slot>,
     free: Vec<usize>,
@@ -60,7 +59,7 @@ struct Executor {
 }
 
 thread_local! {
-    static EXECUTOR: RefCell<Executor> = RefCell::new(Executor::default());
+    static EXECUTOR: RefCell<Executor> = const { RefCell::new(Executor::new()) };
     /// The gRPC part of the hook, installed by the first gRPC call or stream of the async layer, so a
     /// plugin that awaits only HTTP calls, queues or ticks does not link it.
     static GRPC: Cell<Option<&'static GrpcHooks>> = const { Cell::new(None) };
@@ -93,6 +92,19 @@ fn with_executor<T>(f: impl FnOnce(&mut Executor) -> T) -> T {
 }
 
 impl Executor {
+    const fn new() -> Self {
+        Executor {
+            slots: Vec::new(),
+            free: Vec::new(),
+            ready: VecDeque::new(),
+            polling: None,
+            draining: false,
+            ticks: 0,
+            tick_waiters: Vec::new(),
+            queue_waiters: Vec::new(),
+        }
+    }
+
     fn insert(&mut self, owner: u32, future: BoxedTask) -> usize {
         let slot = Slot {
             owner,
@@ -403,7 +415,7 @@ fn on_host_event(event: HostEvent) -> bool {
             taken
         }
         HostEvent::Reset => {
-            let old = with_executor(std::mem::take);
+            let old = with_executor(|e| std::mem::replace(e, Executor::new()));
             if let Some(grpc) = grpc_hooks() {
                 (grpc.forget_all)();
             }

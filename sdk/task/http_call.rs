@@ -2,20 +2,35 @@
 
 use super::executor::{current_task, run_ready};
 use super::TaskError;
+use crate::abi::MapType;
+use crate::codec::{decode_map, decode_map_utf8};
 use crate::error::Error;
 use crate::http_call::{self as calls, HttpRequest};
+use crate::maps;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-/// An HTTP call's response, read in full when it arrived.
+/// An HTTP call's response, read in full when it arrived. The header and trailer maps are kept as the
+/// host serialized them and decoded when asked, so reading one header allocates nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpResponse {
-    headers: Vec<(String, String)>,
+    headers: Vec<u8>,
     body: Vec<u8>,
-    trailers: Vec<(String, String)>,
+    trailers: Vec<u8>,
+}
+
+/// The first value of `name` in a serialized map, as text; `None` when absent, empty, not text, or the
+/// map does not decode.
+fn find<'a>(map: &'a [u8], name: &str) -> Option<&'a str> {
+    decode_map(map)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| *k == name.as_bytes())
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        .filter(|v| !v.is_empty())
 }
 
 impl HttpResponse {
@@ -27,16 +42,13 @@ impl HttpResponse {
     /// The first value of header `name` (exact, lower-case name), or `None`. An empty value counts as
     /// absent: under ABI 0.1.0 Envoy reports an absent header as empty.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+        find(&self.headers, name)
     }
 
-    /// Every response header, in order.
-    pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
+    /// Every response header, in order. Errors: [`Error::Malformed`] when the host's map does not decode
+    /// or holds non-UTF-8 text.
+    pub fn headers(&self) -> Result<Vec<(String, String)>, Error> {
+        Ok(decode_map_utf8(&self.headers)?)
     }
 
     /// The response body.
@@ -44,9 +56,14 @@ impl HttpResponse {
         &self.body
     }
 
-    /// The response trailers.
-    pub fn trailers(&self) -> &[(String, String)] {
-        &self.trailers
+    /// The first value of trailer `name`, or `None` (as [`HttpResponse::header`]).
+    pub fn trailer(&self, name: &str) -> Option<&str> {
+        find(&self.trailers, name)
+    }
+
+    /// Every response trailer, in order. Errors: as [`HttpResponse::headers`].
+    pub fn trailers(&self) -> Result<Vec<(String, String)>, Error> {
+        Ok(decode_map_utf8(&self.trailers)?)
     }
 }
 
@@ -100,13 +117,13 @@ fn read_response(
     }
     let mut response = HttpResponse::default();
     if num_headers > 0 {
-        response.headers = calls::response_headers()?;
+        response.headers = maps::serialized(MapType::HttpCallResponseHeaders)?;
     }
     if body_size > 0 {
         response.body = calls::response_body(0, body_size)?;
     }
     if num_trailers > 0 {
-        response.trailers = calls::response_trailers()?;
+        response.trailers = maps::serialized(MapType::HttpCallResponseTrailers)?;
     }
     Ok(response)
 }
