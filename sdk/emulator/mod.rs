@@ -896,8 +896,8 @@ impl Emulator {
     /// `proxy_on_done`, and when it answers true, `proxy_on_delete` at once (otherwise the root waits
     /// for `proxy_done`, as with [`Emulator::plugin_done`]). Returns what `proxy_on_done` answered.
     pub fn shut_down_plugin(&self, root: u32) -> bool {
-        let done =
-            self.run(root, Phase::Root, |plugin| plugin.proxy_on_done(root)) != Some(BoolResult::False);
+        let done = self.run(root, Phase::Root, |plugin| plugin.proxy_on_done(root))
+            != Some(BoolResult::False);
         if done {
             self.run(root, Phase::Root, |plugin| plugin.proxy_on_delete(root));
             let mut s = self.state.borrow_mut();
