@@ -1,31 +1,40 @@
-//! Selects the ABI version the SDK is compiled for from its cargo features, as the cfg
+//! Selects the ABI version the SDK is compiled for from the `abi-*` features enabled on it anywhere in
+//! the dependency graph (the rule: `sdk/abi_selection.rs`), as the cfg
 //! `proxywasm_abi = "<major>_<minor>_<patch>"`; `sdk/abi.rs` includes that version's checked-in bindings
 //! from `sdk/generated/`. Nothing is generated here: a plugin's build runs no generator.
 //!
-//! Exactly one of the features `abi-0-1-0`, `abi-0-2-0`, `abi-0-2-1` must be enabled; none or several is
-//! reported by a `compile_error!` in `sdk/abi.rs`, with advice. In that case the newest selected version
-//! (or the default, 0.2.1) is still chosen, so that error is the only one the user sees.
+//! The package declares `links = "proxywasm"`, so it also tells the crates that depend on it which
+//! version it compiled: `DEP_PROXYWASM_ABI` (`0_2_1`) in their build scripts. The host crate
+//! `proxywasm-emulator` compiles its glue for that version, and `DEP_PROXYWASM_SOURCES` (this package's
+//! folder) tells it where the guest sources are, for its check that a built module is not stale.
 
-/// Every version, oldest first: its feature and its cfg value.
-const VERSIONS: [(&str, &str); 3] = [
-    ("abi-0-1-0", "0_1_0"),
-    ("abi-0-2-0", "0_2_0"),
-    ("abi-0-2-1", "0_2_1"),
-];
+#[path = "sdk/abi_selection.rs"]
+#[allow(dead_code)]
+mod abi_selection;
+
+use abi_selection::{conflict_message, feature_variable, select, Selection, VERSIONS};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=sdk/abi_selection.rs");
     let values: Vec<String> = VERSIONS.iter().map(|(_, v)| format!("\"{v}\"")).collect();
     println!(
         "cargo:rustc-check-cfg=cfg(proxywasm_abi, values({}))",
         values.join(", ")
     );
-    let selected = VERSIONS
-        .iter()
-        .rfind(|(feature, _)| {
-            let variable = format!("CARGO_FEATURE_{}", feature.to_uppercase().replace('-', "_"));
-            std::env::var_os(variable).is_some()
-        })
-        .map_or("0_2_1", |(_, value)| value);
-    println!("cargo:rustc-cfg=proxywasm_abi=\"{selected}\"");
+    println!("cargo:rustc-check-cfg=cfg(proxywasm_abi_conflict)");
+    let selection = select(|feature| std::env::var_os(feature_variable(feature)).is_some());
+    if let Selection::Conflict(features) = &selection {
+        println!("cargo:rustc-cfg=proxywasm_abi_conflict");
+        println!(
+            "cargo:rustc-env=PROXYWASM_ABI_CONFLICT={}",
+            conflict_message(features)
+        );
+    }
+    let version = selection.version();
+    println!("cargo:rustc-cfg=proxywasm_abi=\"{version}\"");
+    println!("cargo:abi={version}");
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        println!("cargo:sources={}", dir.to_string_lossy());
+    }
 }

@@ -6,9 +6,9 @@
 //! [`HttpContext`], [`TcpContext`]), one entry point ([`main!`]) and free functions grouped by family,
 //! each returning `Result<_, Error>`.
 //!
-//! One plugin source builds for every supported ABI version: pick one with a cargo feature (`abi-0-1-0`,
-//! `abi-0-2-0`, `abi-0-2-1`; default `abi-0-2-1`). An operation the selected version lacks returns
-//! [`Error::Unimplemented`], the status a host gives for a hostcall it does not implement.
+//! One plugin source builds for every supported ABI version (see [below](#choosing-the-abi-version)). An
+//! operation the selected version lacks returns [`Error::Unimplemented`], the status a host gives for a
+//! hostcall it does not implement.
 //!
 //! ## A complete plugin
 //!
@@ -37,17 +37,48 @@
 //!
 //! proxywasm::main!(new_root);
 //! ```
+//!
+//! ## Choosing the ABI version
+//!
+//! The plugin (the `cdylib` crate) picks the version with one of the features `abi-0-1-0`, `abi-0-2-0`,
+//! `abi-0-2-1`. Cargo enables a package's features for the whole build, so the rule is about every crate
+//! that depends on `proxywasm`:
+//!
+//! - with no `abi-*` feature anywhere, the SDK compiles for the newest version, 0.2.1 (a weak default:
+//!   there is no default feature to turn off);
+//! - one `abi-*` feature, from any crate, selects that version;
+//! - two different `abi-*` features are a compile error that names both.
+//!
+//! So a library crate that builds on `proxywasm` enables no `abi-*` feature and works under whichever
+//! version the plugin that uses it picks. Code that must know the selected version reads
+//! [`abi::ABI_VERSION`].
+//!
+//! ```toml
+//! # the plugin
+//! [dependencies]
+//! proxywasm = { version = "0.1", features = ["abi-0-1-0"] }
+//! # a library crate
+//! [dependencies]
+//! proxywasm = "0.1"
+//! ```
+//!
+//! ## Testing
+//!
+//! On native targets the raw hostcalls go to a host installed on the current thread
+//! ([`abi::native_host`]), so a plugin's unit tests run with plain `cargo test`. The host emulator that
+//! plugs in there, and also runs the built `.wasm` in wasmtime, is a separate crate, `proxywasm-emulator`:
+//! a plugin adds it as a dev-dependency, and nothing of it is compiled into the plugin.
 
 #![warn(missing_docs)]
 
 pub mod abi;
+#[cfg(test)]
+mod abi_selection;
 mod buffers;
 pub mod codec;
 pub mod config;
 pub mod context;
 pub mod dispatcher;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod emulator;
 pub mod error;
 pub mod foreign;
 pub mod grpc;
@@ -79,7 +110,7 @@ pub use traits::{Context, HttpContext, RootContext, TcpContext};
 ///
 /// On `wasm32-wasip1` it exports `_initialize` (which runs static constructors, then installs the
 /// factory); on other wasm32 targets it exports `_start`. Natively (for tests) it exports nothing: the
-/// host emulator installs the factory itself.
+/// in-process host (the `proxywasm-emulator` crate) installs the factory itself.
 #[macro_export]
 macro_rules! main {
     ($factory:expr) => {

@@ -2,8 +2,8 @@
 
 use crate::fixtures::Build;
 use proxywasm::abi::MetricType;
-use proxywasm::emulator::Emulator;
 use proxywasm::{Action, LogLevel};
+use proxywasm_emulator::Emulator;
 use std::time::Instant;
 
 /// One timed scenario.

@@ -49,8 +49,9 @@ enum Command {
         json: bool,
     },
     /// Rewrites every generated file of this repository from the spec (the SDK's bindings of every
-    /// version under `sdk/generated/`, the conformance tables under `conformance/src/generated/`, the
-    /// symbol listings under `tests/golden/`) and removes generated files no spec document produces.
+    /// version under `sdk/generated/`, the host crate's glue under `emulator/generated/`, the
+    /// conformance tables under `conformance/src/generated/`, the symbol listings under
+    /// `tests/golden/`) and removes generated files no spec document produces.
     Regenerate {
         /// The repository root (default: this source tree's root).
         #[arg(long)]

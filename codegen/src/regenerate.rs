@@ -4,7 +4,8 @@
 //!
 //! | path (from the repository root) | what it holds |
 //! | --- | --- |
-//! | `sdk/generated/v<version>/{types,imports,host,exports,runner}.rs` | the SDK's bindings of one ABI version ([`emit::generate`]) |
+//! | `sdk/generated/v<version>/{types,imports,host,exports}.rs` | the guest SDK's bindings of one ABI version ([`emit::generate`], [`emit::Side::Guest`]) |
+//! | `emulator/generated/v<version>/{instance,runner}.rs` | the host crate's glue for one ABI version ([`emit::Side::Host`]) |
 //! | `conformance/src/generated/symbols.rs` | one symbol table per version and `VERSIONS` ([`emit::symbols`]) |
 //! | `conformance/src/generated/profiles.rs` | one table per host profile of `spec/hosts/` and `PROFILES` ([`emit::profile`]) |
 //! | `tests/golden/<version>/symbols.json` | the symbol listing of one version (`proxywasm-codegen symbols --json`), for review |
@@ -20,7 +21,11 @@ pub const COMMAND: &str = "cargo run -p proxywasm-codegen -- regenerate";
 
 /// The folders that hold nothing but generated files: a file in them that [`outputs`] does not name is
 /// stale (left behind by a version or a host that no longer exists).
-pub const GENERATED_DIRS: [&str; 2] = ["sdk/generated", "conformance/src/generated"];
+pub const GENERATED_DIRS: [&str; 3] = [
+    "sdk/generated",
+    "emulator/generated",
+    "conformance/src/generated",
+];
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +53,7 @@ pub enum RegenerateError {
     Json(#[from] serde_json::Error),
 }
 
-/// The module of one version's files under `sdk/generated/`: `v0_2_1`.
+/// The folder of one version's files under `sdk/generated/` and `emulator/generated/`: `v0_2_1`.
 pub fn version_module(version: Version) -> String {
     format!("v{}", version.underscored())
 }
@@ -61,14 +66,16 @@ pub fn outputs(spec_dir: &Path) -> Result<Vec<Output>, RegenerateError> {
         .collect::<Result<_, _>>()?;
     let mut outputs = Vec::new();
     for abi in &all {
-        let dir = format!("sdk/generated/{}", version_module(abi.version));
+        let module = version_module(abi.version);
         for file in emit::generate(abi, &all, &emit::Options::default())? {
-            // The symbol table is the conformance crate's (below); the SDK does not use it.
-            if file.name == "symbols.rs" {
-                continue;
-            }
+            let dir = match file.side {
+                emit::Side::Guest => "sdk",
+                emit::Side::Host => "emulator",
+                // The symbol tables are the conformance crate's (below), in one file for every version.
+                emit::Side::Tables => continue,
+            };
             outputs.push(Output {
-                path: format!("{dir}/{}", file.name),
+                path: format!("{dir}/generated/{module}/{}", file.name),
                 contents: file.contents,
             });
         }

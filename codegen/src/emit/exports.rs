@@ -93,10 +93,7 @@ fn lifted_callback_param(ty: &ValueType) -> TokenStream {
 pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, EmitError> {
     let dispatcher = super::option_path("exports.rs", "dispatcher", &options.dispatcher)?;
     let newest = callbacks_of_every_version(all, options);
-    let failure = super::option_path("exports.rs", "failure", &options.callback_failure)?;
     let mut methods = Vec::new();
-    let mut instance_methods = Vec::new();
-    let mut in_process = Vec::new();
     for f in &newest {
         if f.params.iter().any(|p| matches!(p.ty, ValueType::Bytes(_))) {
             return Err(unsupported(abi, f, "a callback cannot take bytes"));
@@ -135,33 +132,6 @@ pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, Em
             #availability
             fn #name(#( #lifted_params ),*) #lifted_ret;
         });
-        if let Some(ret) = instance_return(f) {
-            let params = instance_params(f);
-            let args = f.params.iter().map(|p| {
-                let n = names::value_name(&p.name);
-                match p.ty {
-                    ValueType::Enum(_) => quote!(Ok(#n)),
-                    _ => quote!(#n),
-                }
-            });
-            let callback = f.name.as_str();
-            instance_methods.push(quote! {
-                #docs
-                #availability
-                ///
-                /// `Ok(None)` when the plugin does not export this callback.
-                fn #name(&mut self, #( #params ),*) -> Result<Option<#ret>, #failure>;
-            });
-            in_process.push(quote! {
-                fn #name(&mut self, #( #params ),*) -> Result<Option<#ret>, #failure> {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        <C as Callbacks>::#name(#( #args ),*)
-                    }))
-                    .map(Some)
-                    .map_err(|payload| #failure::panicked(#callback, payload))
-                }
-            });
-        }
     }
 
     let mut shims = Vec::new();
@@ -242,46 +212,11 @@ pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, Em
     }
     Ok(quote! {
         /// The callbacks a plugin exports, in lifted types, for every ABI version. The export shims call
-        /// the dispatcher's implementation; on native targets the host emulator calls it directly.
+        /// the dispatcher's implementation; on native targets an in-process host calls it directly.
         /// Enumeration arguments arrive as `Result`, because the host may send a value the version does
         /// not define.
         pub trait Callbacks {
             #( #methods )*
-        }
-
-        /// One instance of a plugin as a host sees it: its callbacks, called with lifted arguments, each
-        /// returning what the plugin answered, `Ok(None)` when the plugin does not export the callback,
-        /// or why the call failed (a panic, a trap, a result the version does not define). The host
-        /// emulator drives a plugin through this trait, whether the plugin runs in this process
-        /// ([`InProcess`]) or as a `.wasm` module (the wasm runner).
-        #[cfg(not(target_arch = "wasm32"))]
-        pub trait PluginInstance {
-            #( #instance_methods )*
-        }
-
-        /// The plugin compiled into this process: calls the `Callbacks` implementation `C` directly and
-        /// turns a panic into a failure naming the callback.
-        #[cfg(not(target_arch = "wasm32"))]
-        pub struct InProcess<C>(core::marker::PhantomData<fn() -> C>);
-
-        #[cfg(not(target_arch = "wasm32"))]
-        impl<C> InProcess<C> {
-            /// The in-process instance of the plugin whose callbacks `C` implements.
-            pub fn new() -> Self {
-                InProcess(core::marker::PhantomData)
-            }
-        }
-
-        #[cfg(not(target_arch = "wasm32"))]
-        impl<C> Default for InProcess<C> {
-            fn default() -> Self {
-                Self::new()
-            }
-        }
-
-        #[cfg(not(target_arch = "wasm32"))]
-        impl<C: Callbacks> PluginInstance for InProcess<C> {
-            #( #in_process )*
         }
 
         /// The `#[no_mangle]` exports the host calls (wasm32 only).

@@ -1,18 +1,23 @@
 //! Emitters: each turns the model into one generated Rust file.
 //!
-//! | file | emitter | what it holds |
-//! | --- | --- | --- |
-//! | `types.rs` | [`types`] | every enumeration, checked with `TryFrom<u32>` |
-//! | `imports.rs` | [`imports`] | raw guest imports: `extern "C"` on wasm32, the native glue into the host trait elsewhere |
-//! | `host.rs` | [`host`] | the host-side trait of each wasm module, in lifted types, and the native host slot |
-//! | `exports.rs` | [`exports`] | the `Callbacks` dispatcher trait and the `#[no_mangle]` export shims |
-//! | `symbols.rs` | [`symbols`] | the table of symbols a plugin may import and export |
-//! | `runner.rs` | [`runner`] | the wasm runner's host glue: every import of the version for wasmtime, and the guest's exports as a `PluginInstance` |
-//! | `profile_<host>.rs` | [`profile`] | one host profile ([`crate::hosts`]) as flat, dated tables for the conformance audit |
+//! | file | emitter | side | what it holds |
+//! | --- | --- | --- | --- |
+//! | `types.rs` | [`types`] | guest | every enumeration, checked with `TryFrom<u32>` |
+//! | `imports.rs` | [`imports`] | guest | raw guest imports: `extern "C"` on wasm32, the native glue into the host trait elsewhere |
+//! | `host.rs` | [`host`] | guest | the host-side trait of each wasm module, in lifted types, and the native host slot (the seam an in-process host plugs into) |
+//! | `exports.rs` | [`exports`] | guest | the `Callbacks` dispatcher trait and the `#[no_mangle]` export shims |
+//! | `symbols.rs` | [`symbols`] | (conformance) | the table of symbols a plugin may import and export |
+//! | `instance.rs` | [`instance`] | host | the `PluginInstance` trait (a plugin as a host calls it) and `InProcess`, its implementation over `Callbacks` |
+//! | `runner.rs` | [`runner`] | host | the wasm runner's host glue: every import of the version for wasmtime, and the guest's exports as a `PluginInstance` |
+//! | `profile_<host>.rs` | [`profile`] | (conformance) | one host profile ([`crate::hosts`]) as flat, dated tables for the conformance audit |
+//!
+//! Guest files belong to the SDK crate `proxywasm`, host files to the host crate `proxywasm-emulator`
+//! ([`Side`]).
 
 pub mod exports;
 pub mod host;
 pub mod imports;
+pub mod instance;
 pub mod profile;
 pub mod runner;
 pub mod symbols;
@@ -31,11 +36,12 @@ pub struct Options {
     /// Export families the user implements by hand (e.g. `entry`: `_initialize`, `_start`, `main`); no
     /// shim and no trait method is emitted for them.
     pub hand_written_export_families: Vec<String>,
-    /// Path of the error type a host's call into a plugin returns (`PluginInstance` methods); it must
-    /// have `panicked(callback, payload)`, `trapped(callback, error)` and `bad_result(callback, value)`.
+    /// Path (in the host crate) of the error type a host's call into a plugin returns
+    /// (`PluginInstance` methods); it must have `panicked(callback, payload)`, `trapped(callback, error)`
+    /// and `bad_result(callback, value)`.
     pub callback_failure: String,
-    /// Path of the hand-written module the wasm runner glue (`runner.rs`) builds on: guest memory
-    /// access, the store's data type and the WASI functions.
+    /// Path (in the host crate) of the hand-written module the wasm runner glue (`runner.rs`) builds on:
+    /// guest memory access, the store's data type and the WASI functions.
     pub runner_support: String,
 }
 
@@ -44,17 +50,30 @@ impl Default for Options {
         Options {
             dispatcher: "crate::dispatcher::Dispatcher".to_string(),
             hand_written_export_families: vec!["entry".to_string()],
-            callback_failure: "crate::emulator::CallbackFailure".to_string(),
-            runner_support: "crate::emulator::wasm::support".to_string(),
+            callback_failure: "crate::CallbackFailure".to_string(),
+            runner_support: "crate::wasm::support".to_string(),
         }
     }
 }
 
-/// One generated file: its name and its formatted text.
+/// Which crate a generated file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The guest SDK (`proxywasm`): what a plugin compiles.
+    Guest,
+    /// The host crate (`proxywasm-emulator`): what drives a plugin in tests.
+    Host,
+    /// Neither crate includes it (the symbol table, which the conformance crate gets in its own form).
+    Tables,
+}
+
+/// One generated file: its name, its side and its formatted text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
     /// File name, e.g. `types.rs`.
     pub name: &'static str,
+    /// The crate it belongs to.
+    pub side: Side,
     /// The formatted Rust source, with its "generated" header.
     pub contents: String,
 }
@@ -67,19 +86,25 @@ pub fn generate(
     all: &[Abi],
     options: &Options,
 ) -> Result<Vec<GeneratedFile>, EmitError> {
-    let files: [(&'static str, TokenStream); 6] = [
-        ("types.rs", types::emit(abi, all)),
-        ("imports.rs", imports::emit(abi, all)?),
-        ("host.rs", host::emit(abi, all)?),
-        ("exports.rs", exports::emit(abi, all, options)?),
-        ("symbols.rs", symbols::emit(abi)),
-        ("runner.rs", runner::emit(abi, all, options)?),
+    let files: [(&'static str, Side, TokenStream); 7] = [
+        ("types.rs", Side::Guest, types::emit(abi, all)),
+        ("imports.rs", Side::Guest, imports::emit(abi, all)?),
+        ("host.rs", Side::Guest, host::emit(abi, all)?),
+        ("exports.rs", Side::Guest, exports::emit(abi, all, options)?),
+        ("symbols.rs", Side::Tables, symbols::emit(abi)),
+        (
+            "instance.rs",
+            Side::Host,
+            instance::emit(abi, all, options)?,
+        ),
+        ("runner.rs", Side::Host, runner::emit(abi, all, options)?),
     ];
     files
         .into_iter()
-        .map(|(name, tokens)| {
+        .map(|(name, side, tokens)| {
             Ok(GeneratedFile {
                 name,
+                side,
                 contents: format_file(abi, name, tokens)?,
             })
         })

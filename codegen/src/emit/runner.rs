@@ -1,4 +1,4 @@
-//! Emits the wasm runner's glue (`runner.rs`, compiled only with the SDK's `wasm-runner` feature): the
+//! Emits the wasm runner's glue (`runner.rs`, part of the host crate `proxywasm-emulator`): the
 //! host side of one ABI version for `wasmtime`, derived from the same model as the guest bindings.
 //!
 //! - `add_to_linker` registers every import of the version. Functions of a module with a host trait

@@ -100,10 +100,10 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
+    use proxywasm_emulator::Emulator;
 
     fn decide(
-        plugin: &proxywasm::emulator::Plugin,
+        plugin: &proxywasm_emulator::Plugin,
         reply: Option<&[u8]>,
         status: u32,
     ) -> (u32, Option<u32>) {
@@ -131,7 +131,7 @@ mod tests {
         (view.request_resumed, view.local_response.map(|r| r.status))
     }
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn allow_resumes_the_request(plugin) {
@@ -149,5 +149,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

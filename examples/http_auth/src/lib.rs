@@ -118,8 +118,8 @@ proxywasm::main!(new_root);
 mod tests {
     use super::*;
     use proxywasm::abi::{MapType, Status};
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
     fn paused_request(host: &Emulator) -> (u32, u32) {
         let stream = host.new_http_stream();
@@ -139,7 +139,7 @@ mod tests {
         (stream, call.token)
     }
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn an_allowed_request_is_resumed(plugin) {
@@ -198,5 +198,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

@@ -126,10 +126,10 @@ proxywasm::main!(new_root);
 mod tests {
     use super::*;
     use proxywasm::abi::{BufferType, Status};
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn buffers_chunks_until_end_of_stream_then_rewrites_the_body(plugin) {
@@ -231,7 +231,7 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 
     #[test]
     fn redacts_every_occurrence_and_never_an_empty_word() {

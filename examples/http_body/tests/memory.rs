@@ -1,8 +1,8 @@
 //! The built `.wasm` over 100,000 HTTP streams with a buffered, rewritten body: its linear memory stops
 //! growing after warm-up and the host sees no context left behind. Runs only in wasm mode.
 
-use proxywasm::emulator::{Emulator, MemoryGrowth, Plugin};
 use proxywasm::{Action, LogLevel};
+use proxywasm_emulator::{Emulator, MemoryGrowth, Plugin};
 
 const STREAMS: usize = 100_000;
 const WARM_UP: usize = 1_000;

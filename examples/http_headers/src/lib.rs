@@ -163,12 +163,12 @@ proxywasm::main!(new_root);
 mod tests {
     use super::*;
     use proxywasm::abi::{BufferType, Status};
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
     const RULES: &str = "request add x-request-id abc\nresponse replace server proxywasm\nresponse remove x-powered-by\n";
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn edits_headers_as_configured_and_logs_them(plugin) {
@@ -239,7 +239,7 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 
     #[test]
     fn parses_every_rule_kind() {

@@ -1,8 +1,8 @@
 //! The built `.wasm` over a million HTTP streams: its linear memory stops growing after warm-up and the
 //! host sees no context left behind. Runs only in wasm mode (natively the plugin shares the test's heap).
 
-use proxywasm::emulator::{Emulator, MemoryGrowth, Plugin};
 use proxywasm::{Action, LogLevel};
+use proxywasm_emulator::{Emulator, MemoryGrowth, Plugin};
 
 const STREAMS: usize = 1_000_000;
 const WARM_UP: usize = 1_000;

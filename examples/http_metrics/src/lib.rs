@@ -164,10 +164,10 @@ proxywasm::main!(new_root);
 mod tests {
     use super::*;
     use proxywasm::abi::MetricType;
-    use proxywasm::emulator::Emulator;
+    use proxywasm_emulator::Emulator;
     use std::time::Duration;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn counts_by_method_tracks_in_flight_and_records_latency(plugin) {
@@ -214,5 +214,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

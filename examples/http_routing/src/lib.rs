@@ -68,10 +68,10 @@ proxywasm::main!(new_root);
 mod tests {
     use super::*;
     use proxywasm::abi::{MapType, Status};
-    use proxywasm::emulator::{Emulator, HttpStreamView};
     use proxywasm::LogLevel;
+    use proxywasm_emulator::{Emulator, HttpStreamView};
 
-    fn route(plugin: &proxywasm::emulator::Plugin, headers: &[(&str, &str)]) -> HttpStreamView {
+    fn route(plugin: &proxywasm_emulator::Plugin, headers: &[(&str, &str)]) -> HttpStreamView {
         let host = Emulator::builder().load(plugin);
         let stream = host.new_http_stream();
         assert_eq!(
@@ -81,7 +81,7 @@ mod tests {
         host.http_stream(stream)
     }
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn canary_requests_are_rerouted_and_envoy_recomputes_the_route(plugin) {
@@ -129,5 +129,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

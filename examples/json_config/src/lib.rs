@@ -115,12 +115,12 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
     const GOOD: &str = r#"{"header": "x-greeting", "value": "hello", "paths": ["/api"]}"#;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn applies_the_parsed_configuration(plugin) {
@@ -166,11 +166,11 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 
     #[test]
     fn its_envoy_yaml_carries_a_configuration_it_accepts() {
-        let filter = proxywasm::emulator::envoy_yaml::EnvoyFilter::from_file(concat!(
+        let filter = proxywasm_emulator::envoy_yaml::EnvoyFilter::from_file(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/envoy.yaml"
         ))

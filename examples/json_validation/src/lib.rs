@@ -93,9 +93,9 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
+    use proxywasm_emulator::Emulator;
 
-    fn send(plugin: &proxywasm::emulator::Plugin, body_chunks: &[&[u8]]) -> Option<(u32, Vec<u8>)> {
+    fn send(plugin: &proxywasm_emulator::Plugin, body_chunks: &[&[u8]]) -> Option<(u32, Vec<u8>)> {
         let host = Emulator::builder().load(plugin);
         let stream = host.new_http_stream();
         host.request_headers(
@@ -109,7 +109,7 @@ mod tests {
         host.local_response(stream).map(|r| (r.status, r.body))
     }
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn a_valid_body_in_chunks_passes(plugin) {
@@ -150,5 +150,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

@@ -59,10 +59,10 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn defers_shutdown_until_the_work_is_flushed(plugin) {
@@ -90,5 +90,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

@@ -77,9 +77,9 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
+    use proxywasm_emulator::Emulator;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn each_tick_resumes_a_batch_in_arrival_order(plugin) {
@@ -115,5 +115,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

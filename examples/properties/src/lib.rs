@@ -71,10 +71,10 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn logs_well_known_properties_and_sets_a_custom_one(plugin) {
@@ -95,5 +95,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

@@ -103,11 +103,11 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::envoy_yaml::EnvoyFilter;
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::envoy_yaml::EnvoyFilter;
+    use proxywasm_emulator::Emulator;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn its_envoy_yaml_runs_a_receiver_service_and_a_sender_filter(plugin) {
@@ -164,5 +164,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

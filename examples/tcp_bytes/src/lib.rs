@@ -104,10 +104,10 @@ proxywasm::main!(new_root);
 mod tests {
     use super::*;
     use proxywasm::abi::MetricType;
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn counts_bytes_both_ways_across_connections_and_logs_closes(plugin) {
@@ -142,5 +142,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

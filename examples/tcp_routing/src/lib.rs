@@ -99,10 +99,10 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn routes_by_source_address(plugin) {
@@ -138,7 +138,7 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 
     #[test]
     fn the_shipped_envoy_yaml_defines_every_cluster_the_plugin_picks() {

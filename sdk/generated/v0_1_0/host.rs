@@ -625,7 +625,11 @@ pub trait EnvHost {
         tick_period: u32,
     ) -> Result<(), Status>;
 }
-/// On native targets, the host the raw imports call: the host emulator installs itself here.
+/// On native targets, the host the raw imports call: the seam for a host that runs the plugin in
+/// its own process (the `proxywasm-emulator` crate's emulator, for tests). Such a host installs
+/// its implementation of the host trait for the current thread (`install_env_host`), gives the
+/// allocator of buffers it hands back (`set_guest_allocator`), and removes itself when done
+/// (`take_env_host`). With no host installed, every hostcall answers `internal_failure`.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native_host {
     use std::cell::{Cell, RefCell};

@@ -6,7 +6,7 @@
 use proxywasm_codegen::listing::{symbols, SymbolListing};
 use proxywasm_codegen::model::CoreType;
 use proxywasm_codegen::{parser, version::default_spec_dir, Version};
-use std::path::PathBuf;
+use std::path::Path;
 use wasmparser::{Payload, TypeRef, ValType};
 
 /// Core parameter and result types.
@@ -79,10 +79,13 @@ fn read(bytes: &[u8]) -> Module {
 }
 
 fn binary(version: Version) -> Vec<u8> {
-    let hello = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/hello_world");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the emulator crate is in the repository");
+    let hello = root.join("examples").join("hello_world");
     // Where scripts/plugins puts the binaries; a missing or stale one fails with the command that builds it.
     let path =
-        proxywasm::emulator::module::built_module(&hello, "hello_world", &version.to_string())
+        proxywasm_emulator::module::built_module(&hello, "hello_world", &version.to_string())
             .unwrap_or_else(|problem| panic!("ABI {version}: {problem}"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -2,11 +2,11 @@
 //! through the host emulator: trailers, response bodies, TCP data edits and resumption, HTTP-call bodies
 //! and trailers delivered to the trait method, gRPC metadata, integer properties and the `log` backend.
 
-use proxywasm::emulator::Emulator;
 use proxywasm::{
     grpc, http, http_call, properties, tcp, Action, Context, HttpContext, LogLevel, PeerType,
     RootContext, TcpContext,
 };
+use proxywasm_emulator::Emulator;
 use std::cell::RefCell;
 use std::time::Duration;
 

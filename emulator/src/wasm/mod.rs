@@ -1,10 +1,11 @@
-//! The wasm runner (feature `wasm-runner`): loads a compiled plugin into wasmtime and lets the
-//! [`Emulator`](super::Emulator) drive it through the ABI, with the same state and the same test API as
-//! a plugin compiled into the test.
+//! The wasm runner: loads a compiled plugin into wasmtime and lets the [`Emulator`](super::Emulator)
+//! drive it through the ABI, with the same state and the same test API as a plugin compiled into the
+//! test.
 //!
 //! The host glue (every import of the version, lifted out of guest memory into the emulator's
-//! [`EnvHost`](crate::abi::EnvHost) implementation, and every export as a typed function) is generated
-//! from `spec/` into [`crate::abi::runner`]; [`support`] holds the hand-written memory access and WASI.
+//! [`EnvHost`](proxywasm::abi::EnvHost) implementation, and every export as a typed function) is generated
+//! from `spec/` into `emulator/generated/v<version>/runner.rs` (see [`crate::glue`]); [`support`] holds
+//! the hand-written memory access and WASI.
 //!
 //! A module is audited before it runs: one that fails the conformance audit, or that targets another ABI
 //! version than the SDK it is tested with, is refused with the findings. Compiled modules are cached per
@@ -13,7 +14,7 @@
 pub mod support;
 
 use super::host::HostHandle;
-use crate::abi::runner::{add_to_linker, GuestExports, WasmInstance};
+use crate::glue::runner::{add_to_linker, GuestExports, WasmInstance};
 use proxywasm_conformance::{audit, AbiChoice, Severity};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -127,10 +128,10 @@ fn compile_for(bytes: &[u8], metered: bool) -> Result<Module, LoadError> {
             .collect();
         return Err(LoadError::Nonconforming(errors));
     }
-    if report.abi.as_deref() != Some(crate::abi::ABI_VERSION) {
+    if report.abi.as_deref() != Some(proxywasm::abi::ABI_VERSION) {
         return Err(LoadError::WrongAbi {
             module: report.abi,
-            emulator: crate::abi::ABI_VERSION,
+            emulator: proxywasm::abi::ABI_VERSION,
         });
     }
     Module::new(engine(metered), bytes).map_err(|e| LoadError::Instantiate(format!("{e:#}")))
@@ -204,5 +205,5 @@ pub(crate) fn memory_size(instance: &mut WasmInstance) -> usize {
 }
 
 // The hand-written test modules declare ABI 0.2.1.
-#[cfg(all(test, feature = "abi-0-2-1"))]
+#[cfg(all(test, proxywasm_abi = "0_2_1"))]
 mod tests;

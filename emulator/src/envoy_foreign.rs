@@ -11,7 +11,7 @@
 //!   non-empty path.
 
 use super::state::State;
-use crate::abi::Status;
+use proxywasm::abi::Status;
 
 /// The fields of a `SetEnvoyFilterStateArguments` message.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 use super::host::HostHandle;
 use super::state::{HttpPhase, Phase, TcpPhase};
 use super::*;
-use crate::abi::{BufferType, EnvHost, MapType, MetricType, StreamType};
-use crate::{http, Context, HttpContext, RootContext};
+use proxywasm::abi::{BufferType, EnvHost, MapType, MetricType, StreamType};
+use proxywasm::{http, Context, HttpContext, RootContext};
 
 struct Root;
 impl Context for Root {
@@ -31,7 +31,7 @@ impl HttpContext for Replier {
 }
 
 fn no_pairs() -> Vec<u8> {
-    crate::codec::encode_map::<&str, &str>(&[])
+    proxywasm::codec::encode_map::<&str, &str>(&[])
 }
 
 fn emulator() -> Emulator {
@@ -357,7 +357,7 @@ fn http_call_checks_the_timeout_and_lower_cases_header_names() {
     let emulator = emulator();
     let mut host = host_at(&emulator, emulator.root_id(), Phase::Root);
     let headers =
-        crate::codec::encode_map(&[(":METHOD", "GET"), (":Path", "/"), (":authority", "a")]);
+        proxywasm::codec::encode_map(&[(":METHOD", "GET"), (":Path", "/"), (":authority", "a")]);
     let none = no_pairs();
     assert_eq!(
         host.proxy_http_call(b"c", &headers, b"", &none, 1 << 31),
@@ -368,7 +368,7 @@ fn http_call_checks_the_timeout_and_lower_cases_header_names() {
         .is_ok());
     assert_eq!(emulator.http_calls()[0].headers[1].0, ":path");
     // A body sets content-length, replacing one the plugin gave.
-    let with_length = crate::codec::encode_map(&[
+    let with_length = proxywasm::codec::encode_map(&[
         (":method", "POST"),
         (":path", "/"),
         (":authority", "a"),
@@ -395,7 +395,7 @@ fn get_status_reads_the_roots_last_status() {
     let mut host = host_at(&emulator, root, Phase::Root);
     assert_eq!(host.proxy_get_status(), Ok((0, Vec::new())));
     let headers =
-        crate::codec::encode_map(&[(":method", "GET"), (":path", "/"), (":authority", "a")]);
+        proxywasm::codec::encode_map(&[(":method", "GET"), (":path", "/"), (":authority", "a")]);
     let none = no_pairs();
     let token = host
         .proxy_http_call(b"c", &headers, b"", &none, 1000)
@@ -518,7 +518,7 @@ fn on_log_reads_the_exchange_but_changes_nothing() {
         host.proxy_get_header_map_value(MapType::HttpResponseHeaders, b":status"),
         Ok(b"200".to_vec())
     );
-    let missing = if crate::abi::ABI_VERSION == "0.1.0" {
+    let missing = if proxywasm::abi::ABI_VERSION == "0.1.0" {
         Ok(Vec::new())
     } else {
         Err(Status::NotFound)
@@ -545,8 +545,8 @@ fn a_local_response_still_stops_when_a_queue_callback_follows() {
     impl Context for Enqueuer {}
     impl HttpContext for Enqueuer {
         fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
-            let queue = crate::queue::resolve("", "q").unwrap();
-            crate::queue::enqueue(queue, b"item").unwrap();
+            let queue = proxywasm::queue::resolve("", "q").unwrap();
+            proxywasm::queue::enqueue(queue, b"item").unwrap();
             http::send_http_response(429, &[], b"").unwrap();
             Action::Continue
         }
@@ -555,10 +555,10 @@ fn a_local_response_still_stops_when_a_queue_callback_follows() {
     impl Context for Owner {}
     impl RootContext for Owner {
         fn on_plugin_start(&mut self, _size: usize) -> bool {
-            crate::queue::register("q").is_ok()
+            proxywasm::queue::register("q").is_ok()
         }
         fn on_queue_ready(&mut self, queue_id: u32) {
-            while crate::queue::dequeue(queue_id).is_ok() {}
+            while proxywasm::queue::dequeue(queue_id).is_ok() {}
         }
         fn new_http_context(&mut self, _id: u32) -> Option<Box<dyn HttpContext>> {
             Some(Box::new(Enqueuer))
@@ -579,7 +579,7 @@ fn a_local_response_still_stops_when_a_queue_callback_follows() {
 #[test]
 fn calls_to_an_unknown_cluster_are_refused_once_clusters_are_listed() {
     let headers =
-        crate::codec::encode_map(&[(":method", "GET"), (":path", "/"), (":authority", "a")]);
+        proxywasm::codec::encode_map(&[(":method", "GET"), (":path", "/"), (":authority", "a")]);
     let none = no_pairs();
     let open = emulator();
     let mut host = host_at(&open, open.root_id(), Phase::Root);

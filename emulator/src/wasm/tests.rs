@@ -1,9 +1,9 @@
 //! The runner against hand-written modules: traps, undefined results, hostile pointers, refused modules.
 
-use crate::abi::Status;
-use crate::emulator::wasm::LoadError;
-use crate::emulator::{Emulator, FailureKind, MemoryGrowth, Mode};
-use crate::{Action, LogLevel};
+use crate::wasm::LoadError;
+use crate::{Emulator, FailureKind, MemoryGrowth, Mode};
+use proxywasm::abi::Status;
+use proxywasm::{Action, LogLevel};
 
 /// A minimal ABI 0.2.1 plugin: request headers trap on 3 headers and log "hello" otherwise; response
 /// headers log from an address outside memory and return the status they got as the action.
@@ -100,7 +100,9 @@ fn a_module_of_another_abi_version_is_refused() {
         .replace("proxy_abi_version_0_2_1", "proxy_abi_version_0_1_0")
         .replace(" (param $eos i32)", "");
     match load(&older) {
-        Err(LoadError::WrongAbi { emulator, .. }) => assert_eq!(emulator, crate::abi::ABI_VERSION),
+        Err(LoadError::WrongAbi { emulator, .. }) => {
+            assert_eq!(emulator, proxywasm::abi::ABI_VERSION)
+        }
         Err(LoadError::Nonconforming(findings)) => panic!("audit findings: {findings:?}"),
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("a module of another version was accepted"),

@@ -1,6 +1,6 @@
 //! The emulated proxy's state, and the rules that say which hostcall is allowed where.
 
-use crate::abi::{BufferType, LogLevel, MapType, MetricType, Status};
+use proxywasm::abi::{BufferType, LogLevel, MapType, MetricType, Status};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 

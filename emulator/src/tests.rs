@@ -1,8 +1,8 @@
 //! Tests of the emulator: each feature and each misuse rule, through tiny plugins defined here.
 
 use super::*;
-use crate::error::Error;
-use crate::{
+use proxywasm::error::Error;
+use proxywasm::{
     config, http, http_call, metrics, properties, queue, shared_data, tcp, Context, HttpContext,
     RootContext, TcpContext,
 };
@@ -27,12 +27,12 @@ struct Root;
 impl Context for Root {}
 impl RootContext for Root {
     fn on_vm_start(&mut self, size: usize) -> bool {
-        let config = crate::config::vm_configuration();
+        let config = proxywasm::config::vm_configuration();
         seen(format!("vm {size} {config:?}"));
         true
     }
     fn on_plugin_start(&mut self, size: usize) -> bool {
-        let config = crate::config::plugin_configuration()
+        let config = proxywasm::config::plugin_configuration()
             .unwrap()
             .unwrap_or_default();
         seen(format!(
@@ -43,7 +43,7 @@ impl RootContext for Root {
         config != b"reject"
     }
     fn on_tick(&mut self) {
-        crate::logging::info("tick");
+        proxywasm::logging::info("tick");
         // A stream-only operation from the root context does nothing (Envoy answers ok).
         seen(format!(
             "tick local response: {:?}",
@@ -80,7 +80,7 @@ impl HttpContext for Stream {
         ));
         seen(format!(
             "tick from stream: {:?}",
-            crate::timers::set_tick_period(Duration::from_secs(1))
+            proxywasm::timers::set_tick_period(Duration::from_secs(1))
         ));
         http::replace_request_header("x-b", "replaced").unwrap();
         http::remove_request_header("x-gone").unwrap();
@@ -312,7 +312,7 @@ fn tcp_data_is_rewritten_closes_are_seen_and_http_calls_are_refused() {
         "{seen:?}"
     );
     host.downstream_data(id, b"quit", true);
-    let closes_supported = crate::abi::StreamType::Downstream.is_defined();
+    let closes_supported = proxywasm::abi::StreamType::Downstream.is_defined();
     assert_eq!(host.tcp_stream(id).downstream_closed, closes_supported);
     host.downstream_close(id, PeerType::Remote);
     assert!(take_seen().contains(&"closed by remote".to_string()));
@@ -324,11 +324,14 @@ fn ticks_logs_and_the_tick_period() {
     impl Context for Ticker {}
     impl RootContext for Ticker {
         fn on_plugin_start(&mut self, _: usize) -> bool {
-            crate::timers::set_tick_period(Duration::from_millis(1500)).is_ok()
+            proxywasm::timers::set_tick_period(Duration::from_millis(1500)).is_ok()
         }
         fn on_tick(&mut self) {
-            crate::logging::debug("dropped below the level");
-            crate::logging::warn(&format!("now {:?}", crate::time::current_time().unwrap()));
+            proxywasm::logging::debug("dropped below the level");
+            proxywasm::logging::warn(&format!(
+                "now {:?}",
+                proxywasm::time::current_time().unwrap()
+            ));
         }
     }
     let host = Emulator::builder()
@@ -453,17 +456,17 @@ fn metrics_properties_and_foreign_functions() {
                 "{addr:?} {:?}",
                 properties::get(&["missing"]).unwrap()
             ));
-            let out = crate::foreign::call_foreign_function("double", b"ab").unwrap();
+            let out = proxywasm::foreign::call_foreign_function("double", b"ab").unwrap();
             seen(format!("foreign {}", String::from_utf8_lossy(&out)));
             seen(format!(
                 "unknown foreign: {:?}",
-                crate::foreign::call_foreign_function("nope", b"")
+                proxywasm::foreign::call_foreign_function("nope", b"")
             ));
         }
         fn on_foreign_function(&mut self, id: u32, size: usize) {
             seen(format!(
                 "called {id} {size} {:?}",
-                crate::foreign::call_arguments()
+                proxywasm::foreign::call_arguments()
             ));
         }
     }
@@ -496,7 +499,7 @@ fn metrics_properties_and_foreign_functions() {
         ]
     );
     host.call_plugin_foreign_function(7, b"xyz");
-    let expected = if crate::abi::BufferType::CallData.is_defined() {
+    let expected = if proxywasm::abi::BufferType::CallData.is_defined() {
         "called 7 3 Ok([120, 121, 122])".to_string()
     } else {
         "called 7 3 Err(BadArgument)".to_string()
@@ -514,7 +517,7 @@ fn deferred_shutdown_finishes_with_done() {
     }
     impl RootContext for Slow {
         fn on_tick(&mut self) {
-            crate::done().unwrap();
+            proxywasm::done().unwrap();
         }
     }
     let host = Emulator::builder().build(|_| Box::new(Slow));
@@ -531,25 +534,25 @@ fn grpc_calls_are_recorded_and_their_events_delivered() {
         fn on_grpc_receive(&mut self, token: u32, size: usize) {
             seen(format!(
                 "message {token} {size} {:?}",
-                crate::grpc::received_message()
+                proxywasm::grpc::received_message()
             ));
         }
         fn on_grpc_close(&mut self, token: u32, status: u32) {
             seen(format!(
                 "close {token} {status} {:?}",
-                crate::grpc::call_status().map(|s| s.0)
+                proxywasm::grpc::call_status().map(|s| s.0)
             ));
         }
     }
     impl RootContext for Grpc {
         fn on_tick(&mut self) {
-            let target = crate::grpc::GrpcTarget {
+            let target = proxywasm::grpc::GrpcTarget {
                 cluster: "authz",
                 service: "svc.Auth",
                 method: "Check",
                 initial_metadata: &[("k", b"v".as_slice())],
             };
-            crate::grpc::call(&target, b"req", Duration::from_secs(1)).unwrap();
+            proxywasm::grpc::call(&target, b"req", Duration::from_secs(1)).unwrap();
         }
     }
     take_seen();
@@ -581,7 +584,7 @@ fn no_host_means_internal_failure_not_a_crash() {
     let host = emulator();
     drop(host);
     assert_eq!(
-        crate::http::request_header("x"),
+        proxywasm::http::request_header("x"),
         Err(Error::InternalFailure)
     );
 }
@@ -595,23 +598,23 @@ fn the_remaining_hostcalls_each_behave_like_a_proxy() {
             Some(Box::new(MiscStream))
         }
         fn on_tick(&mut self) {
-            seen(format!("log level {:?}", crate::logging::log_level()));
-            let target = crate::grpc::GrpcTarget {
+            seen(format!("log level {:?}", proxywasm::logging::log_level()));
+            let target = proxywasm::grpc::GrpcTarget {
                 cluster: "c",
                 service: "s",
                 method: "m",
                 initial_metadata: &[],
             };
-            let stream = crate::grpc::open_stream(&target).unwrap();
-            crate::grpc::send(stream, b"one", false).unwrap();
-            crate::grpc::send(stream, b"two", true).unwrap();
-            let call = crate::grpc::call(&target, b"x", Duration::from_secs(1)).unwrap();
-            crate::grpc::cancel(call).unwrap();
-            seen(format!("close unknown: {:?}", crate::grpc::close(999)));
-            crate::grpc::close(stream).unwrap();
+            let stream = proxywasm::grpc::open_stream(&target).unwrap();
+            proxywasm::grpc::send(stream, b"one", false).unwrap();
+            proxywasm::grpc::send(stream, b"two", true).unwrap();
+            let call = proxywasm::grpc::call(&target, b"x", Duration::from_secs(1)).unwrap();
+            proxywasm::grpc::cancel(call).unwrap();
+            seen(format!("close unknown: {:?}", proxywasm::grpc::close(999)));
+            proxywasm::grpc::close(stream).unwrap();
             seen(format!(
                 "send on a unary call: {:?}",
-                crate::grpc::send(call, b"", false)
+                proxywasm::grpc::send(call, b"", false)
             ));
         }
     }
@@ -645,7 +648,7 @@ fn the_remaining_hostcalls_each_behave_like_a_proxy() {
         .log_level(LogLevel::Debug)
         .build(|_| Box::new(Misc));
     host.tick();
-    let level = if crate::abi::LogLevel::Debug.is_defined() && cfg!(feature = "abi-0-2-1") {
+    let level = if proxywasm::abi::LogLevel::Debug.is_defined() && cfg!(proxywasm_abi = "0_2_1") {
         "log level Ok(Debug)".to_string()
     } else {
         format!("log level {:?}", Err::<LogLevel, _>(Error::Unimplemented))
@@ -671,7 +674,7 @@ fn the_remaining_hostcalls_each_behave_like_a_proxy() {
     );
     // Envoy's byteSize: the bytes of the names and values.
     let expected_size = ":path/new".len() + "a1".len();
-    let route = if cfg!(feature = "abi-0-1-0") {
+    let route = if cfg!(proxywasm_abi = "0_1_0") {
         "route cache: Ok(())"
     } else {
         "route cache: Err(Unimplemented)"
@@ -774,7 +777,7 @@ fn every_metric_definition_gets_a_new_id_like_envoy_and_the_sdk_defines_once() {
                 let mut id = 0u32;
                 // SAFETY: the pointer describes `name`; `id` is a valid out-pointer.
                 let status = unsafe {
-                    crate::abi::env::proxy_define_metric(
+                    proxywasm::abi::env::proxy_define_metric(
                         MetricType::Counter.into(),
                         name.as_ptr(),
                         name.len(),

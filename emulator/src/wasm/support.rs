@@ -1,13 +1,13 @@
-//! What the generated runner glue (`crate::abi::runner`) builds on: the store's data, guest-memory
+//! What the generated runner glue (`emulator/generated/v<version>/runner.rs`) builds on: the store's data, guest-memory
 //! access with bounds checks, host buffers handed out through the guest's allocator, and the WASI
 //! functions a plugin may import.
 //!
 //! Every guest address is checked: an out-of-bounds pointer is `invalid_memory_access` (or WASI's
 //! `fault`), never a host crash. Only a trap inside the guest's allocator ends the hostcall with a trap.
 
-use crate::abi::runner::WasiSnapshotPreview1Host;
-use crate::abi::{EnvHost, LogLevel, WasiClockId, WasiErrno};
-use crate::emulator::host::HostHandle;
+use crate::glue::runner::WasiSnapshotPreview1Host;
+use crate::host::HostHandle;
+use proxywasm::abi::{EnvHost, LogLevel, WasiClockId, WasiErrno};
 use std::time::UNIX_EPOCH;
 use wasmtime::{Caller, Memory, TypedFunc};
 

@@ -8,7 +8,7 @@
 //! scalar. Anything else it cannot read is an [`EnvoyYamlError`], never a silent empty configuration.
 
 use super::{Emulator, EmulatorBuilder, Plugin};
-use crate::abi::{Action, LogLevel};
+use proxywasm::abi::{Action, LogLevel};
 use std::fmt;
 
 /// The Wasm filter an `envoy.yaml` configures.
@@ -295,7 +295,7 @@ macro_rules! envoy_yaml_test {
             plugin: $factory;
 
             fn runs_with_the_configuration_of_its_envoy_yaml(plugin) {
-                let filter = $crate::emulator::envoy_yaml::EnvoyFilter::from_file(concat!(
+                let filter = $crate::envoy_yaml::EnvoyFilter::from_file(concat!(
                     env!("CARGO_MANIFEST_DIR"),
                     "/envoy.yaml"
                 ))

@@ -3,8 +3,8 @@
 use super::state::{
     GrpcCall, GrpcEvent, HttpCall, HttpPhase, LocalResponse, Metric, Phase, Queue, State, TcpPhase,
 };
-use crate::abi::{BufferType, EnvHost, LogLevel, MapType, MetricType, Status, StreamType};
-use crate::codec::{decode_map, decode_path, encode_map};
+use proxywasm::abi::{BufferType, EnvHost, LogLevel, MapType, MetricType, Status, StreamType};
+use proxywasm::codec::{decode_map, decode_path, encode_map};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -327,7 +327,6 @@ impl State {
 
 impl HostHandle {
     /// Bytes to add to each buffer length reported to the guest (see `Emulator::overstate_buffer_lengths`).
-    #[cfg(feature = "wasm-runner")]
     pub(crate) fn overstated_lengths(&self) -> u32 {
         self.0.try_borrow().map_or(0, |s| s.overstated_lengths)
     }
@@ -525,7 +524,7 @@ impl EnvHost for HostHandle {
             let key = lower(key);
             // Envoy's `getHeaderMapValue`: under ABI 0.1.0 a missing value is an empty one, and so is
             // a stream map `proxy_on_log` cannot read (0.2.x: `not_found` for both).
-            let missing = if crate::abi::ABI_VERSION == "0.1.0" {
+            let missing = if proxywasm::abi::ABI_VERSION == "0.1.0" {
                 Ok(Vec::new())
             } else {
                 Err(Status::NotFound)

@@ -3,9 +3,15 @@
 //! was built from is refused, naming the command that rebuilds it.
 //!
 //! The sources are the plugin crate's `src/` (every file below it), its `Cargo.toml` and `build.rs`, and
-//! the guest side of this SDK (`sdk/` without the host emulator, its `Cargo.toml` and `build.rs`). The
-//! comparison uses modification times: `scripts/plugins` copies each module into place after building it,
-//! so a copied module is newer than every source it was built from.
+//! the guest SDK's (`sdk/`, `Cargo.toml` and `build.rs` of the `proxywasm` package). The comparison uses
+//! modification times: `scripts/plugins` copies each module into place after building it, so a copied
+//! module is newer than every source it was built from.
+//!
+//! The SDK's folder is the one of the `proxywasm` package this crate was compiled against, in the same
+//! build as the plugin: the SDK's build script reports it through cargo's `links` metadata
+//! (`DEP_PROXYWASM_SOURCES`), and `build.rs` compiles it in as [`SDK_SOURCES`]. So the check follows the
+//! SDK wherever cargo takes it from (a path in this repository or a user's checkout, or the registry's
+//! unpacked copy, which never changes).
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -29,8 +35,6 @@ pub enum ModuleProblem {
         /// The command that rebuilds it.
         build: String,
     },
-    /// The test binary cannot run a module at all.
-    NoRunner,
 }
 
 impl std::fmt::Display for ModuleProblem {
@@ -50,10 +54,6 @@ impl std::fmt::Display for ModuleProblem {
                 "{} is older than {}, which changed after it was built; rebuild it with {build}",
                 path.display(),
                 source.display()
-            ),
-            ModuleProblem::NoRunner => f.write_str(
-                "this test binary was built without proxywasm's `wasm-runner` feature; enable it in the \
-                 plugin's [dev-dependencies] (`proxywasm = { ..., features = [\"wasm-runner\"] }`)",
             ),
         }
     }
@@ -123,16 +123,15 @@ pub fn check_module(
     Ok(())
 }
 
+/// The folder of the `proxywasm` package (the guest SDK) this crate was compiled against.
+pub const SDK_SOURCES: &str = env!("PROXYWASM_SDK_SOURCES");
+
 /// The newest of the plugin's and the SDK's source files, with its modification time.
 fn newest_source(manifest_dir: &Path) -> Option<(PathBuf, SystemTime)> {
-    let sdk = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sdk = Path::new(SDK_SOURCES);
     let mut files = Vec::new();
-    collect(&manifest_dir.join("src"), &[], &mut files);
-    collect(
-        &sdk.join("sdk"),
-        &[sdk.join("sdk").join("emulator")],
-        &mut files,
-    );
+    collect(&manifest_dir.join("src"), &mut files);
+    collect(&sdk.join("sdk"), &mut files);
     for file in [
         manifest_dir.join("Cargo.toml"),
         manifest_dir.join("build.rs"),
@@ -150,17 +149,14 @@ fn newest_source(manifest_dir: &Path) -> Option<(PathBuf, SystemTime)> {
         .max_by_key(|(_, modified)| *modified)
 }
 
-fn collect(dir: &Path, skip: &[PathBuf], files: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if skip.contains(&path) {
-            continue;
-        }
         if path.is_dir() {
-            collect(&path, skip, files);
+            collect(&path, files);
         } else {
             files.push(path);
         }
@@ -244,8 +240,20 @@ mod tests {
     }
 
     #[test]
+    fn the_sdk_sources_are_the_guest_crate_this_crate_was_built_with() {
+        let sdk = Path::new(SDK_SOURCES);
+        assert!(sdk.join("sdk").join("lib.rs").is_file(), "{SDK_SOURCES}");
+        assert!(sdk.join("build.rs").is_file(), "{SDK_SOURCES}");
+        // A change to the guest SDK makes a module stale: its newest source can be an SDK file.
+        let crate_dir = scratch("sdk");
+        let (newest, _) = newest_source(&crate_dir).expect("the SDK has sources");
+        assert!(newest.starts_with(sdk), "{}", newest.display());
+        let _ = std::fs::remove_dir_all(&crate_dir);
+    }
+
+    #[test]
     fn an_example_of_this_repository_is_rebuilt_with_scripts_plugins() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = Path::new(SDK_SOURCES);
         let hello = root.join("examples").join("hello_world");
         let command = build_command(&hello, "hello_world", "0.2.1", Path::new("x.wasm"));
         assert!(

@@ -1,23 +1,31 @@
-//! A host emulator: unit-test a plugin with plain `cargo test`, no proxy needed.
+//! # proxywasm-emulator
+//!
+//! A host emulator for [`proxywasm`] plugins: unit-test a plugin with plain `cargo test`, no proxy needed.
+//! Add it as a dev-dependency of the plugin crate; nothing of it is compiled into the plugin.
 //!
 //! It drives a plugin in one of two [`Mode`]s with the same state and the same test API:
 //! - natively, the plugin is compiled into the test; the SDK's raw hostcalls go to the host installed on
-//!   the current thread, and [`Emulator`] installs itself there ([`EmulatorBuilder::build`]);
-//! - in wasm mode (feature `wasm-runner`), the plugin's compiled `.wasm` runs in wasmtime and reaches the
-//!   emulator through host glue generated from the spec (`EmulatorBuilder::build_wasm`, module `wasm`).
+//!   the current thread (the guest SDK's seam, `proxywasm::abi::native_host`), and [`Emulator`] installs
+//!   itself there ([`EmulatorBuilder::build`]);
+//! - in wasm mode, the plugin's compiled `.wasm` runs in wasmtime and reaches the emulator through host
+//!   glue generated from the spec ([`EmulatorBuilder::build_wasm`], module [`wasm`]).
 //!
-//! [`crate::emulator_tests!`] writes a test once and runs it in both modes; its wasm half fails (naming the
+//! The emulator implements the host side of the ABI version the `proxywasm` crate is compiled for in the
+//! same build (its `build.rs` reads it from the SDK's build script: see [`glue`]); a plugin's tests pick
+//! the version with the plugin's own `abi-*` feature.
+//!
+//! [`emulator_tests!`] writes a test once and runs it in both modes; its wasm half fails (naming the
 //! command that rebuilds the module) when the plugin's `.wasm` is missing or older than its sources, so it
 //! never reports `ok` without having run ([`module`]). Either way the emulator drives
 //! the plugin's callbacks the way a proxy does and lets the test inspect what the plugin did; a callback
 //! that panics or traps fails the test naming the callback, or is returned as a [`CallbackFailure`]
-//! inside [`Emulator::checked`]. It implements the generated [`crate::abi::EnvHost`] trait, so every host function
-//! of the spec has an implementation (the build breaks otherwise), and the generated glue makes it behave
-//! as a host of the selected ABI version (a hostcall or enum value the version lacks is refused before it
-//! reaches the emulator).
+//! inside [`Emulator::checked`]. It implements the generated `proxywasm::abi::EnvHost` trait, so every host
+//! function of the spec has an implementation (the build breaks otherwise), and the generated glue makes it
+//! behave as a host of the selected ABI version (a hostcall or enum value the version lacks is refused
+//! before it reaches the emulator).
 //!
 //! ```
-//! use proxywasm::emulator::Emulator;
+//! use proxywasm_emulator::Emulator;
 //! use proxywasm::{Action, Context, HttpContext, RootContext};
 //!
 //! struct Root;
@@ -82,8 +90,12 @@
 //! beyond their names (every name is accepted unless [`EmulatorBuilder::clusters`] lists them); timeouts firing by themselves (call [`Emulator::fail_http_call`]);
 //! well-known properties beyond those given in the options.
 
+#![warn(missing_docs)]
+#![cfg(not(target_arch = "wasm32"))]
+
 mod envoy_foreign;
 pub mod envoy_yaml;
+pub mod glue;
 mod host;
 #[cfg(test)]
 mod host_rules_tests;
@@ -92,17 +104,14 @@ pub mod sources {
     #![doc = include_str!("sources.md")]
 }
 mod state;
-#[cfg(feature = "wasm-runner")]
 pub mod wasm;
 
+pub use glue::{InProcess, PluginInstance};
 pub use state::{GrpcCall, HttpCall, LocalResponse};
 
-use crate::abi::{
-    native_host, Action, BoolResult, InProcess, LogLevel, MetricType, PeerType, PluginInstance,
-    Status,
-};
-use crate::dispatcher::{self, Dispatcher, RootContextFactory};
 use host::HostHandle;
+use proxywasm::abi::{native_host, Action, BoolResult, LogLevel, MetricType, PeerType, Status};
+use proxywasm::dispatcher::{self, Dispatcher, RootContextFactory};
 use state::{
     CallResponse, GrpcEvent, HttpPhase, HttpStream, Phase, RootInfo, State, TcpPhase, TcpStream,
 };
@@ -211,19 +220,18 @@ impl EmulatorBuilder {
         let root_id = self.root_id;
         let state = self.into_state();
         native_host::install_env_host(Box::new(HostHandle(state.clone())));
-        native_host::set_guest_allocator(crate::memory::allocate);
+        native_host::set_guest_allocator(proxywasm::memory::allocate);
         dispatcher::reset();
         dispatcher::set_root_context_factory(factory);
         Emulator::start(state, root_id, Instance::Native(InProcess::new()))
     }
 
     /// Builds the emulator for `plugin`, in its mode. Panics with the reason when a `.wasm` plugin cannot
-    /// be loaded (in a test, that is the failure to report); use `EmulatorBuilder::build_wasm` (feature
-    /// `wasm-runner`) to get the typed error instead.
+    /// be loaded (in a test, that is the failure to report); use [`EmulatorBuilder::build_wasm`] to get the
+    /// typed error instead.
     pub fn load(self, plugin: &Plugin) -> Emulator {
         match plugin {
             Plugin::Native(factory) => self.build(*factory),
-            #[cfg(feature = "wasm-runner")]
             Plugin::Wasm(path) => self
                 .build_wasm(path)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
@@ -239,7 +247,6 @@ impl EmulatorBuilder {
     ///
     /// [`wasm::LoadError`]: the file cannot be read, is not valid wasm, fails the audit (with the
     /// findings), targets another ABI version, cannot be instantiated, or traps during start-up.
-    #[cfg(feature = "wasm-runner")]
     pub fn build_wasm(
         self,
         path: impl AsRef<std::path::Path>,
@@ -252,12 +259,10 @@ impl EmulatorBuilder {
     /// # Errors
     ///
     /// As [`EmulatorBuilder::build_wasm`].
-    #[cfg(feature = "wasm-runner")]
     pub fn build_wasm_bytes(self, bytes: &[u8]) -> Result<Emulator, wasm::LoadError> {
         self.start_wasm(wasm::Source::Bytes(bytes))
     }
 
-    #[cfg(feature = "wasm-runner")]
     fn start_wasm(self, source: wasm::Source<'_>) -> Result<Emulator, wasm::LoadError> {
         let root_id = self.root_id;
         let metered = self.metered;
@@ -330,7 +335,7 @@ impl EmulatorBuilder {
 /// `native` and `wasm`; the body builds its emulator with [`EmulatorBuilder::load`].
 ///
 /// ```ignore
-/// proxywasm::emulator_tests! {
+/// proxywasm_emulator::emulator_tests! {
 ///     plugin: new_root;
 ///
 ///     fn adds_a_header(plugin) {
@@ -350,16 +355,16 @@ macro_rules! emulator_tests {
                 #[allow(unused_imports)]
                 use super::*;
 
-                fn body($plugin: &$crate::emulator::Plugin) $body
+                fn body($plugin: &$crate::Plugin) $body
 
                 #[test]
                 fn native() {
-                    body(&$crate::emulator::Plugin::Native($factory));
+                    body(&$crate::Plugin::Native($factory));
                 }
 
                 #[test]
                 fn wasm() {
-                    body(&$crate::emulator::Plugin::wasm_for_test(
+                    body(&$crate::Plugin::wasm_for_test(
                         env!("CARGO_MANIFEST_DIR"),
                         env!("CARGO_CRATE_NAME"),
                     ));
@@ -372,15 +377,13 @@ macro_rules! emulator_tests {
 /// The plugin instance an emulator drives.
 enum Instance {
     Native(InProcess<Dispatcher>),
-    #[cfg(feature = "wasm-runner")]
-    Wasm(Box<crate::abi::runner::WasmInstance>),
+    Wasm(Box<glue::runner::WasmInstance>),
 }
 
 impl Instance {
     fn plugin(&mut self) -> &mut dyn PluginInstance {
         match self {
             Instance::Native(native) => native,
-            #[cfg(feature = "wasm-runner")]
             Instance::Wasm(wasm) => &mut **wasm,
         }
     }
@@ -396,13 +399,12 @@ pub enum Mode {
 }
 
 /// A plugin to test: compiled into the test (its root-context factory) or a built `.wasm` module. Tests
-/// written once for both use [`crate::emulator_tests!`].
+/// written once for both use [`emulator_tests!`].
 #[derive(Debug, Clone)]
 pub enum Plugin {
     /// The plugin compiled into this test binary.
     Native(RootContextFactory),
-    /// A compiled module (feature `wasm-runner`).
-    #[cfg(feature = "wasm-runner")]
+    /// A compiled module.
     Wasm(std::path::PathBuf),
 }
 
@@ -412,18 +414,10 @@ impl Plugin {
     ///
     /// # Panics
     ///
-    /// When the module is missing or stale, or this test binary was built without the `wasm-runner`
-    /// feature: the test fails with the reason and the command that fixes it.
+    /// When the module is missing or stale: the test fails with the reason and the command that fixes
+    /// it.
     pub fn wasm_for_test(manifest_dir: &str, crate_name: &str) -> Plugin {
-        #[cfg(feature = "wasm-runner")]
-        {
-            Plugin::Wasm(Plugin::wasm_module_for_test(manifest_dir, crate_name))
-        }
-        #[cfg(not(feature = "wasm-runner"))]
-        {
-            let _ = (manifest_dir, crate_name);
-            panic!("wasm mode cannot run: {}", module::ModuleProblem::NoRunner)
-        }
+        Plugin::Wasm(Plugin::wasm_module_for_test(manifest_dir, crate_name))
     }
 
     /// The path of the crate's built `.wasm` for the ABI version this test binary was built for:
@@ -435,12 +429,11 @@ impl Plugin {
     ///
     /// When the module does not exist, or is older than a source of the plugin or of the SDK
     /// ([`module::check_module`]); the message names the command that (re)builds it.
-    #[cfg(feature = "wasm-runner")]
     pub fn wasm_module_for_test(manifest_dir: &str, crate_name: &str) -> std::path::PathBuf {
         module::built_module(
             std::path::Path::new(manifest_dir),
             crate_name,
-            crate::abi::ABI_VERSION,
+            proxywasm::abi::ABI_VERSION,
         )
         .unwrap_or_else(|problem| panic!("wasm mode cannot run: {problem}"))
     }
@@ -449,7 +442,6 @@ impl Plugin {
     pub fn mode(&self) -> Mode {
         match self {
             Plugin::Native(_) => Mode::Native,
-            #[cfg(feature = "wasm-runner")]
             Plugin::Wasm(_) => Mode::Wasm,
         }
     }
@@ -491,7 +483,6 @@ impl CallbackFailure {
     }
 
     /// A trap raised by wasmtime during a wasm callback.
-    #[cfg(feature = "wasm-runner")]
     pub fn trapped(callback: &'static str, error: wasmtime::Error) -> Self {
         CallbackFailure {
             callback,
@@ -521,7 +512,7 @@ impl std::fmt::Display for CallbackFailure {
             FailureKind::BadResult(value) => write!(
                 f,
                 "plugin callback `{callback}` returned {value}, which ABI {} does not define",
-                crate::abi::ABI_VERSION
+                proxywasm::abi::ABI_VERSION
             ),
         }
     }
@@ -642,7 +633,6 @@ impl Emulator {
     pub fn guest_memory_size(&self) -> Option<usize> {
         match &mut *self.instance.borrow_mut() {
             Instance::Native(_) => None,
-            #[cfg(feature = "wasm-runner")]
             Instance::Wasm(wasm) => Some(wasm::memory_size(wasm)),
         }
     }
@@ -674,7 +664,6 @@ impl Emulator {
     pub fn guest_instructions(&self) -> Option<u64> {
         match &*self.instance.borrow() {
             Instance::Native(_) => None,
-            #[cfg(feature = "wasm-runner")]
             Instance::Wasm(wasm) => wasm::fuel_used(wasm),
         }
     }
@@ -683,7 +672,6 @@ impl Emulator {
     pub fn mode(&self) -> Mode {
         match &*self.instance.borrow() {
             Instance::Native(_) => Mode::Native,
-            #[cfg(feature = "wasm-runner")]
             Instance::Wasm(_) => Mode::Wasm,
         }
     }
@@ -1505,7 +1493,7 @@ impl Emulator {
     /// Makes the host refuse every read and write of `buffer` with `status` from now on (a host
     /// failure, for testing how the plugin copes). Under ABI 0.1.0 it also covers
     /// `proxy_get_configuration` for the configuration it would answer with.
-    pub fn make_buffer_unreadable(&self, buffer: crate::abi::BufferType, status: Status) {
+    pub fn make_buffer_unreadable(&self, buffer: proxywasm::abi::BufferType, status: Status) {
         self.state
             .borrow_mut()
             .unreadable_buffers
@@ -1521,7 +1509,7 @@ impl Emulator {
 
     /// Makes the host refuse every access to header map `map` with `status` from now on (see
     /// [`Emulator::make_buffer_unreadable`]).
-    pub fn make_map_unreadable(&self, map: crate::abi::MapType, status: Status) {
+    pub fn make_map_unreadable(&self, map: proxywasm::abi::MapType, status: Status) {
         self.state.borrow_mut().unreadable_maps.push((map, status));
     }
 
