@@ -3,7 +3,7 @@
 //! deterministic) and module size. Modules missing from the directory are skipped, so the same command
 //! measures another build of the callback examples (say, of a branch without the async layer).
 
-use proxywasm::emulator::Emulator;
+use proxywasm_emulator::Emulator;
 use proxywasm::{Action, LogLevel};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

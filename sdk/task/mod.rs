@@ -175,6 +175,3 @@ fn spawn_stream(
 ) -> Result<Action, Error> {
     Ok(executor::spawn(future, resume)?.unwrap_or(Action::Pause))
 }
-
-#[cfg(test)]
-mod tests;

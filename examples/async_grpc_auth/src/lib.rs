@@ -89,7 +89,7 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::{Emulator, Plugin};
+    use proxywasm_emulator::{Emulator, Plugin};
     use proxywasm::LogLevel;
 
     fn paused(host: &Emulator) -> (u32, u32) {
@@ -120,7 +120,7 @@ mod tests {
         (view.request_resumed, view.local_response.map(|r| r.status))
     }
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn allow_resumes_the_request(plugin) {
@@ -158,5 +158,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

@@ -112,7 +112,7 @@ proxywasm::main!(new_root);
 mod tests {
     use super::*;
     use proxywasm::abi::{MapType, Status};
-    use proxywasm::emulator::Emulator;
+    use proxywasm_emulator::Emulator;
     use proxywasm::LogLevel;
 
     fn paused_request(host: &Emulator) -> (u32, u32) {
@@ -133,7 +133,7 @@ mod tests {
         (stream, call.token)
     }
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn an_allowed_request_is_resumed(plugin) {
@@ -219,5 +219,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

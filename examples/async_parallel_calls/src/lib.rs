@@ -81,7 +81,7 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::Emulator;
+    use proxywasm_emulator::Emulator;
     use proxywasm::LogLevel;
 
     fn fanned_out(host: &Emulator) -> (u32, Vec<u32>) {
@@ -104,7 +104,7 @@ mod tests {
             .map(|(_, v)| v)
     }
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn resumes_only_when_the_last_call_answers_in_any_order(plugin) {
@@ -146,5 +146,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

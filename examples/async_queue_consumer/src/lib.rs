@@ -147,8 +147,8 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm::emulator::envoy_yaml::EnvoyFilter;
-    use proxywasm::emulator::{Emulator, Plugin};
+    use proxywasm_emulator::envoy_yaml::EnvoyFilter;
+    use proxywasm_emulator::{Emulator, Plugin};
     use proxywasm::LogLevel;
 
     /// A receiver (the first plugin) and a sender in one VM; returns the host and the sender's id.
@@ -179,7 +179,7 @@ mod tests {
         host.tick();
     }
 
-    proxywasm::emulator_tests! {
+    proxywasm_emulator::emulator_tests! {
         plugin: new_root;
 
         fn items_are_delivered_one_at_a_time_in_order(plugin) {
@@ -269,5 +269,5 @@ mod tests {
         }
     }
 
-    proxywasm::envoy_yaml_test!(plugin: new_root);
+    proxywasm_emulator::envoy_yaml_test!(plugin: new_root);
 }

@@ -1,7 +1,11 @@
-use super::*;
-use crate::emulator::Emulator;
-use crate::http_call::HttpRequest;
-use crate::{http, Context, HttpContext, RootContext};
+//! The async layer (`proxywasm::task`) driven natively by the emulator: pausing and resuming streams,
+//! cancellation on deletion, ticks, and the misuse errors.
+
+use proxywasm::http_call::HttpRequest;
+use proxywasm::task::*;
+use proxywasm::{http, Action, Context, Error, HttpContext, RootContext};
+use proxywasm_emulator::Emulator;
+use std::future::Future;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -32,7 +36,7 @@ struct Root;
 impl Context for Root {}
 impl RootContext for Root {
     fn on_plugin_start(&mut self, _size: usize) -> bool {
-        crate::timers::set_tick_period(Duration::from_secs(1)).is_ok()
+        proxywasm::timers::set_tick_period(Duration::from_secs(1)).is_ok()
     }
     fn new_http_context(&mut self, _id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Stream))
