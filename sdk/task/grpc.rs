@@ -95,8 +95,14 @@ fn deliver(token: u32, event: GrpcEvent) -> bool {
             let outcome = if code == 0 {
                 Ok(())
             } else {
-                let message = calls::call_status().map(|(_, m)| m).unwrap_or_default();
-                Err(TaskError::GrpcStatus { code, message }.into())
+                if let Ok((_, message)) = calls::call_status() {
+                    if !message.is_empty() {
+                        crate::logging::debug(&format!(
+                            "proxywasm: gRPC call {token} closed with status {code}: {message}"
+                        ));
+                    }
+                }
+                Err(TaskError::GrpcStatus { code }.into())
             };
             end(&shared, outcome);
             return true;

@@ -89,7 +89,7 @@ pub use queue::{dequeue, Dequeue};
 pub use tick::{next_tick, sleep, NextTick, Sleep};
 
 /// Why an asynchronous operation failed, or how the async layer was misused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TaskError {
     /// A task was spawned outside any context callback (no context could own it).
@@ -108,11 +108,11 @@ pub enum TaskError {
     /// trailers (`Context::onHttpCallFailure`).
     CallFailed,
     /// The gRPC call or stream closed with a non-zero gRPC status (4 is a timeout, 14 unavailable).
+    /// Small and `Copy` on purpose, so every `Result<_, Error>` of the SDK stays as cheap as before;
+    /// the status message is logged at debug level when the call closes.
     GrpcStatus {
         /// The gRPC status code.
         code: u32,
-        /// The status message the host reported (`proxy_get_status`).
-        message: String,
     },
 }
 
@@ -129,13 +129,7 @@ impl fmt::Display for TaskError {
                 f.write_str("the call's context was deleted before the call completed")
             }
             TaskError::CallFailed => f.write_str("the HTTP call failed or timed out"),
-            TaskError::GrpcStatus { code, message } => {
-                write!(f, "the gRPC call closed with status {code}")?;
-                if !message.is_empty() {
-                    write!(f, ": {message}")?;
-                }
-                Ok(())
-            }
+            TaskError::GrpcStatus { code } => write!(f, "the gRPC call closed with status {code}"),
         }
     }
 }

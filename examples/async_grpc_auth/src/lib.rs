@@ -58,7 +58,7 @@ async fn authorize() -> Action {
     match task::grpc_call(&TARGET, path.as_bytes(), TIMEOUT).await {
         Ok(reply) if reply.message == b"allow" => Action::Continue,
         Ok(_) => forbid(),
-        Err(Error::Task(TaskError::GrpcStatus { code, .. })) => {
+        Err(Error::Task(TaskError::GrpcStatus { code })) => {
             proxywasm::logging::warn(&format!(
                 "async_grpc_auth: authz failed with gRPC status {code}; denying"
             ));
@@ -89,8 +89,8 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm_emulator::{Emulator, Plugin};
     use proxywasm::LogLevel;
+    use proxywasm_emulator::{Emulator, Plugin};
 
     fn paused(host: &Emulator) -> (u32, u32) {
         let stream = host.new_http_stream();
@@ -100,7 +100,11 @@ mod tests {
         );
         let call = host.grpc_calls().pop().expect("a gRPC call");
         assert_eq!(
-            (call.cluster.as_str(), call.service.as_str(), call.method.as_str()),
+            (
+                call.cluster.as_str(),
+                call.service.as_str(),
+                call.method.as_str()
+            ),
             ("authz", "authz.v1.Authorizer", "Check")
         );
         assert_eq!(call.messages, [b"/admin".to_vec()]);
