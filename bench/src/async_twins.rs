@@ -3,8 +3,8 @@
 //! deterministic) and module size. Modules missing from the directory are skipped, so the same command
 //! measures another build of the callback examples (say, of a branch without the async layer).
 
-use proxywasm_emulator::Emulator;
 use proxywasm::{Action, LogLevel};
+use proxywasm_emulator::Emulator;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
@@ -70,7 +70,10 @@ fn finish(host: &Emulator, stream: u32) {
 
 /// Request paused, the auth call answered 200, request resumed, stream ended.
 fn auth_stream(host: &Emulator) {
-    let stream = paused(host, &[(":path", "/private"), ("authorization", "Bearer t")]);
+    let stream = paused(
+        host,
+        &[(":path", "/private"), ("authorization", "Bearer t")],
+    );
     let token = host.http_calls().last().expect("an auth call").token;
     host.answer_http_call(token, &[(":status", "200")], b"", &[]);
     finish(host, stream);
@@ -103,7 +106,11 @@ fn per_stream(module: &Path, stream: fn(&Emulator), warm_up: usize, streams: usi
         .log_level(LogLevel::Warn)
         .build_wasm(module)
         .unwrap_or_else(|e| panic!("{}: {e}", module.display()));
-    assert!(host.start_plugin(), "{}: refused to start", module.display());
+    assert!(
+        host.start_plugin(),
+        "{}: refused to start",
+        module.display()
+    );
     let started = host.guest_instructions().expect("metered");
     STEPS.with(|s| *s.borrow_mut() = (Vec::new(), started));
     for _ in 0..warm_up {

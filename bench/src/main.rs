@@ -42,7 +42,7 @@ struct Args {
     /// the ABI 0.2.1 modules `scripts/plugins` built (see --twins-dir), and stop.
     #[arg(long)]
     twins: bool,
-    /// Where --twins finds the modules (default: <target>/plugins/0.2.1).
+    /// Where --twins finds the modules (default: `plugins/0.2.1` in the target directory).
     #[arg(long, value_name = "DIR")]
     twins_dir: Option<std::path::PathBuf>,
     /// The host(s) to time in.

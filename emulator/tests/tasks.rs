@@ -5,8 +5,8 @@ use proxywasm::http_call::HttpRequest;
 use proxywasm::task::*;
 use proxywasm::{http, Action, Context, Error, HttpContext, RootContext};
 use proxywasm_emulator::Emulator;
-use std::future::Future;
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 

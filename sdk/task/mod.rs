@@ -61,7 +61,7 @@
 //! proxywasm::main!(new_root);
 //! ```
 //!
-//! Misuse is an [`Error::Task`](crate::Error::Task), never a hang: spawning outside a callback
+//! Misuse is an [`Error::Task`], never a hang: spawning outside a callback
 //! ([`TaskError::NoContext`]), spawning a stream task from inside another task
 //! ([`TaskError::Reentrant`]: nobody would return its action to the host), awaiting an SDK future
 //! outside an SDK task ([`TaskError::NotInTask`]), awaiting a call whose context was deleted

@@ -112,8 +112,8 @@ proxywasm::main!(new_root);
 mod tests {
     use super::*;
     use proxywasm::abi::{MapType, Status};
-    use proxywasm_emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
     fn paused_request(host: &Emulator) -> (u32, u32) {
         let stream = host.new_http_stream();

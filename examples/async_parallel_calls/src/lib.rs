@@ -45,7 +45,11 @@ async fn fan_out() -> Action {
     let calls = BACKENDS.map(|cluster| {
         let request = HttpRequest {
             cluster,
-            headers: &[(":method", "GET"), (":path", "/ping"), (":authority", cluster)],
+            headers: &[
+                (":method", "GET"),
+                (":path", "/ping"),
+                (":authority", cluster),
+            ],
             body: None,
             trailers: &[],
             timeout: TIMEOUT,
@@ -58,9 +62,7 @@ async fn fan_out() -> Action {
             Ok(response) if response.status() == Some(200) => succeeded += 1,
             Ok(_) => {}
             // Counted as not answered, and said so.
-            Err(e) => {
-                proxywasm::logging::warn(&format!("async_parallel_calls: {cluster}: {e}"))
-            }
+            Err(e) => proxywasm::logging::warn(&format!("async_parallel_calls: {cluster}: {e}")),
         }
     }
     if let Err(e) = http::replace_request_header("x-backends-ok", &succeeded.to_string()) {
@@ -81,8 +83,8 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxywasm_emulator::Emulator;
     use proxywasm::LogLevel;
+    use proxywasm_emulator::Emulator;
 
     fn fanned_out(host: &Emulator) -> (u32, Vec<u32>) {
         let stream = host.new_http_stream();

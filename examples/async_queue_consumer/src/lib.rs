@@ -86,7 +86,11 @@ async fn deliver(item: &[u8]) {
     for attempt in 1..=ATTEMPTS {
         let request = HttpRequest {
             cluster: SINK,
-            headers: &[(":method", "POST"), (":path", "/items"), (":authority", SINK)],
+            headers: &[
+                (":method", "POST"),
+                (":path", "/items"),
+                (":authority", SINK),
+            ],
             body: Some(item),
             trailers: &[],
             timeout: TIMEOUT,
@@ -147,13 +151,15 @@ proxywasm::main!(new_root);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proxywasm::LogLevel;
     use proxywasm_emulator::envoy_yaml::EnvoyFilter;
     use proxywasm_emulator::{Emulator, Plugin};
-    use proxywasm::LogLevel;
 
     /// A receiver (the first plugin) and a sender in one VM; returns the host and the sender's id.
     fn pair(plugin: &Plugin) -> (Emulator, u32) {
-        let host = Emulator::builder().plugin_configuration("receiver").load(plugin);
+        let host = Emulator::builder()
+            .plugin_configuration("receiver")
+            .load(plugin);
         assert!(host.start_plugin());
         assert_eq!(host.tick_period(), Some(RETRY_DELAY));
         let (sender, accepted) = host.add_plugin("sender");
@@ -163,14 +169,20 @@ mod tests {
 
     fn send(host: &Emulator, sender: u32, path: &str) {
         let stream = host.new_http_stream_in(sender);
-        assert_eq!(host.request_headers(stream, &[(":path", path)], true), Action::Continue);
+        assert_eq!(
+            host.request_headers(stream, &[(":path", path)], true),
+            Action::Continue
+        );
         host.complete_stream(stream);
     }
 
     /// The bodies of the calls made so far, and the token of the last.
     fn calls(host: &Emulator) -> (Vec<String>, u32) {
         let calls = host.http_calls();
-        let bodies = calls.iter().map(|c| String::from_utf8_lossy(&c.body).into_owned()).collect();
+        let bodies = calls
+            .iter()
+            .map(|c| String::from_utf8_lossy(&c.body).into_owned())
+            .collect();
         (bodies, calls.last().map_or(0, |c| c.token))
     }
 
