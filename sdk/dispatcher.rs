@@ -190,6 +190,53 @@ thread_local! {
     static CREATED: Cell<Option<Kind>> = const { Cell::new(None) };
 }
 
+/// What the async layer ([`crate::task`]) hears of the host, besides call completions.
+pub(crate) enum HostEvent {
+    /// Context `id` was deleted: its tasks are dropped.
+    ContextDeleted(u32),
+    /// A root context's tick.
+    Tick,
+    /// A shared queue has items.
+    QueueReady(u32),
+    /// A gRPC event for a call or stream (its owner context is already the effective context).
+    Grpc { token: u32, event: GrpcEvent },
+    /// The registry was reset (a new emulated VM on this thread).
+    Reset,
+}
+
+/// One gRPC event with what the host passed along.
+#[derive(Clone, Copy)]
+pub(crate) enum GrpcEvent {
+    InitialMetadata,
+    Message,
+    TrailingMetadata,
+    Close(u32),
+}
+
+/// Returns `true` when the async layer took the event (a gRPC event it owns goes nowhere else).
+pub(crate) type TaskHook = fn(HostEvent) -> bool;
+
+thread_local! {
+    /// Installed by the first spawned task: a plugin that never spawns one pays one empty check per
+    /// tick, queue-ready, gRPC event and deletion, and never links the executor.
+    static TASK_HOOK: Cell<Option<TaskHook>> = const { Cell::new(None) };
+}
+
+/// Routes host events to the async layer from now on.
+pub(crate) fn install_task_hook(hook: TaskHook) {
+    TASK_HOOK.with(|h| h.set(Some(hook)));
+}
+
+fn task_hook(event: HostEvent) -> bool {
+    TASK_HOOK.with(Cell::get).is_some_and(|hook| hook(event))
+}
+
+/// Makes `id` the current context until the returned guard drops (the async layer polls a task as its
+/// owner).
+pub(crate) fn enter_context(id: u32) -> impl Drop {
+    RestoreCurrent(replace_current(id))
+}
+
 fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     REGISTRY.with(|r| f(&mut r.borrow_mut()))
 }
@@ -242,6 +289,7 @@ pub fn reset() {
     // Dropped outside the borrow: a context's `Drop` may use the SDK.
     drop(old);
     replace_current(0);
+    task_hook(HostEvent::Reset);
 }
 
 /// Puts back the previous current context when dropped, so a panicking closure does not leave it set.
@@ -498,7 +546,8 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
     }
 }
 
-fn deliver_grpc(token: u32, close: bool, event: Event) {
+fn deliver_grpc(token: u32, grpc_event: GrpcEvent, event: Event) {
+    let close = matches!(grpc_event, GrpcEvent::Close(_));
     let owner = with_registry(|r| {
         if close {
             r.grpc_calls.remove(token)
@@ -508,6 +557,12 @@ fn deliver_grpc(token: u32, close: bool, event: Event) {
     });
     if let Some(id) = owner {
         let _ = crate::context::set_effective_context(id);
+        if task_hook(HostEvent::Grpc {
+            token,
+            event: grpc_event,
+        }) {
+            return;
+        }
         dispatch(id, event);
     }
 }
@@ -565,6 +620,7 @@ impl Callbacks for Dispatcher {
         });
         // Dropped outside the registry borrow: a context's `Drop` may use the SDK.
         drop(removed);
+        task_hook(HostEvent::ContextDeleted(context_id));
     }
 
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
@@ -583,10 +639,12 @@ impl Callbacks for Dispatcher {
 
     fn proxy_on_tick(context_id: u32) {
         dispatch(context_id, Event::Tick);
+        task_hook(HostEvent::Tick);
     }
 
     fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
         dispatch(context_id, Event::QueueReady(queue_id));
+        task_hook(HostEvent::QueueReady(queue_id));
     }
 
     fn proxy_on_foreign_function(context_id: u32, function_id: u32, arguments_size: usize) {
@@ -682,13 +740,17 @@ impl Callbacks for Dispatcher {
     fn proxy_on_grpc_receive_initial_metadata(_context_id: u32, call_id: u32, num_elements: usize) {
         deliver_grpc(
             call_id,
-            false,
+            GrpcEvent::InitialMetadata,
             Event::GrpcInitialMetadata(call_id, num_elements),
         );
     }
 
     fn proxy_on_grpc_receive(_context_id: u32, call_id: u32, message_size: usize) {
-        deliver_grpc(call_id, false, Event::GrpcMessage(call_id, message_size));
+        deliver_grpc(
+            call_id,
+            GrpcEvent::Message,
+            Event::GrpcMessage(call_id, message_size),
+        );
     }
 
     fn proxy_on_grpc_receive_trailing_metadata(
@@ -698,13 +760,17 @@ impl Callbacks for Dispatcher {
     ) {
         deliver_grpc(
             call_id,
-            false,
+            GrpcEvent::TrailingMetadata,
             Event::GrpcTrailingMetadata(call_id, num_elements),
         );
     }
 
     fn proxy_on_grpc_close(_context_id: u32, call_id: u32, status_code: u32) {
-        deliver_grpc(call_id, true, Event::GrpcClose(call_id, status_code));
+        deliver_grpc(
+            call_id,
+            GrpcEvent::Close(status_code),
+            Event::GrpcClose(call_id, status_code),
+        );
     }
 }
 

@@ -26,6 +26,12 @@ pub(crate) fn check(code: u32) -> Result<(), Error> {
     }
 }
 
+impl From<crate::task::TaskError> for Error {
+    fn from(e: crate::task::TaskError) -> Self {
+        Error::Task(e)
+    }
+}
+
 impl From<DecodeError> for Error {
     fn from(e: DecodeError) -> Self {
         Error::Malformed(e)

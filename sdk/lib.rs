@@ -92,6 +92,7 @@ pub mod metrics;
 pub mod properties;
 pub mod queue;
 pub mod shared_data;
+pub mod task;
 pub mod tcp;
 pub mod time;
 pub mod timers;

@@ -4,6 +4,7 @@
 //! the ABI needs, so the plugins' own cost shows) and this repository's emulator in the wasm runner (what
 //! the tests run on). Numbers only: nothing here asserts on time.
 
+mod async_twins;
 mod build_time;
 mod fixtures;
 mod lean;
@@ -38,6 +39,13 @@ struct Args {
     /// tick per build (lean host), and stop.
     #[arg(long)]
     breakdown: bool,
+    /// Compare each async example with its callback twin (guest instructions per stream, size), using
+    /// the ABI 0.2.1 modules `scripts/plugins` built (see --twins-dir), and stop.
+    #[arg(long)]
+    twins: bool,
+    /// Where --twins finds the modules (default: `plugins/0.2.1` in the target directory).
+    #[arg(long, value_name = "DIR")]
+    twins_dir: Option<std::path::PathBuf>,
     /// The host(s) to time in.
     #[arg(long, value_enum, default_value_t = Hosts::Both)]
     host: Hosts,
@@ -57,6 +65,11 @@ fn main() {
             eprintln!("error: {e}");
             std::process::exit(2);
         }
+        return;
+    }
+    if args.twins {
+        let dir = args.twins_dir.unwrap_or_else(async_twins::default_dir);
+        async_twins::run(&dir);
         return;
     }
     let builds: Vec<Build> = match fixtures::prepare(!args.no_build) {

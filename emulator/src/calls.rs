@@ -4,6 +4,7 @@
 use crate::state::{CallResponse, GrpcCall, GrpcEvent, HttpCall, Phase};
 use crate::{owned, CallbackFailure, Emulator, PluginInstance, BROKEN_CONNECTION};
 use proxywasm::abi::Status;
+use std::time::Duration;
 
 impl Emulator {
     /// Every HTTP call dispatched so far, answered or not.
@@ -72,6 +73,44 @@ impl Emulator {
     /// Fails HTTP call `token` (a timeout or a connection failure): the plugin sees all counts 0.
     pub fn fail_http_call(&self, token: u32) {
         self.deliver_call(token, None);
+    }
+
+    /// Times HTTP call `token` out: moves the clock forward by the call's timeout, then delivers the
+    /// failure. Envoy reports a timeout like any other failure, through `Context::onHttpCallFailure`
+    /// (context.cc): the plugin sees all counts 0, and `proxy_get_status` reads `broken_connection`.
+    /// Unknown or settled tokens are ignored.
+    pub fn time_out_http_call(&self, token: u32) {
+        let timeout_ms = {
+            let s = self.state.borrow();
+            if s.settled_calls.contains(&token) {
+                return;
+            }
+            s.http_calls
+                .iter()
+                .find(|c| c.token == token)
+                .map(|c| c.timeout_ms)
+        };
+        if let Some(ms) = timeout_ms {
+            self.advance_time(Duration::from_millis(u64::from(ms)));
+            self.deliver_call(token, None);
+        }
+    }
+
+    /// Times gRPC call `token` out: moves the clock forward by the call's timeout, then closes it with
+    /// status 4 (`DEADLINE_EXCEEDED`), the status Envoy's gRPC client fails an expired call with; the
+    /// close reaches the plugin through `Context::onGrpcCloseWrapper` (context.cc).
+    pub fn time_out_grpc_call(&self, token: u32) {
+        let timeout_ms = self
+            .state
+            .borrow()
+            .grpc_calls
+            .iter()
+            .find(|c| c.token == token)
+            .map(|c| c.timeout_ms);
+        if let Some(ms) = timeout_ms {
+            self.advance_time(Duration::from_millis(u64::from(ms)));
+            self.grpc_close(token, 4);
+        }
     }
 
     /// Every gRPC call and stream opened so far.

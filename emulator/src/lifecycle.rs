@@ -110,6 +110,23 @@ impl Emulator {
         done
     }
 
+    /// Removes plugin `root` as cpp-host's `WasmBase::startShutdown(plugin_key)` does (src/wasm.cc):
+    /// `proxy_on_done`, and when it answers true, `proxy_on_delete` at once (otherwise the root waits
+    /// for `proxy_done`, as with [`Emulator::plugin_done`]). Returns what `proxy_on_done` answered.
+    pub fn shut_down_plugin(&self, root: u32) -> bool {
+        let done = self.run(root, Phase::Root, |plugin| plugin.proxy_on_done(root))
+            != Some(BoolResult::False);
+        if done {
+            self.run(root, Phase::Root, |plugin| plugin.proxy_on_delete(root));
+            let mut s = self.state.borrow_mut();
+            s.live_contexts.remove(&root);
+            s.roots.remove(&root);
+        } else if let Some(info) = self.state.borrow_mut().roots.get_mut(&root) {
+            info.shutdown_deferred = true;
+        }
+        done
+    }
+
     /// Whether the first root context called `proxy_done` (finishing a deferred shutdown).
     pub fn done_called(&self) -> bool {
         self.state

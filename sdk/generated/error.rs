@@ -47,6 +47,8 @@ pub enum Error {
     UnknownStatus(u32),
     /// The host handed back bytes the SDK could not decode.
     Malformed(crate::codec::DecodeError),
+    /// An asynchronous operation (the SDK's `task` module) failed or was misused.
+    Task(crate::task::TaskError),
 }
 impl Error {
     /// The error for a status; `None` for success.
@@ -67,7 +69,7 @@ impl Error {
         )
     }
     /// The status code a host would use for this error (the code itself for
-    /// [`Error::UnknownStatus`], `internal_failure` for [`Error::Malformed`]).
+    /// [`Error::UnknownStatus`], `internal_failure` for [`Error::Malformed`] and [`Error::Task`]).
     pub fn status_code(&self) -> u32 {
         match self {
             Error::NotFound => crate::abi::Status::NotFound.into(),
@@ -82,7 +84,9 @@ impl Error {
             Error::InternalFailure => crate::abi::Status::InternalFailure.into(),
             Error::Unimplemented => crate::abi::Status::Unimplemented.into(),
             Error::UnknownStatus(code) => *code,
-            Error::Malformed(_) => crate::abi::Status::InternalFailure.into(),
+            Error::Malformed(_) | Error::Task(_) => {
+                crate::abi::Status::InternalFailure.into()
+            }
         }
     }
 }
@@ -108,6 +112,7 @@ impl core::fmt::Display for Error {
             }
             Error::UnknownStatus(code) => write!(f, "unknown status code {code}"),
             Error::Malformed(e) => write!(f, "malformed data from the host: {e}"),
+            Error::Task(e) => write!(f, "{e}"),
         }
     }
 }

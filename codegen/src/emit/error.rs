@@ -1,8 +1,9 @@
 //! Emits the SDK's error type from the spec's status enumeration: one variant per failure status of any
 //! version (named, documented and described by the spec's case and its doc comment), the mapping from
-//! [`Status`](crate::model::Enum) to the error and back, and its `Display` messages. Two variants have no
-//! status: `UnknownStatus` (a code the ABI does not define) and `Malformed` (bytes the SDK could not
-//! decode, holding the path given in [`ErrorOptions::decode_error`]).
+//! [`Status`](crate::model::Enum) to the error and back, and its `Display` messages. Three variants have no
+//! status: `UnknownStatus` (a code the ABI does not define), `Malformed` (bytes the SDK could not
+//! decode, holding the path given in [`ErrorOptions::decode_error`]) and `Task` (the error of the SDK's
+//! async layer, [`ErrorOptions::task_error`]).
 
 use super::doc_attrs;
 use super::types::union_enums;
@@ -28,6 +29,8 @@ pub struct ErrorOptions {
     pub decode_error: String,
     /// Path of the generated status enumeration.
     pub status: String,
+    /// Path of the error of the SDK's async layer, held by `Task`.
+    pub task_error: String,
 }
 
 impl Default for ErrorOptions {
@@ -35,6 +38,7 @@ impl Default for ErrorOptions {
         ErrorOptions {
             decode_error: "crate::codec::DecodeError".to_string(),
             status: "crate::abi::Status".to_string(),
+            task_error: "crate::task::TaskError".to_string(),
         }
     }
 }
@@ -67,6 +71,7 @@ pub fn emit(all: &[Abi], options: &ErrorOptions) -> Result<TokenStream, super::E
     let status: syn::Path = super::option_path("error.rs", "status", &options.status)?;
     let decode_error: syn::Path =
         super::option_path("error.rs", "decode error", &options.decode_error)?;
+    let task_error: syn::Path = super::option_path("error.rs", "task error", &options.task_error)?;
 
     let ok = names::variant_name(&success.name);
     let variants: Vec<_> = failures
@@ -110,6 +115,8 @@ pub fn emit(all: &[Abi], options: &ErrorOptions) -> Result<TokenStream, super::E
             UnknownStatus(u32),
             /// The host handed back bytes the SDK could not decode.
             Malformed(#decode_error),
+            /// An asynchronous operation (the SDK's `task` module) failed or was misused.
+            Task(#task_error),
         }
 
         impl Error {
@@ -122,12 +129,12 @@ pub fn emit(all: &[Abi], options: &ErrorOptions) -> Result<TokenStream, super::E
             }
 
             /// The status code a host would use for this error (the code itself for
-            /// [`Error::UnknownStatus`], `internal_failure` for [`Error::Malformed`]).
+            /// [`Error::UnknownStatus`], `internal_failure` for [`Error::Malformed`] and [`Error::Task`]).
             pub fn status_code(&self) -> u32 {
                 match self {
                     #( Error::#variants => #status::#variants.into(), )*
                     Error::UnknownStatus(code) => *code,
-                    Error::Malformed(_) => #status::#malformed_status.into(),
+                    Error::Malformed(_) | Error::Task(_) => #status::#malformed_status.into(),
                 }
             }
         }
@@ -138,6 +145,7 @@ pub fn emit(all: &[Abi], options: &ErrorOptions) -> Result<TokenStream, super::E
                     #( Error::#variants => f.write_str(#messages), )*
                     Error::UnknownStatus(code) => write!(f, "unknown status code {code}"),
                     Error::Malformed(e) => write!(f, "malformed data from the host: {e}"),
+                    Error::Task(e) => write!(f, "{e}"),
                 }
             }
         }

@@ -1,0 +1,210 @@
+//! The async layer (`proxywasm::task`) driven natively by the emulator: pausing and resuming streams,
+//! cancellation on deletion, ticks, and the misuse errors.
+
+use proxywasm::http_call::HttpRequest;
+use proxywasm::task::*;
+use proxywasm::{http, Action, Context, Error, HttpContext, RootContext};
+use proxywasm_emulator::Emulator;
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+thread_local! {
+    static SEEN: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn seen(what: impl Into<String>) {
+    SEEN.with(|s| s.borrow_mut().push(what.into()));
+}
+
+fn take_seen() -> Vec<String> {
+    SEEN.with(|s| std::mem::take(&mut *s.borrow_mut()))
+}
+
+fn request(cluster: &str) -> HttpRequest<'_> {
+    HttpRequest {
+        cluster,
+        headers: &[(":method", "GET"), (":path", "/"), (":authority", "x")],
+        body: None,
+        trailers: &[],
+        timeout: Duration::from_secs(1),
+    }
+}
+
+struct Root;
+impl Context for Root {}
+impl RootContext for Root {
+    fn on_plugin_start(&mut self, _size: usize) -> bool {
+        proxywasm::timers::set_tick_period(Duration::from_secs(1)).is_ok()
+    }
+    fn new_http_context(&mut self, _id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Stream))
+    }
+}
+
+struct Stream;
+impl Context for Stream {}
+impl HttpContext for Stream {
+    fn on_http_request_headers(&mut self, _n: usize, _eos: bool) -> Action {
+        let path = http::request_header(":path")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        match path.as_str() {
+            "/call" => spawn_request(async {
+                let a = http_call(&request("a"));
+                let b = http_call(&request("b"));
+                let (a, b) = join(a, b).await;
+                seen(format!(
+                    "{:?} {:?}",
+                    a.map(|r| r.status()),
+                    b.map(|r| r.body().to_vec())
+                ));
+                Action::Continue
+            }),
+            "/now" => spawn_request(async { Action::Continue }),
+            "/sleep" => spawn_request(async {
+                let slept = sleep(Duration::from_secs(2)).await;
+                seen(format!("slept {slept:?}"));
+                Action::Continue
+            }),
+            "/nested" => spawn_request(async {
+                let nested = spawn_request(async { Action::Continue });
+                let plain = spawn(async { seen("plain ran") });
+                seen(format!("{nested:?} {plain:?}"));
+                Action::Pause
+            }),
+            _ => Ok(Action::Continue),
+        }
+        .unwrap()
+    }
+}
+
+fn host() -> Emulator {
+    let host = Emulator::builder().build(|_| Box::new(Root));
+    assert!(host.start_plugin());
+    take_seen();
+    host
+}
+
+#[test]
+fn a_task_waits_for_both_calls_then_resumes_the_request() {
+    let host = host();
+    let stream = host.new_http_stream();
+    assert_eq!(
+        host.request_headers(stream, &[(":path", "/call")], true),
+        Action::Pause
+    );
+    let calls = host.http_calls();
+    assert_eq!(calls.len(), 2, "both dispatched before the first await");
+    host.answer_http_call(calls[1].token, &[(":status", "200")], b"hi", &[]);
+    assert_eq!(host.http_stream(stream).request_resumed, 0);
+    host.fail_http_call(calls[0].token);
+    assert_eq!(
+        take_seen(),
+        [format!(
+            "Err({:?}) Ok({:?})",
+            Error::Task(TaskError::CallFailed),
+            b"hi".to_vec()
+        )]
+    );
+    assert_eq!(host.http_stream(stream).request_resumed, 1);
+    assert_eq!(live_tasks(), 0);
+}
+
+#[test]
+fn a_task_that_finishes_at_once_answers_through_the_callback() {
+    let host = host();
+    let stream = host.new_http_stream();
+    assert_eq!(
+        host.request_headers(stream, &[(":path", "/now")], true),
+        Action::Continue
+    );
+    assert_eq!(host.http_stream(stream).request_resumed, 0);
+    assert_eq!(live_tasks(), 0);
+}
+
+#[test]
+fn deleting_the_stream_drops_its_pending_task() {
+    let host = host();
+    let stream = host.new_http_stream();
+    host.request_headers(stream, &[(":path", "/call")], true);
+    assert_eq!(live_tasks(), 1);
+    host.complete_stream(stream);
+    assert_eq!(live_tasks(), 0);
+    // A late answer reaches nobody.
+    let token = host.http_calls()[0].token;
+    host.answer_http_call(token, &[(":status", "200")], b"", &[]);
+    assert!(take_seen().is_empty());
+    assert_eq!(host.registry_size(), (1, 0));
+}
+
+#[test]
+fn a_stream_task_sleeps_on_the_roots_ticks() {
+    let host = host();
+    let stream = host.new_http_stream();
+    assert_eq!(
+        host.request_headers(stream, &[(":path", "/sleep")], true),
+        Action::Pause
+    );
+    host.advance_time(Duration::from_secs(1));
+    host.tick();
+    assert!(take_seen().is_empty(), "one second is not two");
+    host.advance_time(Duration::from_secs(1));
+    host.tick();
+    assert_eq!(take_seen(), ["slept Ok(())"]);
+    assert_eq!(host.http_stream(stream).request_resumed, 1);
+}
+
+#[test]
+fn a_stream_task_spawned_inside_a_task_is_refused() {
+    let host = host();
+    let stream = host.new_http_stream();
+    assert_eq!(
+        host.request_headers(stream, &[(":path", "/nested")], true),
+        Action::Pause
+    );
+    assert_eq!(
+        take_seen(),
+        [
+            format!("Err({:?}) Ok(())", Error::Task(TaskError::Reentrant)),
+            "plain ran".to_string()
+        ]
+    );
+}
+
+#[test]
+fn spawning_outside_a_callback_is_refused() {
+    let _host = host();
+    assert_eq!(spawn(async {}), Err(Error::Task(TaskError::NoContext)));
+}
+
+#[test]
+fn an_sdk_future_polled_outside_a_task_is_an_error() {
+    let _host = host();
+    let mut tick = std::pin::pin!(next_tick());
+    let waker = std::task::Waker::noop();
+    let polled = tick
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker));
+    assert_eq!(
+        polled,
+        std::task::Poll::Ready(Err(Error::Task(TaskError::NotInTask)))
+    );
+}
+
+#[test]
+fn join_all_keeps_the_order_of_its_futures() {
+    let outputs = Rc::new(RefCell::new(None));
+    let inner = outputs.clone();
+    let mut all = std::pin::pin!(async move {
+        *inner.borrow_mut() = Some(join_all([1, 2, 3].map(|n| async move { n })).await);
+    });
+    let waker = std::task::Waker::noop();
+    assert!(all
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker))
+        .is_ready());
+    assert_eq!(*outputs.borrow(), Some(vec![1, 2, 3]));
+}
