@@ -16,10 +16,7 @@ pub(crate) fn pairs(map: MapType) -> Result<Vec<(String, String)>, Error> {
 
 /// `map` as the host serialized it (decoded later by the caller).
 pub(crate) fn serialized(map: MapType) -> Result<Vec<u8>, Error> {
-    call_for_bytes(|data, size| {
-        // SAFETY: the out-pointers come from a live HostBuffer.
-        unsafe { env::proxy_get_header_map_pairs(map.into(), data, size) }
-    })
+    call_for_bytes(|data, size| env::safe::proxy_get_header_map_pairs(map.into(), data, size))
 }
 
 /// Every entry of `map` as raw bytes.
