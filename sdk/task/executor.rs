@@ -1,6 +1,6 @@
 //! The executor: tasks owned by contexts, polled only when a host callback wakes them.
 //!
-//! Tasks live in a slab; a waker is a slab index (no allocation, no reference count). A wake only
+//! Tasks live in a slab; a waker names a slab index, made once per slot (so no allocation per poll). A wake only
 //! queues the index; the queue is drained at the end of the host callback that caused it. A slot whose
 //! task ended may be reused, so a stale waker can wake an unrelated task: a spurious poll, which every
 //! future tolerates.
@@ -12,7 +12,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context as PollContext, Poll, RawWaker, RawWakerVTable, Waker};
+use std::sync::Arc;
+use std::task::{Context as PollContext, Poll, Wake, Waker};
 
 type BoxedTask = Pin<Box<dyn Future<Output = Action>>>;
 
@@ -37,6 +38,8 @@ enum State {
 }
 
 struct Slot {
+    /// Wakes this slot's index; made when the slot is first used and kept for every task it holds.
+    waker: Waker,
     owner: u32,
     state: State,
     queued: bool,
@@ -106,20 +109,25 @@ impl Executor {
     }
 
     fn insert(&mut self, owner: u32, future: BoxedTask) -> usize {
-        let slot = Slot {
-            owner,
-            state: State::Idle(future),
-            queued: false,
-            resume: Resume::Nothing,
-        };
         match self.free.pop() {
             Some(index) => {
-                self.slots[index] = slot;
+                let slot = &mut self.slots[index];
+                slot.owner = owner;
+                slot.state = State::Idle(future);
+                slot.queued = false;
+                slot.resume = Resume::Nothing;
                 index
             }
             None => {
-                self.slots.push(slot);
-                self.slots.len() - 1
+                let index = self.slots.len();
+                self.slots.push(Slot {
+                    waker: Waker::from(Arc::new(SlotWaker(index))),
+                    owner,
+                    state: State::Idle(future),
+                    queued: false,
+                    resume: Resume::Nothing,
+                });
+                index
             }
         }
     }
@@ -143,31 +151,28 @@ impl Executor {
     }
 }
 
-// ---- wakers: the slab index as the data pointer ----
+// ---- wakers: one per slot, naming its index ----
 
-static VTABLE: RawWakerVTable =
-    RawWakerVTable::new(clone_waker, wake_index, wake_index, drop_waker);
+/// Wakes the task in slot `.0` (the executor of the thread that wakes it).
+struct SlotWaker(usize);
 
-fn clone_waker(data: *const ()) -> RawWaker {
-    RawWaker::new(data, &VTABLE)
+impl Wake for SlotWaker {
+    fn wake(self: Arc<Self>) {
+        wake_index(self.0);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        wake_index(self.0);
+    }
 }
 
-fn wake_index(data: *const ()) {
-    let index = data.addr();
+fn wake_index(index: usize) {
     // A waker used on another thread, or while the executor is busy being torn down, wakes nothing.
     let _ = EXECUTOR.try_with(|e| {
         if let Ok(mut e) = e.try_borrow_mut() {
             e.wake(index);
         }
     });
-}
-
-fn drop_waker(_: *const ()) {}
-
-fn waker(index: usize) -> Waker {
-    // SAFETY: the vtable's functions never dereference the data pointer (it is an index) and are
-    // sound to call from any thread.
-    unsafe { Waker::from_raw(RawWaker::new(std::ptr::without_provenance(index), &VTABLE)) }
 }
 
 // ---- what the futures ask ----
@@ -279,7 +284,7 @@ fn poll_task(index: usize) -> Option<Action> {
     let _current = dispatcher::enter_context(owner);
     // A task woken from another context's callback (a tick, a queue) acts on its own context.
     let switched = caller != owner && crate::context::set_effective_context(owner).is_ok();
-    let waker = waker(index);
+    let waker = with_executor(|e| e.slots[index].waker.clone());
     let result = future.as_mut().poll(&mut PollContext::from_waker(&waker));
     let (finished, resume) = with_executor(|e| {
         let slot = &mut e.slots[index];
