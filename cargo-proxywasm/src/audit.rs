@@ -133,6 +133,7 @@ pub fn run_conformance_cli(args: Vec<OsString>) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::tests::v;
 
     #[test]
     fn an_expect_list_is_a_comment_then_one_import_per_line_and_reads_back() {
@@ -140,7 +141,7 @@ mod tests {
             "env.proxy_log".to_string(),
             "wasi_snapshot_preview1.fd_write".to_string(),
         ];
-        let text = expect_text(Abi::V0_2_1, &imports);
+        let text = expect_text(v("0.2.1"), &imports);
         assert!(text.starts_with("# "), "{text}");
         assert!(
             text.ends_with("env.proxy_log\nwasi_snapshot_preview1.fd_write\n"),

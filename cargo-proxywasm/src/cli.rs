@@ -94,8 +94,8 @@ pub struct Selection {
     /// The Cargo.toml to use instead of the nearest one.
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
-    /// One ABI version (default: the one the package's default features select, else 0.2.1).
-    #[arg(long, value_enum, conflicts_with = "all_abis")]
+    /// One ABI version (default: the one the package's default features select, else the newest).
+    #[arg(long, value_parser = Abi::parse_arg, conflicts_with = "all_abis")]
     pub abi: Option<Abi>,
     /// Every version listed in the package's [package.metadata.proxywasm] abi.
     #[arg(long)]
@@ -167,6 +167,7 @@ pub fn strip_subcommand_name(args: Vec<OsString>) -> Vec<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::tests::v;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         let args = strip_subcommand_name(args.iter().map(OsString::from).collect());
@@ -212,7 +213,7 @@ mod tests {
         else {
             panic!("build")
         };
-        assert_eq!(b.selection.abi, Some(Abi::V0_1_0));
+        assert_eq!(b.selection.abi, Some(v("0.1.0")));
         assert_eq!(b.selection.packages, ["a", "b"]);
         assert!(parse(&["c", "build", "--abi", "0.3.0"]).is_err());
         assert!(parse(&["c", "build", "--abi", "0.2.1", "--all-abis"]).is_err());
@@ -258,6 +259,6 @@ mod tests {
         else {
             panic!("expect")
         };
-        assert_eq!(e.selection.abi, Some(Abi::V0_2_0));
+        assert_eq!(e.selection.abi, Some(v("0.2.0")));
     }
 }

@@ -42,12 +42,14 @@ pub enum Error {
     #[error("no plugin here: {0} is a workspace manifest and none of its members is a cdylib with [package.metadata.proxywasm]; pick one with `-p NAME`")]
     NoPlugin(PathBuf),
     /// `[package.metadata.proxywasm] abi` lists a version the SDK does not know.
-    #[error("package `{package}`: [package.metadata.proxywasm] abi lists `{given}`; known versions: 0.1.0, 0.2.0, 0.2.1")]
+    #[error("package `{package}`: [package.metadata.proxywasm] abi lists `{given}`; known versions: {known}")]
     UnknownAbiInMetadata {
         /// The package.
         package: String,
         /// The unknown entry.
         given: String,
+        /// The versions the tool knows, for the message.
+        known: String,
     },
     /// `--abi V` names a version none of the selected packages supports.
     #[error("no selected package supports ABI {version} (each lists its versions in [package.metadata.proxywasm] abi)")]

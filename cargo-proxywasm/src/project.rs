@@ -45,12 +45,12 @@ impl Plugin {
 
     /// The `--features` value that selects `abi` for this package, or why it has none.
     pub fn abi_feature(&self, abi: Abi) -> Result<String, Error> {
-        if self.features.iter().any(|f| f == abi.feature()) {
+        if self.features.iter().any(|f| *f == abi.feature()) {
             Ok(format!("{}/{}", self.package, abi.feature()))
         } else {
             Err(Error::MissingAbiFeature {
                 package: self.package.clone(),
-                feature: abi.feature().to_string(),
+                feature: abi.feature(),
             })
         }
     }
@@ -238,7 +238,7 @@ fn plugin(package: &Package) -> Result<Plugin, Error> {
         .and_then(|m| m.get("abi"))
         .and_then(|a| a.as_array());
     let abis = match listed {
-        None => Abi::ALL.to_vec(),
+        None => Abi::all().collect(),
         Some(entries) => {
             let mut abis = Vec::new();
             for entry in entries {
@@ -246,6 +246,7 @@ fn plugin(package: &Package) -> Result<Plugin, Error> {
                 let abi = Abi::parse(text).ok_or_else(|| Error::UnknownAbiInMetadata {
                     package: package.name.clone(),
                     given: entry.to_string(),
+                    known: Abi::known(),
                 })?;
                 abis.push(abi);
             }
@@ -270,7 +271,7 @@ fn plugin(package: &Package) -> Result<Plugin, Error> {
             .map(Path::to_path_buf)
             .unwrap_or_default(),
         abis,
-        default_abi: default_feature_abi.unwrap_or(Abi::DEFAULT),
+        default_abi: default_feature_abi.unwrap_or(Abi::newest()),
         default_names_abi: default_feature_abi.is_some(),
         features: package.features.keys().cloned().collect(),
     })
@@ -284,6 +285,7 @@ pub fn cargo() -> std::ffi::OsString {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::tests::v;
 
     fn metadata(json: &str) -> Metadata {
         serde_json::from_str(json).expect("metadata")
@@ -309,20 +311,20 @@ mod tests {
         assert_eq!(project.plugins.len(), 1);
         let plugin = &project.plugins[0];
         assert_eq!(plugin.lib_name, "my_filter");
-        assert_eq!(plugin.abis, [Abi::V0_1_0, Abi::V0_2_0]);
-        assert_eq!(plugin.default_abi, Abi::V0_2_0);
+        assert_eq!(plugin.abis, [v("0.1.0"), v("0.2.0")]);
+        assert_eq!(plugin.default_abi, v("0.2.0"));
         assert!(plugin.default_names_abi);
         assert_eq!(plugin.dir, Path::new("/w/a"));
         assert_eq!(
-            plugin.expect_list(Abi::V0_1_0),
+            plugin.expect_list(v("0.1.0")),
             Path::new("/w/a/imports/0.1.0.txt")
         );
         assert_eq!(
-            plugin.abi_feature(Abi::V0_1_0).unwrap(),
+            plugin.abi_feature(v("0.1.0")).unwrap(),
             "my-filter/abi-0-1-0"
         );
         assert!(matches!(
-            plugin.abi_feature(Abi::V0_2_1),
+            plugin.abi_feature(v("0.2.1")),
             Err(Error::MissingAbiFeature { .. })
         ));
     }
@@ -345,12 +347,12 @@ mod tests {
         let project = select(metadata(WORKSPACE), Path::new("/w/a/Cargo.toml"), &[]).unwrap();
         let all = project.builds(None, true).unwrap();
         let versions: Vec<Abi> = all.iter().map(|(v, _)| *v).collect();
-        assert_eq!(versions, [Abi::V0_1_0, Abi::V0_2_0]);
+        assert_eq!(versions, [v("0.1.0"), v("0.2.0")]);
         let default = project.builds(None, false).unwrap();
         assert_eq!(default.len(), 1);
-        assert_eq!(default[0].0, Abi::V0_2_0);
+        assert_eq!(default[0].0, v("0.2.0"));
         assert!(matches!(
-            project.builds(Some(Abi::V0_2_1), false),
+            project.builds(Some(v("0.2.1")), false),
             Err(Error::AbiNotSupported { .. })
         ));
     }

@@ -1,5 +1,6 @@
 //! `cargo proxywasm new`: the files of a new plugin crate, from the templates in `templates/`.
 
+use crate::abi::Abi;
 use crate::cli::Kind;
 use crate::error::Error;
 use std::path::{Path, PathBuf};
@@ -140,8 +141,17 @@ pub fn files(name: &str, kind: Kind, sdk: &Sdk) -> Result<Vec<File>, Error> {
             include_str!("../templates/root_envoy.yaml.tmpl"),
         ),
     };
+    let abi_features: Vec<String> = Abi::all()
+        .map(|abi| format!("{0} = [\"proxywasm/{0}\"]", abi.feature()))
+        .collect();
+    let abi_list: Vec<String> = Abi::all().map(|abi| format!("\"{abi}\"")).collect();
+    let newest_abi = Abi::newest().to_string();
     let render = |template: &str| {
         template
+            .replace("{{abi_features}}", &abi_features.join("\n"))
+            .replace("{{abi_list}}", &abi_list.join(", "))
+            .replace("{{abi_versions}}", &Abi::known())
+            .replace("{{newest_abi}}", &newest_abi)
             .replace("{{sdk_dependency}}", &sdk_dependency)
             .replace("{{emulator_dependency}}", &emulator_dependency)
             .replace("{{summary}}", summary)

@@ -164,6 +164,7 @@ fn wasm_artifact(line: &str) -> Option<(String, PathBuf)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::tests::v;
     use std::path::Path;
 
     fn plugin(name: &str) -> Plugin {
@@ -172,10 +173,10 @@ mod tests {
             id: format!("path+file:///w/{name}#0.1.0"),
             lib_name: name.replace('-', "_"),
             dir: PathBuf::from("/w").join(name),
-            abis: Abi::ALL.to_vec(),
-            default_abi: Abi::V0_2_1,
+            abis: Abi::all().collect(),
+            default_abi: v("0.2.1"),
             default_names_abi: false,
-            features: Abi::ALL.iter().map(|a| a.feature().to_string()).collect(),
+            features: Abi::all().map(Abi::feature).collect(),
         }
     }
 
@@ -187,7 +188,7 @@ mod tests {
             target_dir: PathBuf::from("/w/target"),
             plugins: vec![a.clone(), b.clone()],
         };
-        let command = build_command(&project, Abi::V0_1_0, &[&a, &b], false).unwrap();
+        let command = build_command(&project, v("0.1.0"), &[&a, &b], false).unwrap();
         let args: Vec<String> = command
             .get_args()
             .map(|a| a.to_string_lossy().into_owned())
@@ -233,8 +234,8 @@ mod tests {
                 .get_args()
                 .any(|a| a == "--no-default-features")
         };
-        assert!(has_flag(Abi::V0_1_0));
-        assert!(!has_flag(Abi::V0_2_1));
+        assert!(has_flag(v("0.1.0")));
+        assert!(!has_flag(v("0.2.1")));
     }
 
     #[test]
