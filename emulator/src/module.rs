@@ -175,8 +175,9 @@ fn build_command(manifest_dir: &Path, crate_name: &str, version: &str, path: &Pa
         return format!("`./scripts/plugins {example}` (in {})", root.display());
     }
     format!(
-        "`cargo build --release --target wasm32-wasip1` with the plugin's ABI {version} feature (in {}), \
-         then copy <target>/wasm32-wasip1/release/{crate_name}.wasm to {}",
+        "`cargo proxywasm build --abi {version}` (in {}; `cargo install cargo-proxywasm`), or \
+         `cargo build --release --target wasm32-wasip1` with the plugin's ABI {version} feature, then copy \
+         <target>/wasm32-wasip1/release/{crate_name}.wasm to {}",
         manifest_dir.display(),
         path.display()
     )
