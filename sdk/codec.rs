@@ -67,10 +67,14 @@ fn read_u32(bytes: &[u8], at: usize) -> Result<usize, DecodeError> {
 /// One borrowed `(key, value)` entry of a decoded map.
 pub type BytePair<'a> = (&'a [u8], &'a [u8]);
 
-/// Decodes a serialized map into borrowed `(key, value)` byte pairs, in order, duplicates kept.
-pub fn decode_map(bytes: &[u8]) -> Result<Vec<BytePair<'_>>, DecodeError> {
+/// Walks a serialized map, checking all of it, and hands each `(key, value)` entry to `visit` in order.
+/// Answers the number of entries.
+fn walk_map<'a>(
+    bytes: &'a [u8],
+    mut visit: impl FnMut(&'a [u8], &'a [u8]),
+) -> Result<usize, DecodeError> {
     if bytes.is_empty() {
-        return Ok(Vec::new());
+        return Ok(0);
     }
     let count = read_u32(bytes, 0)?;
     // Each pair needs at least 8 size bytes and 2 terminators: reject impossible counts before allocating.
@@ -83,8 +87,7 @@ pub fn decode_map(bytes: &[u8]) -> Result<Vec<BytePair<'_>>, DecodeError> {
     if data > bytes.len() {
         return Err(DecodeError::Truncated);
     }
-    let mut pairs = Vec::with_capacity(count);
-    let take = |len: usize, data: &mut usize| -> Result<&[u8], DecodeError> {
+    let take = |len: usize, data: &mut usize| -> Result<&'a [u8], DecodeError> {
         let end = data.checked_add(len).ok_or(DecodeError::Truncated)?;
         let item = bytes.get(*data..end).ok_or(DecodeError::Truncated)?;
         match bytes.get(end) {
@@ -100,12 +103,31 @@ pub fn decode_map(bytes: &[u8]) -> Result<Vec<BytePair<'_>>, DecodeError> {
         let value_len = read_u32(bytes, 8 + i * 8)?;
         let key = take(key_len, &mut data)?;
         let value = take(value_len, &mut data)?;
-        pairs.push((key, value));
+        visit(key, value);
     }
     if data != bytes.len() {
         return Err(DecodeError::TrailingBytes);
     }
+    Ok(count)
+}
+
+/// Decodes a serialized map into borrowed `(key, value)` byte pairs, in order, duplicates kept.
+pub fn decode_map(bytes: &[u8]) -> Result<Vec<BytePair<'_>>, DecodeError> {
+    let mut pairs = Vec::new();
+    walk_map(bytes, |key, value| pairs.push((key, value)))?;
     Ok(pairs)
+}
+
+/// The value of the first entry named `key` in a serialized map (`None` when absent), without
+/// allocating; the whole map is checked as [`decode_map`] checks it.
+pub fn find_in_map<'a>(bytes: &'a [u8], key: &[u8]) -> Result<Option<&'a [u8]>, DecodeError> {
+    let mut found = None;
+    walk_map(bytes, |k, v| {
+        if found.is_none() && k == key {
+            found = Some(v);
+        }
+    })?;
+    Ok(found)
 }
 
 /// Decodes a serialized map into owned text pairs; a non-UTF-8 key or value is an error.
@@ -160,6 +182,25 @@ pub fn decode_path(bytes: &[u8]) -> Vec<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_in_map_answers_the_first_entry_and_checks_the_whole_map() {
+        let bytes = encode_map(&[("a", "1"), ("b", ""), ("a", "2")]);
+        assert_eq!(find_in_map(&bytes, b"a"), Ok(Some(&b"1"[..])));
+        assert_eq!(find_in_map(&bytes, b"b"), Ok(Some(&b""[..])));
+        assert_eq!(find_in_map(&bytes, b"c"), Ok(None));
+        assert_eq!(find_in_map(&[], b"a"), Ok(None));
+        let mut corrupt = bytes.clone();
+        corrupt.push(0);
+        assert_eq!(find_in_map(&corrupt, b"a"), Err(DecodeError::TrailingBytes));
+        let last = bytes.len() - 1;
+        let mut unterminated = bytes;
+        unterminated[last] = b'x';
+        assert_eq!(
+            find_in_map(&unterminated, b"a"),
+            Err(DecodeError::MissingTerminator)
+        );
+    }
 
     #[test]
     fn maps_round_trip_with_order_and_duplicates() {

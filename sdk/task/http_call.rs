@@ -3,7 +3,7 @@
 use super::executor::{current_task, run_ready};
 use super::TaskError;
 use crate::abi::MapType;
-use crate::codec::{decode_map, decode_map_utf8};
+use crate::codec::{decode_map_utf8, find_in_map};
 use crate::error::Error;
 use crate::http_call::{self as calls, HttpRequest};
 use crate::maps;
@@ -25,11 +25,10 @@ pub struct HttpResponse {
 /// The first value of `name` in a serialized map, as text; `None` when absent, empty, not text, or the
 /// map does not decode.
 fn find<'a>(map: &'a [u8], name: &str) -> Option<&'a str> {
-    decode_map(map)
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| *k == name.as_bytes())
-        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    find_in_map(map, name.as_bytes())
+        .ok()
+        .flatten()
+        .and_then(|v| std::str::from_utf8(v).ok())
         .filter(|v| !v.is_empty())
 }
 
