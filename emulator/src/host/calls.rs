@@ -68,27 +68,13 @@ pub(super) fn proxy_grpc_call(
     message: &[u8],
     timeout: u32,
 ) -> Result<u32, Status> {
-    // Envoy's `grpcCall` / `grpcStream`: a name that is neither a serialized service nor a
-    // known cluster is `parse_failure`.
-    if !s.knows_cluster(upstream_name) {
-        return Err(Status::ParseFailure);
-    }
-    let initial_metadata = parse_map(serialized_initial_metadata)?;
-    let token = s.token();
-    s.grpc_calls.push(GrpcCall {
-        token,
-        context_id: s.current,
-        cluster: text(upstream_name),
-        service: text(service_name),
-        method: text(method_name),
-        initial_metadata,
-        messages: vec![message.to_vec()],
-        is_stream: false,
-        timeout_ms: timeout,
-        closed_by_plugin: false,
-        cancelled: false,
-    });
-    Ok(token)
+    let target = GrpcTarget {
+        upstream_name,
+        service_name,
+        method_name,
+        serialized_initial_metadata,
+    };
+    open_grpc(s, target, vec![message.to_vec()], false, timeout)
 }
 
 pub(super) fn proxy_grpc_stream(
@@ -98,23 +84,48 @@ pub(super) fn proxy_grpc_stream(
     method_name: &[u8],
     serialized_initial_metadata: &[u8],
 ) -> Result<u32, Status> {
+    let target = GrpcTarget {
+        upstream_name,
+        service_name,
+        method_name,
+        serialized_initial_metadata,
+    };
+    open_grpc(s, target, Vec::new(), true, 0)
+}
+
+/// Where a gRPC call or stream goes, as the plugin passed it.
+struct GrpcTarget<'a> {
+    upstream_name: &'a [u8],
+    service_name: &'a [u8],
+    method_name: &'a [u8],
+    serialized_initial_metadata: &'a [u8],
+}
+
+/// Records a new gRPC call (one message, a timeout) or stream (no message yet, no timeout).
+fn open_grpc(
+    s: &mut State,
+    target: GrpcTarget<'_>,
+    messages: Vec<Vec<u8>>,
+    is_stream: bool,
+    timeout_ms: u32,
+) -> Result<u32, Status> {
     // Envoy's `grpcCall` / `grpcStream`: a name that is neither a serialized service nor a
     // known cluster is `parse_failure`.
-    if !s.knows_cluster(upstream_name) {
+    if !s.knows_cluster(target.upstream_name) {
         return Err(Status::ParseFailure);
     }
-    let initial_metadata = parse_map(serialized_initial_metadata)?;
+    let initial_metadata = parse_map(target.serialized_initial_metadata)?;
     let token = s.token();
     s.grpc_calls.push(GrpcCall {
         token,
         context_id: s.current,
-        cluster: text(upstream_name),
-        service: text(service_name),
-        method: text(method_name),
+        cluster: text(target.upstream_name),
+        service: text(target.service_name),
+        method: text(target.method_name),
         initial_metadata,
-        messages: Vec::new(),
-        is_stream: true,
-        timeout_ms: 0,
+        messages,
+        is_stream,
+        timeout_ms,
         closed_by_plugin: false,
         cancelled: false,
     });
