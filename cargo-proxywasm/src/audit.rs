@@ -14,13 +14,7 @@ use std::path::{Path, PathBuf};
 pub fn audit_all(built: &[Built]) -> Result<(), Error> {
     let mut failed = 0;
     for module in built {
-        println!(
-            "{} (ABI {}): {} ({} bytes)",
-            module.plugin.package,
-            module.abi,
-            module.path.display(),
-            module.size
-        );
+        println!("{module}");
         let expect_path = module.plugin.expect_list(module.abi);
         let expect = read_expect(&expect_path)?;
         let report = audit(&module.path, module.abi, expect.as_ref())?;

@@ -86,13 +86,7 @@ fn build(args: &BuildArgs) -> Result<(), Error> {
     let built = build_all(&project, &args.selection, args.quiet)?;
     if args.no_audit {
         for module in &built {
-            println!(
-                "{} (ABI {}): {} ({} bytes)",
-                module.plugin.package,
-                module.abi,
-                module.path.display(),
-                module.size
-            );
+            println!("{module}");
         }
         return Ok(());
     }

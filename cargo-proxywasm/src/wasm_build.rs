@@ -33,6 +33,20 @@ pub struct Built {
     pub size: u64,
 }
 
+impl std::fmt::Display for Built {
+    /// `package (ABI version): path (size bytes)`, the line printed for each module built.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (ABI {}): {} ({} bytes)",
+            self.plugin.package,
+            self.abi,
+            self.path.display(),
+            self.size
+        )
+    }
+}
+
 /// The cargo command that builds `plugins` for `abi`: release, the wasm target, each package with its
 /// own `abi-*` feature (and `--no-default-features` when a package's default features name another
 /// version, which would clash).
