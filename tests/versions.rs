@@ -4,7 +4,8 @@
 //! none by default (with none, `sdk/abi_selection.rs` compiles the newest); every example forwards
 //! exactly those features to the SDK and lists in `[package.metadata.proxywasm] abi` only versions the
 //! spec describes. The documents that restate an example's list (its README's `ABI versions:` line, its
-//! row in the README's table of examples) must say what its manifest says.
+//! row in the README's table of examples) must say what its manifest says, and the sentences of the docs
+//! that enumerate every version must name exactly the spec's.
 
 use proxywasm_codegen::version::{default_spec_dir, in_spec};
 use proxywasm_codegen::Version;
@@ -204,4 +205,58 @@ fn versions_are_found_in_prose() {
         ["0.1.0", "0.2.0", "0.2.1"]
     );
     assert!(versions_in("0.2 and 1.2.3.4 and v0.1").is_empty());
+    assert_eq!(
+        named_versions("features `abi-0-2-1`, `abi-0-1-0`; 0.2.1 by default; abi-x"),
+        ["0.1.0", "0.2.1"]
+    );
+}
+
+/// The versions named in `text`, as `x.y.z` or as their cargo feature `abi-x-y-z`, sorted, once each.
+fn named_versions(text: &str) -> Vec<String> {
+    let mut found = versions_in(text);
+    for (at, _) in text.match_indices("abi-") {
+        let word: String = text[at + 4..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        let parts: Vec<&str> = word.trim_end_matches('-').split('-').collect();
+        if parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()) {
+            found.push(parts.join("."));
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn the_docs_that_enumerate_every_version_name_exactly_the_specs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let expected: Vec<String> = spec_versions().iter().map(Version::to_string).collect();
+    // (file, a text on the first line of the enumeration); the enumeration may wrap onto the next line.
+    for (file, marker) in [
+        ("README.md", "are described once, machine-readably"),
+        ("README.md", "Pick the ABI with a cargo feature"),
+        ("README.md", "| operation |"),
+        ("sdk/lib.rs", "picks the version with one of the features"),
+        (
+            "conformance/README.md",
+            "proxywasm-conformance audit [--host HOST]",
+        ),
+    ] {
+        let text = read(&root.join(file));
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.contains(marker))
+            .unwrap_or_else(|| panic!("{file}: no line with `{marker}`"));
+        let enumeration = lines[at..lines.len().min(at + 2)].join("\n");
+        assert_eq!(
+            named_versions(&enumeration),
+            expected,
+            "{file}:{}: `{}` against spec/",
+            at + 1,
+            lines[at]
+        );
+    }
 }
