@@ -163,16 +163,6 @@ pub enum IntType {
     Usize,
 }
 
-impl IntType {
-    /// The core-wasm type it lowers to.
-    pub fn core(self) -> CoreType {
-        match self {
-            IntType::U64 | IntType::S64 => CoreType::I64,
-            _ => CoreType::I32,
-        }
-    }
-}
-
 /// A core-wasm value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

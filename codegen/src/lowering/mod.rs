@@ -57,7 +57,7 @@ impl SlotKind {
     /// Its core-wasm type.
     pub fn core(self) -> CoreType {
         match self {
-            SlotKind::Int(repr) => repr.core(),
+            SlotKind::Int(IntType::U64 | IntType::S64) => CoreType::I64,
             _ => CoreType::I32,
         }
     }
