@@ -125,6 +125,11 @@ pub struct TestArgs {
     /// Pass --quiet to cargo.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Skip building and auditing: test against the modules `cargo proxywasm build` already put in
+    /// TARGET/plugins (a missing or stale module still fails the wasm-mode tests, naming the command
+    /// that builds it).
+    #[arg(long)]
+    pub no_build: bool,
     /// Arguments for `cargo test`, after `--` (so `-- -- --nocapture` reaches the test binaries).
     #[arg(last = true, value_name = "CARGO TEST ARGS")]
     pub cargo_args: Vec<String>,
@@ -185,6 +190,33 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn test_can_skip_the_build_and_pass_arguments_to_cargo_test() {
+        let Command::Test(t) = parse(&[
+            "c",
+            "test",
+            "--no-build",
+            "--abi",
+            "0.1.0",
+            "-p",
+            "a",
+            "--",
+            "--lib",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("test")
+        };
+        assert!(t.no_build);
+        assert_eq!(t.selection.abi, Some(v("0.1.0")));
+        assert_eq!(t.cargo_args, ["--lib"]);
+        let Command::Test(t) = parse(&["c", "test"]).unwrap().command else {
+            panic!("test")
+        };
+        assert!(!t.no_build);
     }
 
     #[test]

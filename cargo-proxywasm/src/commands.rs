@@ -95,8 +95,10 @@ fn build(args: &BuildArgs) -> Result<(), Error> {
 
 fn test(args: &TestArgs) -> Result<(), Error> {
     let project = load(&args.selection)?;
-    let built = build_all(&project, &args.selection, args.quiet)?;
-    audit_all(&built)?;
+    if !args.no_build {
+        let built = build_all(&project, &args.selection, args.quiet)?;
+        audit_all(&built)?;
+    }
     for (abi, plugins) in project.builds(args.selection.abi, args.selection.all_abis)? {
         let mut command = std::process::Command::new(cargo());
         command

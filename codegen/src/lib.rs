@@ -18,6 +18,7 @@
 //! ```
 
 pub mod emit;
+pub mod expand;
 pub mod hosts;
 pub mod listing;
 pub mod lowering;

@@ -1,7 +1,9 @@
 //! The `proxywasm-codegen` command line: emit bindings, list symbols, compare versions.
 
 use clap::{Parser, Subcommand};
-use proxywasm_codegen::{emit, listing, parser, regenerate, version::default_spec_dir, Version};
+use proxywasm_codegen::{
+    emit, expand, listing, parser, regenerate, version::default_spec_dir, Version,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,6 +49,13 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Prints the whole spec document of one ABI version: its version document with the shared items
+    /// that belong to it (`;; @include`, `;; @versions`), a witx document that loads next to `types.witx`.
+    Document {
+        /// The ABI version, e.g. 0.2.1 (`versions` lists them).
+        #[arg(long)]
+        abi: String,
     },
     /// Prints every ABI version described in the spec folder, oldest first, one per line.
     Versions,
@@ -124,6 +133,13 @@ fn run(command: Command, spec_dir: &Path) -> Result<(), String> {
             } else {
                 print!("{}", listing::diff_text(&d));
             }
+            Ok(())
+        }
+        Command::Document { abi } => {
+            let version: Version = abi.parse().map_err(|e| format!("{e}"))?;
+            let document =
+                expand::version_document(spec_dir, version).map_err(|e| e.to_string())?;
+            print!("{}", document.text());
             Ok(())
         }
         Command::Versions => {

@@ -88,11 +88,16 @@ pub struct Function {
 impl Function {
     /// The core-wasm parameter types, in order.
     pub fn core_params(&self) -> Vec<CoreType> {
-        let mut slots: Vec<_> = self.params.iter().flat_map(lowering::param_slots).collect();
-        if let Results::Status { outputs, .. } = &self.result {
-            slots.extend(lowering::output_slots(outputs));
-        }
-        slots.iter().map(|s| s.kind.core()).collect()
+        lowering::function_slots(self)
+            .iter()
+            .map(|s| s.kind.core())
+            .collect()
+    }
+
+    /// Whether this is a version marker: a required export without parameters and results
+    /// (`proxy_abi_version_X_Y_Z`), which the host looks for and never calls.
+    pub fn is_marker(&self) -> bool {
+        self.required && self.params.is_empty() && matches!(self.result, Results::None)
     }
 
     /// The core-wasm result types.
@@ -156,16 +161,6 @@ pub enum IntType {
     S64,
     /// Guest `size_t` (32 bits in wasm32).
     Usize,
-}
-
-impl IntType {
-    /// The core-wasm type it lowers to.
-    pub fn core(self) -> CoreType {
-        match self {
-            IntType::U64 | IntType::S64 => CoreType::I64,
-            _ => CoreType::I32,
-        }
-    }
 }
 
 /// A core-wasm value type.

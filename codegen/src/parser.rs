@@ -1,5 +1,6 @@
-//! Reads one witx spec document into the model. The only module that touches the `witx` crate.
+//! Reads one version's spec document into the model. The only module that touches the `witx` crate.
 
+use crate::expand::{self, Expanded};
 use crate::model::{
     Abi, CoreType, Enum, EnumCase, Function, IntType, Output, Param, RequiredGroup, Results,
     ValueType,
@@ -38,62 +39,98 @@ pub enum SpecError {
     },
 }
 
-/// Loads the document of `version` from `spec_dir` into the model.
+/// Loads the document of `version` from `spec_dir` into the model: the version document expanded with
+/// the items of its included files that belong to `version` (see [`crate::expand`]), then read by witx.
 pub fn load(spec_dir: &Path, version: Version) -> Result<Abi, SpecError> {
-    let path = version.document(spec_dir);
-    let text = std::fs::read_to_string(&path).map_err(|source| SpecError::Unreadable {
-        path: path.clone(),
-        source,
-    })?;
-    let doc = witx::load(&[&path]).map_err(|e| SpecError::Invalid { report: e.report() })?;
-    let mut sources = vec![text.clone()];
-    for used in documents(spec_dir, version).iter().skip(1) {
-        sources.push(
-            std::fs::read_to_string(used).map_err(|source| SpecError::Unreadable {
-                path: used.clone(),
-                source,
-            })?,
-        );
-    }
+    let whole = expand::inline_uses(expand::version_document(spec_dir, version)?, spec_dir)?;
+    let text = whole.text();
+    let doc = witx::parse(&text).map_err(|e| witx_error(&e, &whole, &text))?;
     Reader {
-        path: &path,
-        text: &text,
+        path: &version.document(spec_dir),
+        whole: &whole,
         doc: &doc,
-        enums: collect_enums(&doc, &sources),
+        enums: collect_enums(&doc, &text),
     }
     .abi(version)
 }
 
-/// Every spec document this version's document reads: itself and the files it `use`s.
-pub fn documents(spec_dir: &Path, version: Version) -> Vec<PathBuf> {
-    vec![version.document(spec_dir), spec_dir.join("types.witx")]
-}
-
-/// The `;;;` lines right above `(@witx const $ty $name …)` in one of the sources. witx 0.9.1 drops the
-/// doc comments of constants, so they are read from the text.
-fn const_docs(sources: &[String], ty: &str, name: &str) -> String {
-    let needle = format!("(@witx const ${ty} ${name} ");
-    for source in sources {
-        let lines: Vec<&str> = source.lines().collect();
-        if let Some(at) = lines
-            .iter()
-            .position(|l| l.trim_start().starts_with(&needle))
-        {
-            let mut docs: Vec<&str> = lines[..at]
-                .iter()
-                .rev()
-                .map(|l| l.trim_start())
-                .take_while(|l| l.starts_with(";;;"))
-                .map(|l| l.trim_start_matches(";;;").trim())
-                .collect();
-            docs.reverse();
-            return docs.join("\n");
+/// witx's error, with the places it names mapped back to the files and lines they were written in.
+fn witx_error(error: &witx::WitxError, whole: &Expanded, text: &str) -> SpecError {
+    use witx::ValidationError as V;
+    let at = |location: &witx::Location, message: &str| {
+        place(whole, location.line, location.column, message)
+    };
+    let report = match error {
+        witx::WitxError::Parse(e) => {
+            let (line, column) = e.span().linecol_in(text);
+            place(whole, line + 1, column + 1, &e.message())
         }
-    }
-    String::new()
+        witx::WitxError::Validation(v) => match v {
+            V::NameAlreadyExists {
+                at_location,
+                previous_location,
+                ..
+            } => format!(
+                "{}\n{}",
+                at(at_location, &v.to_string()),
+                at(previous_location, "defined first here")
+            ),
+            V::UnknownName { location, .. }
+            | V::WrongKindName { location, .. }
+            | V::Recursive { location, .. }
+            | V::InvalidRepr { location, .. }
+            | V::Abi { location, .. }
+            | V::AnonymousRecord { location }
+            | V::UnionSizeMismatch { location, .. }
+            | V::InvalidUnionTag { location, .. }
+            | V::InvalidUnionField { location, .. } => at(location, &v.to_string()),
+        },
+        witx::WitxError::Io(path, e) => format!("{}: {e}", path.display()),
+    };
+    SpecError::Invalid { report }
 }
 
-fn collect_enums(doc: &Document, sources: &[String]) -> BTreeMap<String, Enum> {
+/// `file:line:column: message`, then the line itself with a caret under the column.
+fn place(whole: &Expanded, line: usize, column: usize, message: &str) -> String {
+    // An error at the very end (an unclosed form) points past the last line.
+    let line = line.min(whole.len());
+    let source = whole.line(line).unwrap_or("");
+    match whole.origin(line) {
+        Some(origin) => format!(
+            "{}:{}:{column}: {message}\n{:>5} | {source}\n{:>5}   {:>column$}",
+            origin.path.display(),
+            origin.line,
+            origin.line,
+            "",
+            "^"
+        ),
+        None => format!("line {line} of the expanded document: {message}"),
+    }
+}
+
+/// The `;;;` lines right above `(@witx const $ty $name …)` in the document. witx 0.9.1 drops the
+/// doc comments of constants, so they are read from the text.
+fn const_docs(text: &str, ty: &str, name: &str) -> String {
+    let needle = format!("(@witx const ${ty} ${name} ");
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(at) = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&needle))
+    else {
+        return String::new();
+    };
+    let mut docs: Vec<&str> = lines[..at]
+        .iter()
+        .rev()
+        .map(|l| l.trim_start())
+        .take_while(|l| l.starts_with(";;;"))
+        .map(|l| l.trim_start_matches(";;;").trim())
+        .collect();
+    docs.reverse();
+    docs.join("\n")
+}
+
+fn collect_enums(doc: &Document, text: &str) -> BTreeMap<String, Enum> {
     let mut enums = BTreeMap::new();
     for c in doc.constants() {
         let Some(ty) = doc.typename(&c.ty) else {
@@ -110,7 +147,7 @@ fn collect_enums(doc: &Document, sources: &[String]) -> BTreeMap<String, Enum> {
             name: c.name.as_str().to_string(),
             value: c.value as u32,
             docs: match c.docs.trim() {
-                "" => const_docs(sources, c.ty.as_str(), c.name.as_str()),
+                "" => const_docs(text, c.ty.as_str(), c.name.as_str()),
                 docs => docs.to_string(),
             },
         });
@@ -122,8 +159,9 @@ fn collect_enums(doc: &Document, sources: &[String]) -> BTreeMap<String, Enum> {
 }
 
 struct Reader<'a> {
+    /// The version document, named when an error cannot be placed.
     path: &'a Path,
-    text: &'a str,
+    whole: &'a Expanded,
     doc: &'a Document,
     enums: BTreeMap<String, Enum>,
 }
@@ -386,15 +424,21 @@ impl<'a> Reader<'a> {
     }
 
     fn convention(&self, needle: &str, message: String) -> SpecError {
-        let line = self
-            .text
-            .lines()
-            .position(|l| l.contains(needle))
-            .map_or(0, |i| i + 1);
-        SpecError::Convention {
-            path: self.path.to_path_buf(),
-            line,
-            message,
+        match self
+            .whole
+            .find(needle)
+            .and_then(|line| self.whole.origin(line))
+        {
+            Some(origin) => SpecError::Convention {
+                path: origin.path.clone(),
+                line: origin.line,
+                message,
+            },
+            None => SpecError::Convention {
+                path: self.path.to_path_buf(),
+                line: 0,
+                message,
+            },
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The `proxywasm-codegen` command line: listings, errors and exit codes.
 
+use proxywasm_codegen::Version;
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
@@ -11,8 +12,9 @@ fn run(args: &[&str]) -> Output {
 
 #[test]
 fn symbols_json_has_the_documented_shape_sorted_by_name() {
-    for abi in ["0.1.0", "0.2.0", "0.2.1"] {
-        let out = run(&["symbols", "--abi", abi, "--json"]);
+    for version in Version::ALL {
+        let abi = version.to_string();
+        let out = run(&["symbols", "--abi", &abi, "--json"]);
         assert!(
             out.status.success(),
             "{}",
@@ -59,6 +61,23 @@ fn diff_lists_what_0_2_1_added() {
         "{text}"
     );
     assert!(text.contains("2 added, 1 removed, 0 changed"), "{text}");
+}
+
+#[test]
+fn document_prints_a_versions_whole_witx_document() {
+    for version in Version::ALL {
+        let out = run(&["document", "--abi", &version.to_string()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        assert!(text.contains("(use \"types.witx\")"), "{text}");
+        let marker = format!("(export \"proxy_abi_version_{}\")", version.underscored());
+        assert!(text.contains(&marker), "{version}: no {marker}");
+        assert!(!text.contains("@versions") && !text.contains("@include"));
+    }
 }
 
 #[test]

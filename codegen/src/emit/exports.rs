@@ -9,7 +9,8 @@
 //! - a required export without parameters and results is a marker (`proxy_abi_version_X_Y_Z`): its shim
 //!   is empty and it has no trait method.
 
-use super::{function_docs, int_type, raw_params, unsupported, EmitError, Options};
+use super::{function_docs, unsupported, EmitError, Options};
+use crate::lowering::{self, lifted};
 use crate::model::{Abi, Function, Results, ValueType};
 use crate::names;
 use proc_macro2::TokenStream;
@@ -26,15 +27,10 @@ pub fn emitted_exports<'a>(abi: &'a Abi, options: &Options) -> Vec<(&'a Function
                 .find(|g| g.names.contains(&f.name))
                 .is_none_or(|g| g.names.first() == Some(&f.name))
         })
-        .map(|f| {
-            let marker = f.required && f.params.is_empty() && matches!(f.result, Results::None);
-            (f, marker)
-        })
+        .map(|f| (f, f.is_marker()))
         .collect()
 }
 
-/// The lifted result of a callback as `PluginInstance` returns it; `None` for callbacks a host does not
-/// call through an instance (the allocator, which returns a guest address).
 /// Every callback (not version marker) of every version in `all`, as the newest version describes it.
 pub(crate) fn callbacks_of_every_version<'a>(
     all: &'a [Abi],
@@ -55,35 +51,25 @@ pub(crate) fn instance_params(f: &Function) -> Vec<TokenStream> {
         .iter()
         .map(|p| {
             let n = names::value_name(&p.name);
-            let t = super::host::lifted_param(&p.ty);
+            let t = lifted::lifted_type(&p.ty);
             quote!(#n: #t)
         })
         .collect()
 }
 
+/// The lifted result of a callback as `PluginInstance` returns it; `None` for callbacks a host does not
+/// call through an instance (the allocator, which returns a guest address).
 pub(crate) fn instance_return(f: &Function) -> Option<TokenStream> {
     match &f.result {
-        Results::None => Some(quote!(())),
-        Results::Value { ty, .. } => match ty {
-            ValueType::Enum(e) => {
-                let e = names::type_name(e);
-                Some(quote!(#e))
-            }
-            ValueType::Int { repr, .. } => Some(int_type(*repr)),
-            ValueType::Bool => Some(quote!(bool)),
-            _ => None,
-        },
-        Results::Status { .. } => None,
-    }
-}
-
-fn lifted_callback_param(ty: &ValueType) -> TokenStream {
-    match ty {
-        ValueType::Enum(e) => {
-            let e = names::type_name(e);
-            quote!(Result<#e, UnknownEnumValue>)
-        }
-        other => super::host::lifted_param(other),
+        Results::Value {
+            ty: ValueType::GuestPointer(_),
+            ..
+        } => None,
+        result => Some(
+            lifted::callback_result_type(result)
+                .ok()?
+                .unwrap_or(quote!(())),
+        ),
     }
 }
 
@@ -95,37 +81,27 @@ pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, Em
     let newest = callbacks_of_every_version(all, options);
     let mut methods = Vec::new();
     for f in &newest {
-        if f.params.iter().any(|p| matches!(p.ty, ValueType::Bytes(_))) {
-            return Err(unsupported(abi, f, "a callback cannot take bytes"));
-        }
         let name = names::value_name(&f.name);
         let docs = function_docs(f);
         let availability = super::doc_attrs(&format!(
             "\nExported in ABI {}.",
             super::versions_having(all, f)
         ));
-        let lifted_params = f.params.iter().map(|p| {
-            let n = names::value_name(&p.name);
-            let t = lifted_callback_param(&p.ty);
-            quote!(#n: #t)
-        });
-        let lifted_ret = match &f.result {
-            Results::None => quote!(),
-            Results::Value { ty, .. } => match ty {
-                ValueType::Enum(e) => {
-                    let e = names::type_name(e);
-                    quote!(-> #e)
-                }
-                ValueType::Int { repr, .. } => {
-                    let t = int_type(*repr);
-                    quote!(-> #t)
-                }
-                ValueType::GuestPointer(_) => quote!(-> *mut u8),
-                _ => return Err(unsupported(abi, f, "unsupported callback result")),
-            },
-            Results::Status { .. } => {
-                return Err(unsupported(abi, f, "a callback cannot return a status"))
-            }
+        let lifted_params = f
+            .params
+            .iter()
+            .map(|p| {
+                let n = names::value_name(&p.name);
+                let t = lifted::callback_param_type(&p.ty)?;
+                Ok(quote!(#n: #t))
+            })
+            .collect::<Result<Vec<_>, &str>>()
+            .map_err(|message| unsupported(abi, f, message))?;
+        let lifted_ret = match lifted::callback_result_type(&f.result)
+            .map_err(|message| unsupported(abi, f, message))?
+        {
+            Some(t) => quote!(-> #t),
+            None => quote!(),
         };
         methods.push(quote! {
             #docs
@@ -164,49 +140,19 @@ pub fn emit(abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, Em
                 ),
             ));
         }
-        let raw_decl = f.params.iter().flat_map(raw_params).map(|p| {
-            let (n, t) = (p.name, p.ty);
-            quote!(#n: #t)
-        });
-        let args = described.params.iter().map(|p| {
-            let n = names::value_name(&p.name);
-            let here = f.params.iter().any(|q| q.name == p.name);
-            match (&p.ty, here) {
-                (ValueType::Bool, true) => quote!(#n != 0),
-                (ValueType::Bool, false) => quote!(false),
-                (ValueType::Enum(e), here) => {
-                    let e = names::type_name(e);
-                    let raw = if here { quote!(#n) } else { quote!(0) };
-                    quote!(super::#e::try_from(#raw))
-                }
-                (_, true) => quote!(#n),
-                (_, false) => quote!(0),
-            }
-        });
-        let (raw_ret, lower) = match &f.result {
-            Results::Value {
-                ty: ValueType::Enum(_),
-                ..
-            } => (quote!(-> u32), quote!(u32::from(call))),
-            Results::Value {
-                ty: ValueType::Int { repr, .. },
-                ..
-            } => {
-                let t = int_type(*repr);
-                (quote!(-> #t), quote!(call))
-            }
-            Results::Value {
-                ty: ValueType::GuestPointer(_),
-                ..
-            } => (quote!(-> *mut u8), quote!(call)),
-            _ => (quote!(), quote!(call)),
-        };
+        let lowering::callback::ExportShim {
+            raw_params,
+            args,
+            raw_result,
+            lower_result,
+        } = lowering::callback::export_shim(f, described, &quote!(super::))
+            .map_err(|message| unsupported(abi, f, message))?;
         shims.push(quote! {
             #docs
             #[no_mangle]
-            pub extern "C" fn #name(#( #raw_decl ),*) #raw_ret {
+            pub extern "C" fn #name(#( #raw_params ),*) #raw_result {
                 let call = <#dispatcher as super::Callbacks>::#name(#( #args ),*);
-                #lower
+                #lower_result
             }
         });
     }

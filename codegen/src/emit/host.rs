@@ -5,8 +5,9 @@
 //! trait (today: `env`). WASI functions take raw guest pointers; plugins reach WASI through the Rust
 //! standard library, never through these bindings.
 
-use super::{function_docs, int_type, unsupported, EmitError};
-use crate::model::{Abi, Function, Output, Results, ValueType};
+use super::{function_docs, unsupported, EmitError};
+use crate::lowering::lifted;
+use crate::model::{Abi, Function, Results};
 use crate::names;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -16,53 +17,8 @@ pub(crate) fn host_modules(abi: &Abi) -> Vec<(&str, Vec<&Function>)> {
     abi.import_modules()
         .into_iter()
         .map(|m| (m, abi.imports_from(m).collect::<Vec<_>>()))
-        .filter(|(_, fs)| fs.iter().all(|f| natively_callable(f)))
+        .filter(|(_, fs)| fs.iter().all(|f| lifted::host_liftable(f)))
         .collect()
-}
-
-fn natively_callable(f: &Function) -> bool {
-    let scalar = |t: &ValueType| !matches!(t, ValueType::GuestPointer(_));
-    let outputs_ok = match &f.result {
-        Results::Status { outputs, .. } => outputs.iter().all(|o| match o {
-            Output::HostBuffer => true,
-            Output::Value(v) => scalar(v) && !matches!(v, ValueType::Bytes(_) | ValueType::Bool),
-        }),
-        _ => false,
-    };
-    outputs_ok && f.params.iter().all(|p| scalar(&p.ty))
-}
-
-/// The lifted Rust type of a parameter, as the host trait sees it.
-pub(crate) fn lifted_param(ty: &ValueType) -> TokenStream {
-    match ty {
-        ValueType::Int { repr, .. } => int_type(*repr),
-        ValueType::Bool => quote!(bool),
-        ValueType::Enum(e) => {
-            let e = names::type_name(e);
-            quote!(#e)
-        }
-        ValueType::Bytes(_) => quote!(&[u8]),
-        ValueType::GuestPointer(_) => quote!(*mut u8),
-    }
-}
-
-fn lifted_output(o: &Output) -> TokenStream {
-    match o {
-        Output::HostBuffer => quote!(Vec<u8>),
-        Output::Value(v) => lifted_param(v),
-    }
-}
-
-/// The `Ok` type of a host method: `()`, one output, or a tuple of outputs.
-pub(crate) fn lifted_ok(outputs: &[Output]) -> TokenStream {
-    match outputs {
-        [] => quote!(()),
-        [one] => lifted_output(one),
-        many => {
-            let tys = many.iter().map(lifted_output);
-            quote!(( #( #tys ),* ))
-        }
-    }
 }
 
 /// The status enumeration of a host function.
@@ -134,10 +90,10 @@ pub fn emit(abi: &Abi, all: &[Abi]) -> Result<TokenStream, EmitError> {
             let name = names::value_name(&f.name);
             let params = f.params.iter().map(|p| {
                 let n = names::value_name(&p.name);
-                let t = lifted_param(&p.ty);
+                let t = lifted::lifted_type(&p.ty);
                 quote!(#n: #t)
             });
-            let ok = lifted_ok(outputs);
+            let ok = lifted::lifted_ok(outputs);
             methods.push(quote! {
                 #docs
                 #availability

@@ -4,8 +4,8 @@
 
 use super::host::{host_modules_union, status_of};
 use super::{doc_attrs, function_docs, raw_out_params, raw_params, EmitError};
-use crate::lowering::{self, SlotKind};
-use crate::model::{Abi, Function, IntType, Output, Results};
+use crate::lowering;
+use crate::model::{Abi, Function, Output, Results};
 use crate::names;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -126,38 +126,10 @@ pub fn emit(abi: &Abi, all: &[Abi]) -> Result<TokenStream, EmitError> {
     Ok(quote! { #( #modules )* })
 }
 
-/// The safe form of a hostcall, or `None` when a parameter is a raw guest address (only the caller can
-/// vouch for one). Bytes in become `&[u8]`; a value out becomes `&mut` of its raw type; a host-allocated
-/// buffer out becomes `&mut *mut u8` and `&mut usize` (the host writes an address and a length into
-/// caller-owned slots; nothing here reads through them).
+/// The safe form of a hostcall ([`lowering::safe::safe_call`]), calling the raw function of the same
+/// name; `None` when the hostcall has none.
 fn safe_wrapper(f: &Function, outputs: &[Output]) -> Option<TokenStream> {
-    let mut params = Vec::new();
-    let mut args = Vec::new();
-    for p in &f.params {
-        let whole = names::value_name(&p.name);
-        for slot in lowering::param_slots(p) {
-            let n = names::value_name(&slot.name);
-            match slot.kind {
-                SlotKind::GuestPointer => return None,
-                SlotKind::BytesData => {
-                    params.push(quote!(#whole: &[u8]));
-                    args.push(quote!(#whole.as_ptr()));
-                }
-                SlotKind::BytesSize => args.push(quote!(#whole.len())),
-                kind => {
-                    let ty = kind.guest_type();
-                    params.push(quote!(#n: #ty));
-                    args.push(quote!(#n));
-                }
-            }
-        }
-    }
-    for slot in lowering::output_slots(outputs) {
-        let n = names::value_name(&slot.name);
-        let target = slot.kind.out_target()?;
-        params.push(quote!(#n: &mut #target));
-        args.push(quote!(#n));
-    }
+    let lowering::safe::SafeCall { params, args } = lowering::safe::safe_call(&f.params, outputs)?;
     let name = names::value_name(&f.name);
     let docs = doc_attrs(&format!(
         "{}\n\nThe safe form of [`{}`](super::{}).",
@@ -235,7 +207,7 @@ fn glue_body(
 }
 
 /// The native glue's primitives: raw values arrive as the guest passed them (typed integers, real
-/// pointers into this process), so only booleans, enumerations and bytes need lifting.
+/// pointers into this process), and bytes are read in place.
 struct NativeGlue<'a> {
     status: &'a Ident,
     bad_argument: &'a Ident,
@@ -245,24 +217,17 @@ struct NativeGlue<'a> {
 impl lowering::HostCallee for NativeGlue<'_> {
     type Error = std::convert::Infallible;
 
-    fn lift_int(&mut self, _: &Ident, _: IntType) -> Option<TokenStream> {
-        None
+    fn raw(&self) -> lowering::Raw {
+        lowering::Raw::Guest
     }
 
-    fn lift_bool(&mut self, n: &Ident) -> TokenStream {
-        quote! { let #n = #n != 0; }
+    fn types(&self) -> TokenStream {
+        quote!(super::super::)
     }
 
-    fn lift_enum(&mut self, n: &Ident, enumeration: &str) -> TokenStream {
-        let (e, status, bad) = (
-            names::type_name(enumeration),
-            self.status,
-            self.bad_argument,
-        );
-        quote! {
-            let #n = super::super::#e::try_from(#n)
-                .map_err(|_| super::super::#status::#bad as u32)?;
-        }
+    fn bad_argument(&self) -> TokenStream {
+        let (status, bad) = (self.status, self.bad_argument);
+        quote!(super::super::#status::#bad as u32)
     }
 
     fn lift_bytes(&mut self, n: &Ident, data: &Ident, size: &Ident) -> TokenStream {

@@ -5,7 +5,8 @@
 
 use super::exports::{callbacks_of_every_version, instance_params, instance_return};
 use super::{function_docs, EmitError, Options};
-use crate::model::{Abi, ValueType};
+use crate::lowering::lifted;
+use crate::model::Abi;
 use crate::names;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -29,10 +30,7 @@ pub fn emit(_abi: &Abi, all: &[Abi], options: &Options) -> Result<TokenStream, E
         let params = instance_params(f);
         let args = f.params.iter().map(|p| {
             let n = names::value_name(&p.name);
-            match p.ty {
-                ValueType::Enum(_) => quote!(Ok(#n)),
-                _ => quote!(#n),
-            }
+            lifted::callback_arg_from_host(&p.ty, &quote!(#n))
         });
         let callback = f.name.as_str();
         instance_methods.push(quote! {

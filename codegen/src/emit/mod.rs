@@ -28,7 +28,7 @@ pub mod types;
 pub mod versions;
 
 use crate::lowering;
-use crate::model::{Abi, Function, IntType, Output, Param, Results};
+use crate::model::{Abi, Function, Output, Param, Results};
 use crate::names;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -190,19 +190,6 @@ pub(crate) fn function_docs(f: &Function) -> TokenStream {
         text.push_str(&returns);
     }
     doc_attrs(&text)
-}
-
-/// The Rust integer type of an integer in the raw (wasm32) signature.
-pub(crate) fn int_type(repr: IntType) -> TokenStream {
-    match repr {
-        IntType::U8 => quote!(u8),
-        IntType::U16 => quote!(u16),
-        IntType::U32 => quote!(u32),
-        IntType::U64 => quote!(u64),
-        IntType::S32 => quote!(i32),
-        IntType::S64 => quote!(i64),
-        IntType::Usize => quote!(usize),
-    }
 }
 
 /// One raw parameter of a lowered signature.

@@ -13,7 +13,7 @@ use super::exports::{callbacks_of_every_version, instance_params, instance_retur
 use super::host::{host_modules, host_modules_union, status_of};
 use super::{function_docs, unsupported, EmitError};
 use crate::lowering;
-use crate::model::{Abi, CoreType, Function, IntType, Results, ValueType};
+use crate::model::{Abi, CoreType, Function, Results};
 use crate::names;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -29,11 +29,7 @@ fn core_result_rust(ty: CoreType) -> TokenStream {
 
 /// The raw parameters of an import as wasmtime passes them: names and Rust types.
 fn wasm_params(f: &Function) -> Vec<(Ident, TokenStream)> {
-    let mut slots: Vec<_> = f.params.iter().flat_map(lowering::param_slots).collect();
-    if let Results::Status { outputs, .. } = &f.result {
-        slots.extend(lowering::output_slots(outputs));
-    }
-    slots
+    lowering::function_slots(f)
         .into_iter()
         .map(|s| (names::value_name(&s.name), s.kind.wasmtime_type()))
         .collect()
@@ -250,8 +246,7 @@ fn guest_exports(
     let mut fields = Vec::new();
     let mut lookups = Vec::new();
     for f in &abi.exports {
-        let marker = f.required && f.params.is_empty() && matches!(f.result, Results::None);
-        if marker && !entries.contains(&f.name) {
+        if f.is_marker() && !entries.contains(&f.name) {
             continue;
         }
         let field = format_ident!("{}", f.name);
@@ -326,47 +321,10 @@ fn guest_exports(
             continue;
         };
         let field = format_ident!("{}", here.name);
-        let args = here.params.iter().map(|p| {
-            let n = names::value_name(&p.name);
-            match &p.ty {
-                ValueType::Int {
-                    repr: IntType::Usize,
-                    ..
-                } => quote!(#n as u32),
-                ValueType::Int {
-                    repr: IntType::U8 | IntType::U16,
-                    ..
-                } => quote!(u32::from(#n)),
-                ValueType::Bool | ValueType::Enum(_) => quote!(u32::from(#n)),
-                _ => quote!(#n),
-            }
-        });
-        let lift = match &here.result {
-            Results::None => quote!(let value = raw;),
-            Results::Value { ty, .. } => match ty {
-                ValueType::Enum(e) => {
-                    let e = names::type_name(e);
-                    quote! {
-                        let value = super::#e::try_from(raw)
-                            .map_err(|_| #failure::bad_result(#callback, u64::from(raw)))?;
-                    }
-                }
-                ValueType::Bool => quote!(let value = raw != 0;),
-                ValueType::Int {
-                    repr: IntType::Usize,
-                    ..
-                } => quote!(let value = raw as usize;),
-                _ => quote!(let value = raw;),
-            },
-            Results::Status { .. } => {
-                return Err(unsupported(abi, here, "a callback cannot return a status"))
-            }
-        };
-        let unused = described
-            .params
-            .iter()
-            .filter(|p| !here.params.iter().any(|q| q.name == p.name))
-            .map(|p| names::value_name(&p.name));
+        let undefined = quote!(#failure::bad_result(#callback, u64::from(raw)));
+        let lowering::callback::WasmCall { args, unused, lift } =
+            lowering::callback::wasm_call(here, described, &quote!(super::), &undefined)
+                .map_err(|message| unsupported(abi, here, message))?;
         methods.push(quote! {
             #[allow(clippy::cast_possible_truncation, clippy::unnecessary_cast)]
             fn #name(&mut self, #( #params ),*) -> Result<Option<#ret>, #failure> {
@@ -399,8 +357,7 @@ fn guest_exports(
 }
 
 /// The wasm runner's primitives: raw values arrive as wasmtime passes them (`u32` addresses and sizes
-/// into the guest's memory), so integers narrower or wider than their raw type are converted and bytes
-/// are copied out of guest memory.
+/// into the guest's memory), and bytes are copied out of guest memory.
 struct RunnerGlue<'a> {
     support: &'a syn::Path,
     bad: &'a TokenStream,
@@ -410,23 +367,16 @@ struct RunnerGlue<'a> {
 impl lowering::HostCallee for RunnerGlue<'_> {
     type Error = &'static str;
 
-    fn lift_int(&mut self, n: &Ident, repr: IntType) -> Option<TokenStream> {
-        let bad = self.bad;
-        match repr {
-            IntType::Usize => Some(quote! { let #n = #n as usize; }),
-            IntType::U8 => Some(quote! { let #n = u8::try_from(#n).map_err(|_| #bad)?; }),
-            IntType::U16 => Some(quote! { let #n = u16::try_from(#n).map_err(|_| #bad)?; }),
-            _ => None,
-        }
+    fn raw(&self) -> lowering::Raw {
+        lowering::Raw::Wasmtime
     }
 
-    fn lift_bool(&mut self, n: &Ident) -> TokenStream {
-        quote! { let #n = #n != 0; }
+    fn types(&self) -> TokenStream {
+        quote!(super::)
     }
 
-    fn lift_enum(&mut self, n: &Ident, enumeration: &str) -> TokenStream {
-        let (e, bad) = (names::type_name(enumeration), self.bad);
-        quote! { let #n = super::#e::try_from(#n).map_err(|_| #bad)?; }
+    fn bad_argument(&self) -> TokenStream {
+        self.bad.clone()
     }
 
     fn lift_bytes(&mut self, n: &Ident, data: &Ident, size: &Ident) -> TokenStream {
