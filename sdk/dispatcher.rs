@@ -2,9 +2,11 @@
 //!
 //! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
 //! plugin). Contexts live in a slab; a small open-addressing table maps the host's context ids to slab
-//! slots. A callback takes its context out of the slot for as long as it runs (the slot is marked
-//! running) and puts it back afterwards, so the registry is borrowed only for the two short moves and
-//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly:
+//! slots, and the most recent id is remembered, since a host calls the same context several times in a
+//! row. Each export has its own short entry: it takes the context out of its slot (the slot is marked
+//! running), calls the one method the callback names, and puts the context back, so the registry is
+//! borrowed only for the two short moves and the callback may call any SDK function meanwhile. What
+//! this leaves to handle explicitly (out of line, off the common path):
 //! - a callback for a context whose own callback is still running (a re-entrant call) finds the slot
 //!   running and is ignored (`Continue` / `true`), as is a callback for an unknown id;
 //! - a context the host deletes during its own callback is forgotten at once (its id is free for a new
@@ -16,6 +18,7 @@
 use crate::abi::{Action, BoolResult, Callbacks, PeerType, UnknownEnumValue};
 use crate::traits::{Context, HttpContext, RootContext, TcpContext};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 mod id_table;
 
@@ -43,17 +46,17 @@ impl Kind {
     }
 }
 
+/// A live context. Shared: a callback holds a clone while it runs, so the registry is free meanwhile,
+/// the cell's borrow flag tells a re-entrant call apart, and a context deleted during its own callback
+/// lives until that clone drops.
+type Shared = Rc<RefCell<Kind>>;
+
 /// One slot of the context slab.
 enum Slot {
     /// Unused; `next` is the next free slot ([`NO_SLOT`] at the end of the list).
     Free { next: u32 },
-    /// A context waiting for its next callback.
-    Idle(Kind),
-    /// The context is out of its slot: its callback is running.
-    Running,
-    /// The context is out of its slot and the host deleted it meanwhile: it is dropped, and the slot
-    /// freed, when its callback returns.
-    Deleted,
+    /// A live context.
+    Live(Shared),
 }
 
 /// The end of the free list.
@@ -66,7 +69,7 @@ struct PendingCall {
 
 struct Registry {
     factory: Option<RootContextFactory>,
-    /// Context id -> slab slot, for the live contexts (a deleted running one is already gone here).
+    /// Context id -> slab slot, for the live contexts.
     ids: IdTable<u32>,
     slots: Vec<Slot>,
     free: u32,
@@ -94,17 +97,18 @@ impl Registry {
 
     /// Adds a context under `id` (the caller checked that the id is not in use).
     fn insert(&mut self, id: u32, kind: Kind) {
+        let live = Slot::Live(Rc::new(RefCell::new(kind)));
         let index = match self.slots.get_mut(self.free as usize) {
-            Some(slot) => {
+            Some(slot @ Slot::Free { .. }) => {
                 let index = self.free;
-                if let Slot::Free { next } = *slot {
+                // A free slot owns nothing: replaced without drop glue.
+                if let Slot::Free { next } = std::mem::replace(slot, live) {
                     self.free = next;
                 }
-                *slot = Slot::Idle(kind);
                 index
             }
-            None => {
-                self.slots.push(Slot::Idle(kind));
+            _ => {
+                self.slots.push(live);
                 (self.slots.len() - 1) as u32
             }
         };
@@ -112,69 +116,50 @@ impl Registry {
         self.last = (id, index);
     }
 
-    fn release(&mut self, index: u32) {
-        if let Some(slot) = self.slots.get_mut(index as usize) {
-            *slot = Slot::Free { next: self.free };
-            self.free = index;
-        }
-    }
-
-    /// Takes context `id` out of its slot for a callback: its slot index and the context, or `None`
-    /// when the id is unknown or its callback is already running.
+    /// The slot of context `id`, from the most recent lookup when it is the same id.
     #[inline(always)]
-    fn take(&mut self, id: u32) -> Option<(u32, Kind)> {
-        let index = match self.last {
+    fn index_of(&mut self, id: u32) -> u32 {
+        match self.last {
             (last_id, index) if last_id == id && index != NO_SLOT => index,
-            _ => {
-                let index = *self.ids.get(id)?;
-                self.last = (id, index);
-                index
-            }
+            _ => self.find(id),
+        }
+    }
+
+    /// The slot of context `id` from the id table ([`NO_SLOT`] when unknown), remembered.
+    #[inline(never)]
+    fn find(&mut self, id: u32) -> u32 {
+        let Some(&index) = self.ids.get(id) else {
+            return NO_SLOT;
         };
-        let slot = self.slots.get_mut(index as usize)?;
-        if !matches!(slot, Slot::Idle(_)) {
-            return None;
-        }
-        match std::mem::replace(slot, Slot::Running) {
-            Slot::Idle(kind) => Some((index, kind)),
-            _ => None,
-        }
+        self.last = (id, index);
+        index
     }
 
-    /// Puts a context back after its callback; hands it back when it was deleted meanwhile (to be
-    /// dropped outside the registry borrow).
+    /// Context `id`, shared.
     #[inline(always)]
-    fn put_back(&mut self, index: u32, kind: Kind) -> Option<Kind> {
-        match self.slots.get_mut(index as usize) {
-            Some(slot @ Slot::Running) => {
-                *slot = Slot::Idle(kind);
-                None
-            }
-            Some(Slot::Deleted) => {
-                self.release(index);
-                Some(kind)
-            }
-            // Only after a `reset` during the callback: the slot belongs to nobody now.
-            _ => Some(kind),
+    fn get(&mut self, id: u32) -> Option<Shared> {
+        let index = self.index_of(id);
+        match self.slots.get(index as usize)? {
+            Slot::Live(shared) => Some(shared.clone()),
+            Slot::Free { .. } => None,
         }
     }
 
-    /// Forgets context `id`: hands back the context when it was idle; a running one is marked to be
-    /// dropped when its callback returns.
-    fn remove(&mut self, id: u32) -> Option<Kind> {
+    /// Forgets context `id` and frees its slot; hands back the registry's share of it (to be dropped
+    /// outside the registry borrow).
+    fn remove(&mut self, id: u32) -> Option<Shared> {
         let index = self.ids.remove(id)?;
         if self.last.1 == index {
             self.last = (0, NO_SLOT);
         }
         let slot = self.slots.get_mut(index as usize)?;
-        match std::mem::replace(slot, Slot::Deleted) {
-            Slot::Idle(kind) => {
-                self.release(index);
-                Some(kind)
+        match std::mem::replace(slot, Slot::Free { next: self.free }) {
+            Slot::Live(shared) => {
+                self.free = index;
+                Some(shared)
             }
-            Slot::Running => None,
-            other => {
-                *slot = other;
+            free => {
+                *slot = free;
                 None
             }
         }
@@ -186,10 +171,7 @@ thread_local! {
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
     static CURRENT: Cell<u32> = const { Cell::new(0) };
-    /// The stream context a root just created, on its way from the root's callback to the registry.
-    static CREATED: Cell<Option<Kind>> = const { Cell::new(None) };
 }
-
 /// What the async layer ([`crate::task`]) hears of the host, besides call completions.
 pub(crate) enum HostEvent {
     /// Context `id` was deleted: its tasks are dropped.
@@ -302,219 +284,107 @@ impl Drop for RestoreCurrent {
 }
 
 /// Armed while a context's callback runs; forgotten when it returns. Dropped only when the callback
-/// panics (natively; on wasm a panic aborts): then it frees the failed context's slot so the id counts
-/// as gone, and puts back the previous current context.
+/// panics (natively; on wasm a panic aborts): then it forgets the failed context (if the id still names
+/// it) so the id counts as gone, and puts back the previous current context.
 struct OnUnwind {
     id: u32,
-    index: u32,
+    /// The failed context's cell (compared, never read).
+    cell: *const RefCell<Kind>,
     previous: u32,
 }
 
 impl Drop for OnUnwind {
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|c| c.set(self.previous));
-        let _ = REGISTRY.try_with(|r| {
-            if let Ok(mut r) = r.try_borrow_mut() {
-                if r.ids.get(self.id) == Some(&self.index) {
-                    r.ids.remove(self.id);
-                }
-                r.last = (0, NO_SLOT);
-                if matches!(
-                    r.slots.get(self.index as usize),
-                    Some(Slot::Running | Slot::Deleted)
-                ) {
-                    r.release(self.index);
-                }
+        let removed = REGISTRY.try_with(|r| {
+            let mut r = r.try_borrow_mut().ok()?;
+            let same = r.get(self.id).is_some_and(|s| Rc::as_ptr(&s) == self.cell);
+            r.last = (0, NO_SLOT);
+            if same {
+                r.remove(self.id)
+            } else {
+                None
             }
         });
+        drop(removed);
     }
 }
-
-/// A callback from the host, with its arguments, for the context it names.
-enum Event {
-    Create(u32),
-    Done,
-    Log,
-    VmStart(usize),
-    Configure(usize),
-    Tick,
-    QueueReady(u32),
-    Foreign(u32, usize),
-    NewConnection,
-    DownstreamData(usize, bool),
-    DownstreamClose(PeerType),
-    UpstreamData(usize, bool),
-    UpstreamClose(PeerType),
-    RequestHeaders(usize, bool),
-    RequestBody(usize, bool),
-    RequestTrailers(usize),
-    ResponseHeaders(usize, bool),
-    ResponseBody(usize, bool),
-    ResponseTrailers(usize),
-    HttpCallResponse(u32, usize, usize, usize),
-    GrpcInitialMetadata(u32, usize),
-    GrpcMessage(u32, usize),
-    GrpcTrailingMetadata(u32, usize),
-    GrpcClose(u32, u32),
+/// Context `id`, shared; `None` for an unknown id.
+#[inline(never)]
+fn lookup(id: u32) -> Option<Shared> {
+    // `try_borrow_mut`: the registry is never borrowed across a callback.
+    REGISTRY.with(|r| r.try_borrow_mut().ok()?.get(id))
 }
 
-/// What a context answered; `Nothing` also when the event does not apply to the context's kind (a
-/// created stream context goes through [`CREATED`], so answers need no drop).
-#[derive(Clone, Copy)]
-enum Answer {
-    Nothing,
-    Action(Action),
-    Bool(bool),
-}
-
-/// Delivers `event` to `context`.
+/// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback
+/// is already running), else what `f` answers. Every export goes through here.
 #[inline(always)]
-fn handle(context: &mut Kind, event: Event) -> Answer {
-    use Event as E;
-    match (context, event) {
-        (Kind::Root(root), E::Create(id)) => {
-            let created = match root.new_tcp_context(id) {
-                Some(tcp) => Some(Kind::Tcp(tcp)),
-                None => root.new_http_context(id).map(Kind::Http),
-            };
-            CREATED.with(|c| c.set(created));
-            Answer::Nothing
-        }
-        (Kind::Root(root), E::Done) => Answer::Bool(root.on_done()),
-        (Kind::Http(http), E::Done) => {
-            http.on_http_stream_done();
-            Answer::Bool(http.on_done())
-        }
-        (Kind::Tcp(tcp), E::Done) => {
-            tcp.on_stream_done();
-            Answer::Bool(tcp.on_done())
-        }
-        (context, E::Log) => {
-            context.context().on_log();
-            Answer::Nothing
-        }
-        (Kind::Root(root), E::VmStart(size)) => {
-            Answer::Bool(crate::config::during(crate::config::Start::Vm, || {
-                root.on_vm_start(size)
-            }))
-        }
-        (Kind::Root(root), E::Configure(size)) => {
-            Answer::Bool(crate::config::during(crate::config::Start::Plugin, || {
-                root.on_plugin_start(size)
-            }))
-        }
-        (Kind::Root(root), E::Tick) => {
-            root.on_tick();
-            Answer::Nothing
-        }
-        (Kind::Root(root), E::QueueReady(queue)) => {
-            root.on_queue_ready(queue);
-            Answer::Nothing
-        }
-        (Kind::Root(root), E::Foreign(function, size)) => {
-            root.on_foreign_function(function, size);
-            Answer::Nothing
-        }
-        (Kind::Tcp(tcp), E::NewConnection) => Answer::Action(tcp.on_new_connection()),
-        (Kind::Tcp(tcp), E::DownstreamData(size, end)) => {
-            Answer::Action(tcp.on_downstream_data(size, end))
-        }
-        (Kind::Tcp(tcp), E::DownstreamClose(peer)) => {
-            tcp.on_downstream_close(peer);
-            Answer::Nothing
-        }
-        (Kind::Tcp(tcp), E::UpstreamData(size, end)) => {
-            Answer::Action(tcp.on_upstream_data(size, end))
-        }
-        (Kind::Tcp(tcp), E::UpstreamClose(peer)) => {
-            tcp.on_upstream_close(peer);
-            Answer::Nothing
-        }
-        (Kind::Http(http), E::RequestHeaders(n, end)) => {
-            Answer::Action(http.on_http_request_headers(n, end))
-        }
-        (Kind::Http(http), E::RequestBody(size, end)) => {
-            Answer::Action(http.on_http_request_body(size, end))
-        }
-        (Kind::Http(http), E::RequestTrailers(n)) => {
-            Answer::Action(http.on_http_request_trailers(n))
-        }
-        (Kind::Http(http), E::ResponseHeaders(n, end)) => {
-            Answer::Action(http.on_http_response_headers(n, end))
-        }
-        (Kind::Http(http), E::ResponseBody(size, end)) => {
-            Answer::Action(http.on_http_response_body(size, end))
-        }
-        (Kind::Http(http), E::ResponseTrailers(n)) => {
-            Answer::Action(http.on_http_response_trailers(n))
-        }
-        (context, E::HttpCallResponse(token, headers, body, trailers)) => {
-            context
-                .context()
-                .on_http_call_response(token, headers, body, trailers);
-            Answer::Nothing
-        }
-        (context, E::GrpcInitialMetadata(token, n)) => {
-            context.context().on_grpc_receive_initial_metadata(token, n);
-            Answer::Nothing
-        }
-        (context, E::GrpcMessage(token, size)) => {
-            context.context().on_grpc_receive(token, size);
-            Answer::Nothing
-        }
-        (context, E::GrpcTrailingMetadata(token, n)) => {
-            context
-                .context()
-                .on_grpc_receive_trailing_metadata(token, n);
-            Answer::Nothing
-        }
-        (context, E::GrpcClose(token, status)) => {
-            context.context().on_grpc_close(token, status);
-            Answer::Nothing
-        }
-        _ => Answer::Nothing,
-    }
-}
-
-/// Delivers `event` to context `id` as the current context: takes the context out of its slot, runs
-/// the callback, puts it back. `None` for an unknown id (or one whose callback is already running).
-/// One function for every callback, so the registry's hot path exists once in the binary.
-fn dispatch(id: u32, event: Event) -> Option<Answer> {
-    // `try_borrow_mut`: the registry is never borrowed across a callback, and this form stays inline.
-    let (index, mut kind) =
-        REGISTRY.with(|r| r.try_borrow_mut().ok().and_then(|mut r| r.take(id)))?;
+fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Kind) -> R) -> R {
+    let Some(shared) = lookup(id) else {
+        return default;
+    };
+    // Borrowed already: a re-entrant call for the running context.
+    let Ok(mut kind) = shared.try_borrow_mut() else {
+        return default;
+    };
     let previous = replace_current(id);
     let on_unwind = OnUnwind {
         id,
-        index,
+        cell: Rc::as_ptr(&shared),
         previous,
     };
-    let answer = handle(&mut kind, event);
+    let answer = f(&mut kind);
     std::mem::forget(on_unwind);
     replace_current(previous);
-    // A context deleted during its callback is dropped here, outside the registry borrow.
-    drop(REGISTRY.with(|r| match r.try_borrow_mut() {
-        Ok(mut r) => r.put_back(index, kind),
-        // Unreachable (nothing holds the registry between callbacks): the context is dropped.
-        Err(_) => Some(kind),
-    }));
-    Some(answer)
+    // Leaving scope: the borrow ends, then the share drops (the last one when the host deleted the
+    // context meanwhile: the context is dropped here).
+    answer
 }
 
-/// The action a context answered; `Continue` when it has none.
-fn action(answer: Option<Answer>) -> Action {
-    match answer {
-        Some(Answer::Action(action)) => action,
+/// Runs an HTTP stream callback; `Continue` for any other context kind.
+#[inline(always)]
+fn on_http(id: u32, f: impl FnOnce(&mut dyn HttpContext) -> Action) -> Action {
+    with_context(id, Action::Continue, |kind| match kind {
+        Kind::Http(http) => f(&mut **http),
         _ => Action::Continue,
-    }
+    })
 }
 
-/// The boolean a context answered; `default` when it has none.
-fn boolean(answer: Option<Answer>, default: bool) -> BoolResult {
-    let value = match answer {
-        Some(Answer::Bool(value)) => value,
-        _ => default,
-    };
+/// Runs a TCP stream callback; `Continue` for any other context kind.
+#[inline(always)]
+fn on_tcp(id: u32, f: impl FnOnce(&mut dyn TcpContext) -> Action) -> Action {
+    with_context(id, Action::Continue, |kind| match kind {
+        Kind::Tcp(tcp) => f(&mut **tcp),
+        _ => Action::Continue,
+    })
+}
+
+/// Runs a root context callback; nothing for any other context kind.
+#[inline(always)]
+fn on_root(id: u32, f: impl FnOnce(&mut dyn RootContext)) {
+    with_context(id, (), |kind| {
+        if let Kind::Root(root) = kind {
+            f(&mut **root);
+        }
+    });
+}
+
+/// Runs a root context's start callback (VM start or configure) with the configuration it may read;
+/// `false` for any other context kind or an unknown id.
+fn on_start(
+    id: u32,
+    start: crate::config::Start,
+    f: fn(&mut dyn RootContext, usize) -> bool,
+    size: usize,
+) -> BoolResult {
+    let started = with_context(id, false, |kind| match kind {
+        Kind::Root(root) => crate::config::during(start, || f(&mut **root, size)),
+        _ => false,
+    });
+    boolean(started)
+}
+
+fn boolean(value: bool) -> BoolResult {
     if value {
         BoolResult::True
     } else {
@@ -524,6 +394,27 @@ fn boolean(answer: Option<Answer>, default: bool) -> BoolResult {
 
 fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
     peer.unwrap_or(PeerType::Unknown)
+}
+
+/// Asks root `parent` for the context of new stream `id`: TCP first, then HTTP.
+fn create_stream(parent: u32, id: u32) -> Option<Kind> {
+    with_context(parent, None, |kind| match kind {
+        Kind::Root(root) => match root.new_tcp_context(id) {
+            Some(tcp) => Some(Kind::Tcp(tcp)),
+            None => root.new_http_context(id).map(Kind::Http),
+        },
+        _ => None,
+    })
+}
+
+/// Refuses the creation of a context under an id already in use.
+#[cold]
+#[inline(never)]
+fn refuse_duplicate(context_id: u32, parent_context_id: u32) {
+    crate::logging::error(&format!(
+        "proxywasm: context {context_id} already exists; the duplicate creation (parent \
+         {parent_context_id}) is ignored"
+    ));
 }
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
@@ -537,17 +428,17 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
             let _restore = RestoreCurrent(replace_current(call.context_id));
             callback(num_headers, body_size, num_trailers);
         }
-        None => {
-            dispatch(
-                call.context_id,
-                Event::HttpCallResponse(token, num_headers, body_size, num_trailers),
-            );
-        }
+        None => with_context(call.context_id, (), |kind| {
+            kind.context()
+                .on_http_call_response(token, num_headers, body_size, num_trailers)
+        }),
     }
 }
 
-fn deliver_grpc(token: u32, grpc_event: GrpcEvent, event: Event) {
-    let close = matches!(grpc_event, GrpcEvent::Close(_));
+/// Delivers a gRPC event (`size`: the element count or message size) to the async layer or the
+/// context that opened the call or stream.
+fn deliver_grpc(token: u32, event: GrpcEvent, size: usize) {
+    let close = matches!(event, GrpcEvent::Close(_));
     let owner = with_registry(|r| {
         if close {
             r.grpc_calls.remove(token)
@@ -555,16 +446,22 @@ fn deliver_grpc(token: u32, grpc_event: GrpcEvent, event: Event) {
             r.grpc_calls.get(token).copied()
         }
     });
-    if let Some(id) = owner {
-        let _ = crate::context::set_effective_context(id);
-        if task_hook(HostEvent::Grpc {
-            token,
-            event: grpc_event,
-        }) {
-            return;
-        }
-        dispatch(id, event);
+    let Some(id) = owner else {
+        return;
+    };
+    let _ = crate::context::set_effective_context(id);
+    if task_hook(HostEvent::Grpc { token, event }) {
+        return;
     }
+    with_context(id, (), |kind| {
+        let context = kind.context();
+        match event {
+            GrpcEvent::InitialMetadata => context.on_grpc_receive_initial_metadata(token, size),
+            GrpcEvent::Message => context.on_grpc_receive(token, size),
+            GrpcEvent::TrailingMetadata => context.on_grpc_receive_trailing_metadata(token, size),
+            GrpcEvent::Close(status) => context.on_grpc_close(token, status),
+        }
+    });
 }
 
 /// The implementation of the generated [`Callbacks`] trait: what every export shim calls.
@@ -579,10 +476,7 @@ impl Callbacks for Dispatcher {
         // A host that reuses a live id must not silently replace that context (a re-created root would
         // never be configured): the live one stays and the duplicate is refused with an error log.
         if with_registry(|r| r.ids.get(context_id).is_some()) {
-            crate::logging::error(&format!(
-                "proxywasm: context {context_id} already exists; the duplicate creation (parent \
-                 {parent_context_id}) is ignored"
-            ));
+            refuse_duplicate(context_id, parent_context_id);
             return;
         }
         let created = if parent_context_id == 0 {
@@ -591,8 +485,7 @@ impl Callbacks for Dispatcher {
             };
             Kind::Root(factory(context_id))
         } else {
-            dispatch(parent_context_id, Event::Create(context_id));
-            match CREATED.with(Cell::take) {
+            match create_stream(parent_context_id, context_id) {
                 Some(kind) => kind,
                 None => return,
             }
@@ -601,11 +494,21 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_done(context_id: u32) -> BoolResult {
-        boolean(dispatch(context_id, Event::Done), true)
+        boolean(with_context(context_id, true, |kind| match kind {
+            Kind::Root(root) => root.on_done(),
+            Kind::Http(http) => {
+                http.on_http_stream_done();
+                http.on_done()
+            }
+            Kind::Tcp(tcp) => {
+                tcp.on_stream_done();
+                tcp.on_done()
+            }
+        }))
     }
 
     fn proxy_on_log(context_id: u32) {
-        dispatch(context_id, Event::Log);
+        with_context(context_id, (), |kind| kind.context().on_log());
     }
 
     fn proxy_on_delete(context_id: u32) {
@@ -624,63 +527,73 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
-        boolean(
-            dispatch(context_id, Event::VmStart(vm_configuration_size)),
-            false,
+        on_start(
+            context_id,
+            crate::config::Start::Vm,
+            |root, size| root.on_vm_start(size),
+            vm_configuration_size,
         )
     }
 
     fn proxy_on_configure(context_id: u32, plugin_configuration_size: usize) -> BoolResult {
-        boolean(
-            dispatch(context_id, Event::Configure(plugin_configuration_size)),
-            false,
+        on_start(
+            context_id,
+            crate::config::Start::Plugin,
+            |root, size| root.on_plugin_start(size),
+            plugin_configuration_size,
         )
     }
 
     fn proxy_on_tick(context_id: u32) {
-        dispatch(context_id, Event::Tick);
+        on_root(context_id, |root| root.on_tick());
         task_hook(HostEvent::Tick);
     }
 
     fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
-        dispatch(context_id, Event::QueueReady(queue_id));
+        on_root(context_id, |root| root.on_queue_ready(queue_id));
         task_hook(HostEvent::QueueReady(queue_id));
     }
 
     fn proxy_on_foreign_function(context_id: u32, function_id: u32, arguments_size: usize) {
-        dispatch(context_id, Event::Foreign(function_id, arguments_size));
+        on_root(context_id, |root| {
+            root.on_foreign_function(function_id, arguments_size)
+        });
     }
 
     fn proxy_on_new_connection(context_id: u32) -> Action {
-        action(dispatch(context_id, Event::NewConnection))
+        on_tcp(context_id, |tcp| tcp.on_new_connection())
     }
 
     fn proxy_on_downstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
-        action(dispatch(
-            context_id,
-            Event::DownstreamData(data_size, end_of_stream),
-        ))
+        on_tcp(context_id, |tcp| {
+            tcp.on_downstream_data(data_size, end_of_stream)
+        })
     }
 
     fn proxy_on_downstream_connection_close(
         context_id: u32,
         peer_type: Result<PeerType, UnknownEnumValue>,
     ) {
-        dispatch(context_id, Event::DownstreamClose(peer(peer_type)));
+        on_tcp(context_id, |tcp| {
+            tcp.on_downstream_close(peer(peer_type));
+            Action::Continue
+        });
     }
 
     fn proxy_on_upstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
-        action(dispatch(
-            context_id,
-            Event::UpstreamData(data_size, end_of_stream),
-        ))
+        on_tcp(context_id, |tcp| {
+            tcp.on_upstream_data(data_size, end_of_stream)
+        })
     }
 
     fn proxy_on_upstream_connection_close(
         context_id: u32,
         peer_type: Result<PeerType, UnknownEnumValue>,
     ) {
-        dispatch(context_id, Event::UpstreamClose(peer(peer_type)));
+        on_tcp(context_id, |tcp| {
+            tcp.on_upstream_close(peer(peer_type));
+            Action::Continue
+        });
     }
 
     fn proxy_on_request_headers(
@@ -688,21 +601,21 @@ impl Callbacks for Dispatcher {
         num_headers: usize,
         end_of_stream: bool,
     ) -> Action {
-        action(dispatch(
-            context_id,
-            Event::RequestHeaders(num_headers, end_of_stream),
-        ))
+        on_http(context_id, |http| {
+            http.on_http_request_headers(num_headers, end_of_stream)
+        })
     }
 
     fn proxy_on_request_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
-        action(dispatch(
-            context_id,
-            Event::RequestBody(body_size, end_of_stream),
-        ))
+        on_http(context_id, |http| {
+            http.on_http_request_body(body_size, end_of_stream)
+        })
     }
 
     fn proxy_on_request_trailers(context_id: u32, num_trailers: usize) -> Action {
-        action(dispatch(context_id, Event::RequestTrailers(num_trailers)))
+        on_http(context_id, |http| {
+            http.on_http_request_trailers(num_trailers)
+        })
     }
 
     fn proxy_on_response_headers(
@@ -710,21 +623,21 @@ impl Callbacks for Dispatcher {
         num_headers: usize,
         end_of_stream: bool,
     ) -> Action {
-        action(dispatch(
-            context_id,
-            Event::ResponseHeaders(num_headers, end_of_stream),
-        ))
+        on_http(context_id, |http| {
+            http.on_http_response_headers(num_headers, end_of_stream)
+        })
     }
 
     fn proxy_on_response_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
-        action(dispatch(
-            context_id,
-            Event::ResponseBody(body_size, end_of_stream),
-        ))
+        on_http(context_id, |http| {
+            http.on_http_response_body(body_size, end_of_stream)
+        })
     }
 
     fn proxy_on_response_trailers(context_id: u32, num_trailers: usize) -> Action {
-        action(dispatch(context_id, Event::ResponseTrailers(num_trailers)))
+        on_http(context_id, |http| {
+            http.on_http_response_trailers(num_trailers)
+        })
     }
 
     fn proxy_on_http_call_response(
@@ -738,19 +651,11 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_grpc_receive_initial_metadata(_context_id: u32, call_id: u32, num_elements: usize) {
-        deliver_grpc(
-            call_id,
-            GrpcEvent::InitialMetadata,
-            Event::GrpcInitialMetadata(call_id, num_elements),
-        );
+        deliver_grpc(call_id, GrpcEvent::InitialMetadata, num_elements);
     }
 
     fn proxy_on_grpc_receive(_context_id: u32, call_id: u32, message_size: usize) {
-        deliver_grpc(
-            call_id,
-            GrpcEvent::Message,
-            Event::GrpcMessage(call_id, message_size),
-        );
+        deliver_grpc(call_id, GrpcEvent::Message, message_size);
     }
 
     fn proxy_on_grpc_receive_trailing_metadata(
@@ -758,19 +663,11 @@ impl Callbacks for Dispatcher {
         call_id: u32,
         num_elements: usize,
     ) {
-        deliver_grpc(
-            call_id,
-            GrpcEvent::TrailingMetadata,
-            Event::GrpcTrailingMetadata(call_id, num_elements),
-        );
+        deliver_grpc(call_id, GrpcEvent::TrailingMetadata, num_elements);
     }
 
     fn proxy_on_grpc_close(_context_id: u32, call_id: u32, status_code: u32) {
-        deliver_grpc(
-            call_id,
-            GrpcEvent::Close(status_code),
-            Event::GrpcClose(call_id, status_code),
-        );
+        deliver_grpc(call_id, GrpcEvent::Close(status_code), 0);
     }
 }
 
