@@ -36,32 +36,27 @@ enum Kind {
     Tcp(Box<dyn TcpContext>),
 }
 
-impl Kind {
-    fn context(&mut self) -> &mut dyn Context {
-        match self {
-            Kind::Root(c) => &mut **c,
-            Kind::Http(c) => &mut **c,
-            Kind::Tcp(c) => &mut **c,
-        }
+/// The callbacks every context kind has, of the context in a cell.
+fn context(cell: &mut Option<Kind>) -> Option<&mut dyn Context> {
+    match cell.as_mut()? {
+        Kind::Root(c) => Some(&mut **c),
+        Kind::Http(c) => Some(&mut **c),
+        Kind::Tcp(c) => Some(&mut **c),
     }
 }
 
-/// A live context. Shared: a callback holds a clone while it runs, so the registry is free meanwhile,
-/// the cell's borrow flag tells a re-entrant call apart, and a context deleted during its own callback
-/// lives until that clone drops.
-type Shared = Rc<RefCell<Kind>>;
+/// A slot's cell: a context, or `None` while the slot is free. Shared: a callback holds a clone while
+/// it runs, so the registry is free meanwhile, the cell's borrow flag tells a re-entrant call apart,
+/// and a context deleted during its own callback lives until that clone drops. A cell outlives its
+/// contexts: a freed slot keeps it for the next one (no allocation per context).
+type Shared = Rc<RefCell<Option<Kind>>>;
 
-/// One slot of the context slab.
-enum Slot {
-    /// Unused; `next` is the next free slot ([`NO_SLOT`] at the end of the list).
-    Free { next: u32 },
-    /// A live context.
-    Live(Shared),
+fn empty_cell() -> Shared {
+    Rc::new(RefCell::new(None))
 }
 
-/// The end of the free list.
-const NO_SLOT: u32 = u32::MAX;
-
+/// A pending HTTP call, gRPC call or gRPC stream: the context that opened it, and for an HTTP call
+/// the closure that takes the response, if any.
 struct PendingCall {
     context_id: u32,
     callback: Option<HttpCallback>,
@@ -69,17 +64,19 @@ struct PendingCall {
 
 struct Registry {
     factory: Option<RootContextFactory>,
-    /// Context id -> slab slot, for the live contexts.
+    /// Context id -> slot, for the live contexts.
     ids: IdTable<u32>,
-    slots: Vec<Slot>,
-    free: u32,
-    /// The id and slot of the context most recently looked up ([`NO_SLOT`]: none): a host calls the
-    /// same context several times in a row, so most lookups end here.
-    last: (u32, u32),
+    /// Every slot's cell. A free slot's cell is empty and shared with nobody else.
+    slots: Vec<Shared>,
+    /// The free slots.
+    free: Vec<u32>,
+    /// The context most recently looked up, and its id: a host calls the same context several times
+    /// in a row, so most lookups end here.
+    last: Option<(u32, Shared)>,
     /// Call token -> the call's owner (and closure).
     http_calls: IdTable<PendingCall>,
-    /// Call token -> the id of the context that opened the gRPC call or stream.
-    grpc_calls: IdTable<u32>,
+    /// Call token -> the gRPC call or stream (no closure).
+    grpc_calls: IdTable<PendingCall>,
 }
 
 impl Registry {
@@ -88,8 +85,8 @@ impl Registry {
             factory,
             ids: IdTable::new(),
             slots: Vec::new(),
-            free: NO_SLOT,
-            last: (0, NO_SLOT),
+            free: Vec::new(),
+            last: None,
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
         }
@@ -97,72 +94,72 @@ impl Registry {
 
     /// Adds a context under `id` (the caller checked that the id is not in use).
     fn insert(&mut self, id: u32, kind: Kind) {
-        let live = Slot::Live(Rc::new(RefCell::new(kind)));
-        let index = match self.slots.get_mut(self.free as usize) {
-            Some(slot @ Slot::Free { .. }) => {
-                let index = self.free;
-                // A free slot owns nothing: replaced without drop glue.
-                if let Slot::Free { next } = std::mem::replace(slot, live) {
-                    self.free = next;
-                }
-                index
-            }
-            _ => {
-                self.slots.push(live);
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(empty_cell());
                 (self.slots.len() - 1) as u32
             }
         };
+        let Some(cell) = self.slots.get_mut(index as usize) else {
+            return;
+        };
+        let unplaced = match cell.try_borrow_mut() {
+            Ok(mut context) => {
+                *context = Some(kind);
+                None
+            }
+            Err(_) => Some(kind),
+        };
+        if let Some(kind) = unplaced {
+            // Not reached: a free slot's cell is never borrowed.
+            *cell = Rc::new(RefCell::new(Some(kind)));
+        }
+        let cell = cell.clone();
         self.ids.insert(id, index);
-        self.last = (id, index);
+        self.last = Some((id, cell));
     }
 
-    /// The slot of context `id`, from the most recent lookup when it is the same id.
+    /// Context `id`'s cell, shared.
     #[inline(always)]
-    fn index_of(&mut self, id: u32) -> u32 {
-        match self.last {
-            (last_id, index) if last_id == id && index != NO_SLOT => index,
+    fn get(&mut self, id: u32) -> Option<Shared> {
+        match &self.last {
+            Some((last, cell)) if *last == id => Some(cell.clone()),
             _ => self.find(id),
         }
     }
 
-    /// The slot of context `id` from the id table ([`NO_SLOT`] when unknown), remembered.
+    /// Context `id`'s cell from the id table, remembered as the last one.
     #[inline(never)]
-    fn find(&mut self, id: u32) -> u32 {
-        let Some(&index) = self.ids.get(id) else {
-            return NO_SLOT;
-        };
-        self.last = (id, index);
-        index
+    fn find(&mut self, id: u32) -> Option<Shared> {
+        let cell = self.slots.get(*self.ids.get(id)? as usize)?.clone();
+        // The previous last cell is still in its slot (a removed context's is forgotten at removal),
+        // so replacing it drops no context inside the borrow.
+        self.last = Some((id, cell.clone()));
+        Some(cell)
     }
 
-    /// Context `id`, shared.
-    #[inline(always)]
-    fn get(&mut self, id: u32) -> Option<Shared> {
-        let index = self.index_of(id);
-        match self.slots.get(index as usize)? {
-            Slot::Live(shared) => Some(shared.clone()),
-            Slot::Free { .. } => None,
-        }
-    }
-
-    /// Forgets context `id` and frees its slot; hands back the registry's share of it (to be dropped
-    /// outside the registry borrow).
-    fn remove(&mut self, id: u32) -> Option<Shared> {
+    /// Forgets context `id` and frees its slot; hands back the context when it was idle (to be
+    /// dropped outside the registry borrow). A running one stays with its callback's share of the
+    /// cell, and is dropped when that callback returns; its slot gets a new cell.
+    fn remove(&mut self, id: u32) -> Option<Kind> {
         let index = self.ids.remove(id)?;
-        if self.last.1 == index {
-            self.last = (0, NO_SLOT);
+        if matches!(&self.last, Some((last, _)) if *last == id) {
+            // Not the last share: the slot holds one.
+            self.last = None;
         }
-        let slot = self.slots.get_mut(index as usize)?;
-        match std::mem::replace(slot, Slot::Free { next: self.free }) {
-            Slot::Live(shared) => {
-                self.free = index;
-                Some(shared)
-            }
-            free => {
-                *slot = free;
+        let cell = self.slots.get_mut(index as usize)?;
+        let idle = cell.try_borrow_mut().map(|mut context| context.take());
+        let kind = match idle {
+            Ok(kind) => kind,
+            Err(_) => {
+                // Not the last share either: the running callback holds one.
+                *cell = empty_cell();
                 None
             }
-        }
+        };
+        self.free.push(index);
+        kind
     }
 }
 
@@ -252,7 +249,12 @@ pub(crate) fn register_http_call(token: u32, callback: Option<HttpCallback>) {
 /// Remembers a gRPC call or stream opened by the current context.
 pub(crate) fn register_grpc_call(token: u32) {
     let context_id = current_context_id();
-    with_registry(|r| r.grpc_calls.insert(token, context_id));
+    let call = PendingCall {
+        context_id,
+        callback: None,
+    };
+    let replaced = with_registry(|r| r.grpc_calls.insert(token, call));
+    drop(replaced);
 }
 
 /// How many contexts and pending calls the registry holds (for leak checks in tests).
@@ -289,27 +291,27 @@ impl Drop for RestoreCurrent {
 struct OnUnwind {
     id: u32,
     /// The failed context's cell (compared, never read).
-    cell: *const RefCell<Kind>,
+    cell: *const RefCell<Option<Kind>>,
     previous: u32,
 }
 
 impl Drop for OnUnwind {
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|c| c.set(self.previous));
-        let removed = REGISTRY.try_with(|r| {
-            let mut r = r.try_borrow_mut().ok()?;
-            let same = r.get(self.id).is_some_and(|s| Rc::as_ptr(&s) == self.cell);
-            r.last = (0, NO_SLOT);
-            if same {
-                r.remove(self.id)
-            } else {
-                None
+        let _ = REGISTRY.try_with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.last = None;
+                if r.find(self.id).is_some_and(|s| Rc::as_ptr(&s) == self.cell) {
+                    // The cell is borrowed by the failed callback: nothing is dropped here.
+                    r.remove(self.id);
+                }
+                r.last = None;
             }
         });
-        drop(removed);
     }
 }
-/// Context `id`, shared; `None` for an unknown id.
+
+/// Context `id`'s cell, shared; `None` for an unknown id.
 #[inline(never)]
 fn lookup(id: u32) -> Option<Shared> {
     // `try_borrow_mut`: the registry is never borrowed across a callback.
@@ -317,14 +319,15 @@ fn lookup(id: u32) -> Option<Shared> {
 }
 
 /// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback
-/// is already running), else what `f` answers. Every export goes through here.
+/// is already running), else what `f` answers for the context (`None` only for a slot freed by a
+/// reset). Every export goes through here.
 #[inline(always)]
-fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Kind) -> R) -> R {
+fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
     let Some(shared) = lookup(id) else {
         return default;
     };
     // Borrowed already: a re-entrant call for the running context.
-    let Ok(mut kind) = shared.try_borrow_mut() else {
+    let Ok(mut context) = shared.try_borrow_mut() else {
         return default;
     };
     let previous = replace_current(id);
@@ -333,7 +336,7 @@ fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Kind) -> R) -> R {
         cell: Rc::as_ptr(&shared),
         previous,
     };
-    let answer = f(&mut kind);
+    let answer = f(&mut context);
     std::mem::forget(on_unwind);
     replace_current(previous);
     // Leaving scope: the borrow ends, then the share drops (the last one when the host deleted the
@@ -345,7 +348,7 @@ fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Kind) -> R) -> R {
 #[inline(always)]
 fn on_http(id: u32, f: impl FnOnce(&mut dyn HttpContext) -> Action) -> Action {
     with_context(id, Action::Continue, |kind| match kind {
-        Kind::Http(http) => f(&mut **http),
+        Some(Kind::Http(http)) => f(&mut **http),
         _ => Action::Continue,
     })
 }
@@ -354,7 +357,7 @@ fn on_http(id: u32, f: impl FnOnce(&mut dyn HttpContext) -> Action) -> Action {
 #[inline(always)]
 fn on_tcp(id: u32, f: impl FnOnce(&mut dyn TcpContext) -> Action) -> Action {
     with_context(id, Action::Continue, |kind| match kind {
-        Kind::Tcp(tcp) => f(&mut **tcp),
+        Some(Kind::Tcp(tcp)) => f(&mut **tcp),
         _ => Action::Continue,
     })
 }
@@ -363,7 +366,7 @@ fn on_tcp(id: u32, f: impl FnOnce(&mut dyn TcpContext) -> Action) -> Action {
 #[inline(always)]
 fn on_root(id: u32, f: impl FnOnce(&mut dyn RootContext)) {
     with_context(id, (), |kind| {
-        if let Kind::Root(root) = kind {
+        if let Some(Kind::Root(root)) = kind {
             f(&mut **root);
         }
     });
@@ -378,7 +381,7 @@ fn on_start(
     size: usize,
 ) -> BoolResult {
     let started = with_context(id, false, |kind| match kind {
-        Kind::Root(root) => crate::config::during(start, || f(&mut **root, size)),
+        Some(Kind::Root(root)) => crate::config::during(start, || f(&mut **root, size)),
         _ => false,
     });
     boolean(started)
@@ -399,7 +402,7 @@ fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
 /// Asks root `parent` for the context of new stream `id`: TCP first, then HTTP.
 fn create_stream(parent: u32, id: u32) -> Option<Kind> {
     with_context(parent, None, |kind| match kind {
-        Kind::Root(root) => match root.new_tcp_context(id) {
+        Some(Kind::Root(root)) => match root.new_tcp_context(id) {
             Some(tcp) => Some(Kind::Tcp(tcp)),
             None => root.new_http_context(id).map(Kind::Http),
         },
@@ -407,14 +410,47 @@ fn create_stream(parent: u32, id: u32) -> Option<Kind> {
     })
 }
 
-/// Refuses the creation of a context under an id already in use.
+/// Forgets the pending calls of a deleted context; their closures are dropped outside the registry
+/// borrow.
+#[cold]
+#[inline(never)]
+fn forget_calls_of(context_id: u32) {
+    let forgotten = with_registry(|r| {
+        let mut calls = Vec::new();
+        for table in [&mut r.http_calls, &mut r.grpc_calls] {
+            table.remove_where(|c| c.context_id == context_id, &mut calls);
+        }
+        calls
+    });
+    drop(forgotten);
+}
+
+/// Refuses the creation of a context under an id already in use (written without `core::fmt`, which
+/// a plugin that does not format links no code for).
 #[cold]
 #[inline(never)]
 fn refuse_duplicate(context_id: u32, parent_context_id: u32) {
-    crate::logging::error(&format!(
-        "proxywasm: context {context_id} already exists; the duplicate creation (parent \
-         {parent_context_id}) is ignored"
-    ));
+    let mut line = String::from("proxywasm: context ");
+    push_decimal(&mut line, context_id);
+    line.push_str(" already exists; the duplicate creation (parent ");
+    push_decimal(&mut line, parent_context_id);
+    line.push_str(") is ignored");
+    crate::logging::error(&line);
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    while start > 0 {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
@@ -428,9 +464,10 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
             let _restore = RestoreCurrent(replace_current(call.context_id));
             callback(num_headers, body_size, num_trailers);
         }
-        None => with_context(call.context_id, (), |kind| {
-            kind.context()
-                .on_http_call_response(token, num_headers, body_size, num_trailers)
+        None => with_context(call.context_id, (), |cell| {
+            if let Some(context) = context(cell) {
+                context.on_http_call_response(token, num_headers, body_size, num_trailers);
+            }
         }),
     }
 }
@@ -441,9 +478,9 @@ fn deliver_grpc(token: u32, event: GrpcEvent, size: usize) {
     let close = matches!(event, GrpcEvent::Close(_));
     let owner = with_registry(|r| {
         if close {
-            r.grpc_calls.remove(token)
+            r.grpc_calls.remove(token).map(|call| call.context_id)
         } else {
-            r.grpc_calls.get(token).copied()
+            r.grpc_calls.get(token).map(|call| call.context_id)
         }
     });
     let Some(id) = owner else {
@@ -453,8 +490,10 @@ fn deliver_grpc(token: u32, event: GrpcEvent, size: usize) {
     if task_hook(HostEvent::Grpc { token, event }) {
         return;
     }
-    with_context(id, (), |kind| {
-        let context = kind.context();
+    with_context(id, (), |cell| {
+        let Some(context) = context(cell) else {
+            return;
+        };
         match event {
             GrpcEvent::InitialMetadata => context.on_grpc_receive_initial_metadata(token, size),
             GrpcEvent::Message => context.on_grpc_receive(token, size),
@@ -495,32 +534,35 @@ impl Callbacks for Dispatcher {
 
     fn proxy_on_done(context_id: u32) -> BoolResult {
         boolean(with_context(context_id, true, |kind| match kind {
-            Kind::Root(root) => root.on_done(),
-            Kind::Http(http) => {
+            Some(Kind::Root(root)) => root.on_done(),
+            Some(Kind::Http(http)) => {
                 http.on_http_stream_done();
                 http.on_done()
             }
-            Kind::Tcp(tcp) => {
+            Some(Kind::Tcp(tcp)) => {
                 tcp.on_stream_done();
                 tcp.on_done()
             }
+            None => true,
         }))
     }
 
     fn proxy_on_log(context_id: u32) {
-        with_context(context_id, (), |kind| kind.context().on_log());
+        with_context(context_id, (), |cell| {
+            if let Some(context) = context(cell) {
+                context.on_log();
+            }
+        });
     }
 
     fn proxy_on_delete(context_id: u32) {
-        let removed = with_registry(|r| {
-            if !r.http_calls.is_empty() {
-                r.http_calls.retain(|c| c.context_id != context_id);
-            }
-            if !r.grpc_calls.is_empty() {
-                r.grpc_calls.retain(|owner| *owner != context_id);
-            }
-            r.remove(context_id)
+        let (removed, calls) = with_registry(|r| {
+            let calls = !r.http_calls.is_empty() || !r.grpc_calls.is_empty();
+            (r.remove(context_id), calls)
         });
+        if calls {
+            forget_calls_of(context_id);
+        }
         // Dropped outside the registry borrow: a context's `Drop` may use the SDK.
         drop(removed);
         task_hook(HostEvent::ContextDeleted(context_id));
@@ -737,6 +779,15 @@ mod tests {
         reset();
         set_root_context_factory(|_| Box::new(Root));
         events();
+    }
+
+    #[test]
+    fn decimals_are_written_without_core_fmt() {
+        for n in [0, 7, 10, 99, 1_000, 4_294_967_295] {
+            let mut out = String::from("#");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("#{n}"));
+        }
     }
 
     #[test]

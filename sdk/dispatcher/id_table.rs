@@ -119,17 +119,15 @@ impl<V> IdTable<V> {
         removed.map(|(_, value)| value)
     }
 
-    /// Removes every entry whose value fails `keep`.
-    pub(super) fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
-        let doomed: Vec<u32> = self
-            .entries
-            .iter()
-            .flatten()
-            .filter(|(_, value)| !keep(value))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in doomed {
-            self.remove(id);
+    /// Removes every entry whose value matches `doomed`, appending their values to `out`.
+    pub(super) fn remove_where(&mut self, doomed: impl Fn(&V) -> bool, out: &mut Vec<V>) {
+        let mut i = 0;
+        while let Some(entry) = self.entries.get(i) {
+            match entry {
+                // Removal shifts later entries back into this position: look at it again.
+                Some((id, value)) if doomed(value) => out.extend(self.remove(*id)),
+                _ => i += 1,
+            }
         }
     }
 }
@@ -152,7 +150,16 @@ mod tests {
             } else {
                 (state >> 16) % 97
             };
-            if (state >> 8) % 3 == 0 {
+            if step % 997 == 0 {
+                let mut removed = Vec::new();
+                table.remove_where(|v| v % 5 == 0, &mut removed);
+                removed.sort_unstable();
+                let mut expected: Vec<u32> =
+                    model.values().copied().filter(|v| v % 5 == 0).collect();
+                expected.sort_unstable();
+                model.retain(|_, v| *v % 5 != 0);
+                assert_eq!(removed, expected, "remove_where at step {step}");
+            } else if (state >> 8) % 3 == 0 {
                 assert_eq!(table.remove(id), model.remove(&id), "remove {id}");
             } else {
                 assert_eq!(
@@ -174,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_table_finds_nothing_and_retain_removes_what_fails() {
+    fn an_empty_table_finds_nothing_and_remove_where_hands_back_what_matches() {
         let mut table: IdTable<u32> = IdTable::new();
         assert_eq!(table.get(0), None);
         assert_eq!(table.remove(0), None);
@@ -182,7 +189,9 @@ mod tests {
         for id in 0..40 {
             table.insert(id, id % 2);
         }
-        table.retain(|v| *v == 0);
+        let mut removed = Vec::new();
+        table.remove_where(|v| *v == 1, &mut removed);
+        assert_eq!(removed, vec![1; 20]);
         assert_eq!(table.len(), 20);
         assert!((0..40).all(|id| table.get(id).is_some() == (id % 2 == 0)));
         assert_eq!(table.get(u32::MAX), None);
