@@ -70,9 +70,12 @@ struct Registry {
     slots: Vec<Shared>,
     /// The free slots.
     free: Vec<u32>,
-    /// The context most recently looked up, and its id: a host calls the same context several times
-    /// in a row, so most lookups end here.
+    /// The context most recently created or looked up, and its id: a host calls the same context
+    /// several times in a row, so most lookups end here.
     last: Option<(u32, Shared)>,
+    /// The one `last` held before (typically the root, while `last` is a stream): a stream's creation
+    /// and a root's tick find their root here.
+    previous: Option<(u32, Shared)>,
     /// Call token -> the call's owner (and closure).
     http_calls: IdTable<PendingCall>,
     /// Call token -> the gRPC call or stream (no closure).
@@ -87,6 +90,7 @@ impl Registry {
             slots: Vec::new(),
             free: Vec::new(),
             last: None,
+            previous: None,
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
         }
@@ -116,8 +120,17 @@ impl Registry {
             *cell = Rc::new(RefCell::new(Some(kind)));
         }
         let cell = cell.clone();
-        self.ids.insert(id, index);
-        self.last = Some((id, cell));
+        self.ids.insert_new(id, index);
+        self.remember(id, cell);
+    }
+
+    /// Makes context `id` the last one looked up; the one before becomes `previous`. What is dropped
+    /// here is still in its slot (a removed context is forgotten at removal): no context drops inside
+    /// the registry borrow.
+    fn remember(&mut self, id: u32, cell: Shared) {
+        if let Some(before) = self.last.replace((id, cell)) {
+            self.previous = Some(before);
+        }
     }
 
     /// Context `id`'s cell, shared.
@@ -129,13 +142,16 @@ impl Registry {
         }
     }
 
-    /// Context `id`'s cell from the id table, remembered as the last one.
+    /// Context `id`'s cell from `previous`, else from the id table (then remembered as the last one).
     #[inline(never)]
     fn find(&mut self, id: u32) -> Option<Shared> {
+        if let Some((previous, cell)) = &self.previous {
+            if *previous == id {
+                return Some(cell.clone());
+            }
+        }
         let cell = self.slots.get(*self.ids.get(id)? as usize)?.clone();
-        // The previous last cell is still in its slot (a removed context's is forgotten at removal),
-        // so replacing it drops no context inside the borrow.
-        self.last = Some((id, cell.clone()));
+        self.remember(id, cell.clone());
         Some(cell)
     }
 
@@ -144,9 +160,12 @@ impl Registry {
     /// cell, and is dropped when that callback returns; its slot gets a new cell.
     fn remove(&mut self, id: u32) -> Option<Kind> {
         let index = self.ids.remove(id)?;
+        // Not the last shares: the slot holds one.
         if matches!(&self.last, Some((last, _)) if *last == id) {
-            // Not the last share: the slot holds one.
             self.last = None;
+        }
+        if matches!(&self.previous, Some((previous, _)) if *previous == id) {
+            self.previous = None;
         }
         let cell = self.slots.get_mut(index as usize)?;
         let idle = cell.try_borrow_mut().map(|mut context| context.take());
@@ -300,12 +319,10 @@ impl Drop for OnUnwind {
         let _ = CURRENT.try_with(|c| c.set(self.previous));
         let _ = REGISTRY.try_with(|r| {
             if let Ok(mut r) = r.try_borrow_mut() {
-                r.last = None;
-                if r.find(self.id).is_some_and(|s| Rc::as_ptr(&s) == self.cell) {
+                if r.get(self.id).is_some_and(|s| Rc::as_ptr(&s) == self.cell) {
                     // The cell is borrowed by the failed callback: nothing is dropped here.
                     r.remove(self.id);
                 }
-                r.last = None;
             }
         });
     }

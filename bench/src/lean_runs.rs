@@ -164,25 +164,24 @@ pub fn check_behaviour(build: &Build) -> Result<(), String> {
     Ok(())
 }
 
-/// Guest instructions of each step of one scenario-1 stream in the lean host (after a warm-up stream).
+/// Guest instructions of each callback of one scenario-1 stream in the lean host (after a warm-up
+/// stream), of one TCP data event, and of one tick with its queue-ready callback.
 pub fn breakdown(build: &Build) -> Result<Vec<(&'static str, u64)>, String> {
     let mut host = LeanHost::start(&build.all, "", true)?;
     headers_stream(&mut host)?;
     let mut steps = Vec::new();
     let mut last = host.guest_instructions();
-    let mut step = |name: &'static str, host: &LeanHost| {
-        let now = host.guest_instructions();
+    let mut step = |name: &'static str, now: u64| {
         steps.push((name, now - last));
         last = now;
     };
     let id = host.new_stream()?;
-    step("context_create", &host);
+    step("context_create", host.guest_instructions());
     host.request_headers(id, &REQUEST, true)?;
-    step("request_headers", &host);
+    step("request_headers", host.guest_instructions());
     host.response_headers(id, &RESPONSE, true)?;
-    step("response_headers", &host);
-    host.complete(id)?;
-    step("done + log + delete", &host);
+    step("response_headers", host.guest_instructions());
+    host.complete_observed(id, &mut step)?;
     let tcp_id = {
         let mut tcp = LeanHost::start(&build.all, "tcp", true)?;
         let id = tcp.new_stream()?;
@@ -192,10 +191,14 @@ pub fn breakdown(build: &Build) -> Result<Vec<(&'static str, u64)>, String> {
         tcp.downstream_data(id, &[0; 1024], false)?;
         tcp.guest_instructions() - before
     };
+    host.tick()?;
+    let mut last = host.guest_instructions();
+    let mut ticks = Vec::new();
+    host.tick_observed(&mut |name, now| {
+        ticks.push((name, now - last));
+        last = now;
+    })?;
     steps.push(("tcp downstream_data", tcp_id));
-    host.tick()?;
-    let before = host.guest_instructions();
-    host.tick()?;
-    steps.push(("tick + queue_ready", host.guest_instructions() - before));
+    steps.extend(ticks);
     Ok(steps)
 }

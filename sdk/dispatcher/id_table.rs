@@ -69,20 +69,29 @@ impl<V> IdTable<V> {
 
     /// Sets the value of `id`; hands back the value it replaces.
     pub(super) fn insert(&mut self, id: u32, value: V) -> Option<V> {
-        if let Some(i) = self.position(id) {
-            return self.entries[i].replace((id, value)).map(|(_, old)| old);
+        if let Some(entry) = self.position(id).and_then(|i| self.entries.get_mut(i)) {
+            return entry.replace((id, value)).map(|(_, old)| old);
         }
+        self.insert_new(id, value);
+        None
+    }
+
+    /// Adds `id`, which the table does not hold (the caller checked).
+    pub(super) fn insert_new(&mut self, id: u32, value: V) {
         if (self.len + 1) * 2 > self.entries.len() {
             self.grow();
         }
         let mask = self.mask();
         let mut i = self.home(id);
-        while self.entries[i].is_some() {
+        // Ends: the table is never full.
+        while let Some(entry) = self.entries.get_mut(i) {
+            if entry.is_none() {
+                *entry = Some((id, value));
+                self.len += 1;
+                return;
+            }
             i = (i + 1) & mask;
         }
-        self.entries[i] = Some((id, value));
-        self.len += 1;
-        None
     }
 
     fn grow(&mut self) {
@@ -92,27 +101,27 @@ impl<V> IdTable<V> {
         self.shift = 32 - capacity.trailing_zeros();
         self.len = 0;
         for (id, value) in old.into_iter().flatten() {
-            self.insert(id, value);
+            self.insert_new(id, value);
         }
     }
 
     /// Removes `id`; hands back its value.
     pub(super) fn remove(&mut self, id: u32) -> Option<V> {
         let mut hole = self.position(id)?;
-        let removed = self.entries[hole].take();
+        let removed = self.entries.get_mut(hole)?.take();
         self.len -= 1;
         let mask = self.mask();
         let mut next = hole;
         loop {
             next = (next + 1) & mask;
-            let home = match &self.entries[next] {
-                None => break,
-                Some((key, _)) => self.home(*key),
+            let Some(Some((key, _))) = self.entries.get(next) else {
+                break;
             };
+            let home = self.home(*key);
             // The entry may fill the hole when the hole lies on its probe path (between its home and
             // where it sits, cyclically).
             if next.wrapping_sub(home) & mask >= next.wrapping_sub(hole) & mask {
-                self.entries[hole] = self.entries[next].take();
+                self.entries.swap(hole, next);
                 hole = next;
             }
         }
