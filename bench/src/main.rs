@@ -83,8 +83,14 @@ fn main() {
         for build in &builds {
             match lean_runs::breakdown(build) {
                 Ok(steps) => {
-                    let line: Vec<String> = steps.iter().map(|(n, i)| format!("{n} {i}")).collect();
+                    let line: Vec<String> = steps
+                        .iter()
+                        .map(|s| format!("{} {}", s.name, s.instructions))
+                        .collect();
                     println!("{}: {}", build.name, line.join(", "));
+                    for step in steps.iter().filter(|s| !s.split.is_empty()) {
+                        println!("    {}: {}", step.name, step.split);
+                    }
                 }
                 Err(e) => {
                     eprintln!("error: {}: {e}", build.name);

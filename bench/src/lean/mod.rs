@@ -197,6 +197,16 @@ impl LeanHost {
         self.store.get_fuel().map_or(0, |left| u64::MAX - left)
     }
 
+    /// Starts recording the traced hostcalls and guest allocations (see [`HostState::trace`]).
+    pub fn start_trace(&mut self) {
+        self.store.data_mut().trace = Some(Vec::new());
+    }
+
+    /// Stops recording; hands back what was recorded since [`LeanHost::start_trace`].
+    pub fn take_trace(&mut self) -> Vec<(&'static str, u64)> {
+        self.store.data_mut().trace.take().unwrap_or_default()
+    }
+
     fn enter(&mut self, id: u32) {
         self.store.data_mut().effective = id;
     }
