@@ -37,6 +37,7 @@ enum Kind {
 }
 
 /// The callbacks every context kind has, of the context in a cell.
+#[inline(always)]
 fn context(cell: &mut Option<Kind>) -> Option<&mut dyn Context> {
     match cell.as_mut()? {
         Kind::Root(c) => Some(&mut **c),
