@@ -188,6 +188,7 @@ impl HostBuffer {
     }
 
     /// The bytes, after checking the host's address and length against the allocation.
+    #[inline(always)]
     pub(crate) fn bytes(&self) -> Result<&[u8], DecodeError> {
         match self.checked()? {
             0 => Ok(&[]),
