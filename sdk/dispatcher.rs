@@ -1,16 +1,17 @@
 //! Routes every callback from the host to the right user context.
 //!
 //! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
-//! plugin). Contexts live in a slab; a small open-addressing table maps the host's context ids to slab
-//! slots, and the most recent id is remembered, since a host calls the same context several times in a
-//! row. Each export has its own short entry: it takes the context out of its slot (the slot is marked
-//! running), calls the one method the callback names, and puts the context back, so the registry is
-//! borrowed only for the two short moves and the callback may call any SDK function meanwhile. What
-//! this leaves to handle explicitly (out of line, off the common path):
-//! - a callback for a context whose own callback is still running (a re-entrant call) finds the slot
-//!   running and is ignored (`Continue` / `true`), as is a callback for an unknown id;
-//! - a context the host deletes during its own callback is forgotten at once (its id is free for a new
-//!   context) and dropped when that callback returns;
+//! plugin). Each context lives in a reference-counted cell in a slab slot; a small open-addressing table
+//! maps the host's context ids to slots, and the last two contexts looked up are remembered (a host
+//! calls the same stream several times in a row, and its root for the next stream's creation or a
+//! tick). Each export has its own short entry: it takes a share of the context's cell (the registry is
+//! borrowed only for that), borrows the cell, calls the one method the callback names, and lets go, so
+//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly (out of line,
+//! off the common path):
+//! - a callback for a context whose own callback is still running (a re-entrant call) finds its cell
+//!   borrowed and is ignored (`Continue` / `true`), as is a callback for an unknown id;
+//! - a context the host deletes during its own callback is forgotten at once (its id and slot are free
+//!   for a new context) and dropped when that callback lets go of its share;
 //! - if user code panics (natively: a failing test; on wasm a panic aborts the VM), the context being
 //!   called is dropped, the registry stays consistent, and later callbacks for that id are ignored as
 //!   for an unknown context.
@@ -189,6 +190,7 @@ thread_local! {
     /// needs no registry borrow.
     static CURRENT: Cell<u32> = const { Cell::new(0) };
 }
+
 /// What the async layer ([`crate::task`]) hears of the host, besides call completions.
 pub(crate) enum HostEvent {
     /// Context `id` was deleted: its tasks are dropped.
@@ -341,9 +343,15 @@ fn lookup(id: u32) -> Option<Shared> {
 /// reset). Every export goes through here.
 #[inline(always)]
 fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
-    let Some(shared) = lookup(id) else {
-        return default;
-    };
+    match lookup(id) {
+        Some(shared) => with_cell(id, shared, default, f),
+        None => default,
+    }
+}
+
+/// [`with_context`] for a cell already looked up.
+#[inline(always)]
+fn with_cell<R>(id: u32, shared: Shared, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
     // Borrowed already: a re-entrant call for the running context.
     let Ok(mut context) = shared.try_borrow_mut() else {
         return default;
@@ -417,15 +425,25 @@ fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
     peer.unwrap_or(PeerType::Unknown)
 }
 
-/// Asks root `parent` for the context of new stream `id`: TCP first, then HTTP.
-fn create_stream(parent: u32, id: u32) -> Option<Kind> {
-    with_context(parent, None, |kind| match kind {
+/// Asks a root for the context of new stream `id`: TCP first, then HTTP.
+fn create_stream(parent_id: u32, parent: Shared, id: u32) -> Option<Kind> {
+    with_cell(parent_id, parent, None, |kind| match kind {
         Some(Kind::Root(root)) => match root.new_tcp_context(id) {
             Some(tcp) => Some(Kind::Tcp(tcp)),
             None => root.new_http_context(id).map(Kind::Http),
         },
         _ => None,
     })
+}
+
+/// What a context's creation starts from, found under one registry borrow.
+enum Origin {
+    /// The id is already in use.
+    Duplicate,
+    /// A root context, made by the plugin's factory.
+    Factory(RootContextFactory),
+    /// A stream context, made by its root.
+    Parent(Shared),
 }
 
 /// Forgets the pending calls of a deleted context; their closures are dropped outside the registry
@@ -532,19 +550,26 @@ impl Callbacks for Dispatcher {
     fn proxy_on_context_create(context_id: u32, parent_context_id: u32) {
         // A host that reuses a live id must not silently replace that context (a re-created root would
         // never be configured): the live one stays and the duplicate is refused with an error log.
-        if with_registry(|r| r.ids.get(context_id).is_some()) {
-            refuse_duplicate(context_id, parent_context_id);
-            return;
-        }
-        let created = if parent_context_id == 0 {
-            let Some(factory) = with_registry(|r| r.factory) else {
-                return;
-            };
-            Kind::Root(factory(context_id))
-        } else {
-            match create_stream(parent_context_id, context_id) {
-                Some(kind) => kind,
-                None => return,
+        let origin = REGISTRY.with(|r| {
+            let mut r = r.try_borrow_mut().ok()?;
+            if r.ids.get(context_id).is_some() {
+                return Some(Origin::Duplicate);
+            }
+            if parent_context_id == 0 {
+                r.factory.map(Origin::Factory)
+            } else {
+                r.get(parent_context_id).map(Origin::Parent)
+            }
+        });
+        let created = match origin {
+            None => return,
+            Some(Origin::Duplicate) => return refuse_duplicate(context_id, parent_context_id),
+            Some(Origin::Factory(factory)) => Kind::Root(factory(context_id)),
+            Some(Origin::Parent(parent)) => {
+                match create_stream(parent_context_id, parent, context_id) {
+                    Some(kind) => kind,
+                    None => return,
+                }
             }
         };
         with_registry(|r| r.insert(context_id, created));
