@@ -239,7 +239,17 @@ pub(crate) fn enter_context(id: u32) -> impl Drop {
 }
 
 fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
-    REGISTRY.with(|r| f(&mut r.borrow_mut()))
+    REGISTRY.with(|r| match r.try_borrow_mut() {
+        Ok(mut r) => f(&mut r),
+        Err(_) => registry_busy(),
+    })
+}
+
+/// Not reached: nothing holds the registry while other code runs (user code and drops run outside it).
+#[cold]
+#[inline(never)]
+fn registry_busy() -> ! {
+    panic!("proxywasm: the context registry is already in use")
 }
 
 /// Installs the function that creates each root context. Called by [`crate::main!`].
