@@ -98,8 +98,9 @@ impl Registry {
         }
     }
 
-    /// Adds a context under `id` (the caller checked that the id is not in use).
-    fn insert(&mut self, id: u32, kind: Kind) {
+    /// Adds a context under `id` (the caller checked that the id is not in use). Hands back what the
+    /// free slot held (nothing: a freed slot's cell is emptied), to be dropped outside the borrow.
+    fn insert(&mut self, id: u32, kind: Kind) -> Option<Kind> {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -108,14 +109,11 @@ impl Registry {
             }
         };
         let Some(cell) = self.slots.get_mut(index as usize) else {
-            return;
+            return Some(kind);
         };
-        let unplaced = match cell.try_borrow_mut() {
-            Ok(mut context) => {
-                *context = Some(kind);
-                None
-            }
-            Err(_) => Some(kind),
+        let (displaced, unplaced) = match cell.try_borrow_mut() {
+            Ok(mut context) => (context.replace(kind), None),
+            Err(_) => (None, Some(kind)),
         };
         if let Some(kind) = unplaced {
             // Not reached: a free slot's cell is never borrowed.
@@ -124,6 +122,7 @@ impl Registry {
         let cell = cell.clone();
         self.ids.insert_new(id, index);
         self.remember(id, cell);
+        displaced
     }
 
     /// Makes context `id` the last one looked up; the one before becomes `previous`. What is dropped
@@ -182,6 +181,14 @@ impl Registry {
         self.free.push(index);
         kind
     }
+}
+
+/// Drops a context that turned up where none should be (not reached: freeing a slot empties its
+/// cell), outside the registry borrow.
+#[cold]
+#[inline(never)]
+fn drop_displaced(displaced: Kind) {
+    drop(displaced);
 }
 
 thread_local! {
@@ -582,7 +589,9 @@ impl Callbacks for Dispatcher {
                 }
             }
         };
-        with_registry(|r| r.insert(context_id, created));
+        if let Some(displaced) = with_registry(|r| r.insert(context_id, created)) {
+            drop_displaced(displaced);
+        }
     }
 
     fn proxy_on_done(context_id: u32) -> BoolResult {
