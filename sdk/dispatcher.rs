@@ -492,18 +492,16 @@ fn refuse_duplicate(context_id: u32, parent_context_id: u32) {
 }
 
 /// Appends `n` in decimal.
-fn push_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    while start > 0 {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+fn push_decimal(out: &mut String, n: u32) {
+    const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    let mut scale = 1_000_000_000;
+    while scale > 1 && n < scale {
+        scale /= 10;
     }
-    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+    while scale > 0 {
+        out.push_str(DIGITS[(n / scale % 10) as usize]);
+        scale /= 10;
+    }
 }
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
