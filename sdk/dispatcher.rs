@@ -1,14 +1,17 @@
 //! Routes every callback from the host to the right user context.
 //!
 //! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
-//! plugin). Contexts live in a slab; a small open-addressing table maps the host's context ids to slab
-//! slots. A callback takes its context out of the slot for as long as it runs (the slot is marked
-//! running) and puts it back afterwards, so the registry is borrowed only for the two short moves and
-//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly:
-//! - a callback for a context whose own callback is still running (a re-entrant call) finds the slot
-//!   running and is ignored (`Continue` / `true`), as is a callback for an unknown id;
-//! - a context the host deletes during its own callback is forgotten at once (its id is free for a new
-//!   context) and dropped when that callback returns;
+//! plugin). Each context lives in a reference-counted cell in a slab slot; a small open-addressing table
+//! maps the host's context ids to slots, and the last two contexts looked up are remembered (a host
+//! calls the same stream several times in a row, and its root for the next stream's creation or a
+//! tick). Each export has its own short entry: it takes a share of the context's cell (the registry is
+//! borrowed only for that), borrows the cell, calls the one method the callback names, and lets go, so
+//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly (out of line,
+//! off the common path):
+//! - a callback for a context whose own callback is still running (a re-entrant call) finds its cell
+//!   borrowed and is ignored (`Continue` / `true`), as is a callback for an unknown id;
+//! - a context the host deletes during its own callback is forgotten at once (its id and slot are free
+//!   for a new context) and dropped when that callback lets go of its share;
 //! - if user code panics (natively: a failing test; on wasm a panic aborts the VM), the context being
 //!   called is dropped, the registry stays consistent, and later callbacks for that id are ignored as
 //!   for an unknown context.
@@ -16,6 +19,7 @@
 use crate::abi::{Action, BoolResult, Callbacks, PeerType, UnknownEnumValue};
 use crate::traits::{Context, HttpContext, RootContext, TcpContext};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 mod id_table;
 
@@ -33,32 +37,28 @@ enum Kind {
     Tcp(Box<dyn TcpContext>),
 }
 
-impl Kind {
-    fn context(&mut self) -> &mut dyn Context {
-        match self {
-            Kind::Root(c) => &mut **c,
-            Kind::Http(c) => &mut **c,
-            Kind::Tcp(c) => &mut **c,
-        }
+/// The callbacks every context kind has, of the context in a cell.
+#[inline(always)]
+fn context(cell: &mut Option<Kind>) -> Option<&mut dyn Context> {
+    match cell.as_mut()? {
+        Kind::Root(c) => Some(&mut **c),
+        Kind::Http(c) => Some(&mut **c),
+        Kind::Tcp(c) => Some(&mut **c),
     }
 }
 
-/// One slot of the context slab.
-enum Slot {
-    /// Unused; `next` is the next free slot ([`NO_SLOT`] at the end of the list).
-    Free { next: u32 },
-    /// A context waiting for its next callback.
-    Idle(Kind),
-    /// The context is out of its slot: its callback is running.
-    Running,
-    /// The context is out of its slot and the host deleted it meanwhile: it is dropped, and the slot
-    /// freed, when its callback returns.
-    Deleted,
+/// A slot's cell: a context, or `None` while the slot is free. Shared: a callback holds a clone while
+/// it runs, so the registry is free meanwhile, the cell's borrow flag tells a re-entrant call apart,
+/// and a context deleted during its own callback lives until that clone drops. A cell outlives its
+/// contexts: a freed slot keeps it for the next one (no allocation per context).
+type Shared = Rc<RefCell<Option<Kind>>>;
+
+fn empty_cell() -> Shared {
+    Rc::new(RefCell::new(None))
 }
 
-/// The end of the free list.
-const NO_SLOT: u32 = u32::MAX;
-
+/// A pending HTTP call, gRPC call or gRPC stream: the context that opened it, and for an HTTP call
+/// the closure that takes the response, if any.
 struct PendingCall {
     context_id: u32,
     callback: Option<HttpCallback>,
@@ -66,17 +66,22 @@ struct PendingCall {
 
 struct Registry {
     factory: Option<RootContextFactory>,
-    /// Context id -> slab slot, for the live contexts (a deleted running one is already gone here).
+    /// Context id -> slot, for the live contexts.
     ids: IdTable<u32>,
-    slots: Vec<Slot>,
-    free: u32,
-    /// The id and slot of the context most recently looked up ([`NO_SLOT`]: none): a host calls the
-    /// same context several times in a row, so most lookups end here.
-    last: (u32, u32),
+    /// Every slot's cell. A free slot's cell is empty and shared with nobody else.
+    slots: Vec<Shared>,
+    /// The free slots.
+    free: Vec<u32>,
+    /// The context most recently created or looked up, and its id: a host calls the same context
+    /// several times in a row, so most lookups end here.
+    last: Option<(u32, Shared)>,
+    /// The one `last` held before (typically the root, while `last` is a stream): a stream's creation
+    /// and a root's tick find their root here.
+    previous: Option<(u32, Shared)>,
     /// Call token -> the call's owner (and closure).
     http_calls: IdTable<PendingCall>,
-    /// Call token -> the id of the context that opened the gRPC call or stream.
-    grpc_calls: IdTable<u32>,
+    /// Call token -> the gRPC call or stream (no closure).
+    grpc_calls: IdTable<PendingCall>,
 }
 
 impl Registry {
@@ -85,100 +90,105 @@ impl Registry {
             factory,
             ids: IdTable::new(),
             slots: Vec::new(),
-            free: NO_SLOT,
-            last: (0, NO_SLOT),
+            free: Vec::new(),
+            last: None,
+            previous: None,
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
         }
     }
 
-    /// Adds a context under `id` (the caller checked that the id is not in use).
-    fn insert(&mut self, id: u32, kind: Kind) {
-        let index = match self.slots.get_mut(self.free as usize) {
-            Some(slot) => {
-                let index = self.free;
-                if let Slot::Free { next } = *slot {
-                    self.free = next;
-                }
-                *slot = Slot::Idle(kind);
-                index
-            }
+    /// Adds a context under `id` (the caller checked that the id is not in use). Hands back what the
+    /// free slot held (nothing: a freed slot's cell is emptied), to be dropped outside the borrow.
+    fn insert(&mut self, id: u32, kind: Kind) -> Option<Kind> {
+        let index = match self.free.pop() {
+            Some(index) => index,
             None => {
-                self.slots.push(Slot::Idle(kind));
+                self.slots.push(empty_cell());
                 (self.slots.len() - 1) as u32
             }
         };
-        self.ids.insert(id, index);
-        self.last = (id, index);
-    }
-
-    fn release(&mut self, index: u32) {
-        if let Some(slot) = self.slots.get_mut(index as usize) {
-            *slot = Slot::Free { next: self.free };
-            self.free = index;
-        }
-    }
-
-    /// Takes context `id` out of its slot for a callback: its slot index and the context, or `None`
-    /// when the id is unknown or its callback is already running.
-    #[inline(always)]
-    fn take(&mut self, id: u32) -> Option<(u32, Kind)> {
-        let index = match self.last {
-            (last_id, index) if last_id == id && index != NO_SLOT => index,
-            _ => {
-                let index = *self.ids.get(id)?;
-                self.last = (id, index);
-                index
-            }
+        let Some(cell) = self.slots.get_mut(index as usize) else {
+            return Some(kind);
         };
-        let slot = self.slots.get_mut(index as usize)?;
-        if !matches!(slot, Slot::Idle(_)) {
-            return None;
+        let (displaced, unplaced) = match cell.try_borrow_mut() {
+            Ok(mut context) => (context.replace(kind), None),
+            Err(_) => (None, Some(kind)),
+        };
+        if let Some(kind) = unplaced {
+            // Not reached: a free slot's cell is never borrowed.
+            *cell = Rc::new(RefCell::new(Some(kind)));
         }
-        match std::mem::replace(slot, Slot::Running) {
-            Slot::Idle(kind) => Some((index, kind)),
-            _ => None,
+        let cell = cell.clone();
+        self.ids.insert_new(id, index);
+        self.remember(id, cell);
+        displaced
+    }
+
+    /// Makes context `id` the last one looked up; the one before becomes `previous`. What is dropped
+    /// here is still in its slot (a removed context is forgotten at removal): no context drops inside
+    /// the registry borrow.
+    fn remember(&mut self, id: u32, cell: Shared) {
+        if let Some(before) = self.last.replace((id, cell)) {
+            self.previous = Some(before);
         }
     }
 
-    /// Puts a context back after its callback; hands it back when it was deleted meanwhile (to be
-    /// dropped outside the registry borrow).
+    /// Context `id`'s cell, shared.
     #[inline(always)]
-    fn put_back(&mut self, index: u32, kind: Kind) -> Option<Kind> {
-        match self.slots.get_mut(index as usize) {
-            Some(slot @ Slot::Running) => {
-                *slot = Slot::Idle(kind);
-                None
-            }
-            Some(Slot::Deleted) => {
-                self.release(index);
-                Some(kind)
-            }
-            // Only after a `reset` during the callback: the slot belongs to nobody now.
-            _ => Some(kind),
+    fn get(&mut self, id: u32) -> Option<Shared> {
+        match &self.last {
+            Some((last, cell)) if *last == id => Some(cell.clone()),
+            _ => self.find(id),
         }
     }
 
-    /// Forgets context `id`: hands back the context when it was idle; a running one is marked to be
-    /// dropped when its callback returns.
+    /// Context `id`'s cell from `previous`, else from the id table (then remembered as the last one).
+    #[inline(never)]
+    fn find(&mut self, id: u32) -> Option<Shared> {
+        if let Some((previous, cell)) = &self.previous {
+            if *previous == id {
+                return Some(cell.clone());
+            }
+        }
+        let cell = self.slots.get(*self.ids.get(id)? as usize)?.clone();
+        self.remember(id, cell.clone());
+        Some(cell)
+    }
+
+    /// Forgets context `id` and frees its slot; hands back the context when it was idle (to be
+    /// dropped outside the registry borrow). A running one stays with its callback's share of the
+    /// cell, and is dropped when that callback returns; its slot gets a new cell.
     fn remove(&mut self, id: u32) -> Option<Kind> {
         let index = self.ids.remove(id)?;
-        if self.last.1 == index {
-            self.last = (0, NO_SLOT);
+        // Not the last shares: the slot holds one.
+        if matches!(&self.last, Some((last, _)) if *last == id) {
+            self.last = None;
         }
-        let slot = self.slots.get_mut(index as usize)?;
-        match std::mem::replace(slot, Slot::Deleted) {
-            Slot::Idle(kind) => {
-                self.release(index);
-                Some(kind)
-            }
-            Slot::Running => None,
-            other => {
-                *slot = other;
+        if matches!(&self.previous, Some((previous, _)) if *previous == id) {
+            self.previous = None;
+        }
+        let cell = self.slots.get_mut(index as usize)?;
+        let idle = cell.try_borrow_mut().map(|mut context| context.take());
+        let kind = match idle {
+            Ok(kind) => kind,
+            Err(_) => {
+                // Not the last share either: the running callback holds one.
+                *cell = empty_cell();
                 None
             }
-        }
+        };
+        self.free.push(index);
+        kind
     }
+}
+
+/// Drops a context that turned up where none should be (not reached: freeing a slot empties its
+/// cell), outside the registry borrow.
+#[cold]
+#[inline(never)]
+fn drop_displaced(displaced: Kind) {
+    drop(displaced);
 }
 
 thread_local! {
@@ -186,8 +196,6 @@ thread_local! {
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
     static CURRENT: Cell<u32> = const { Cell::new(0) };
-    /// The stream context a root just created, on its way from the root's callback to the registry.
-    static CREATED: Cell<Option<Kind>> = const { Cell::new(None) };
 }
 
 /// What the async layer ([`crate::task`]) hears of the host, besides call completions.
@@ -238,7 +246,17 @@ pub(crate) fn enter_context(id: u32) -> impl Drop {
 }
 
 fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
-    REGISTRY.with(|r| f(&mut r.borrow_mut()))
+    REGISTRY.with(|r| match r.try_borrow_mut() {
+        Ok(mut r) => f(&mut r),
+        Err(_) => registry_busy(),
+    })
+}
+
+/// Not reached: nothing holds the registry while other code runs (user code and drops run outside it).
+#[cold]
+#[inline(never)]
+fn registry_busy() -> ! {
+    panic!("proxywasm: the context registry is already in use")
 }
 
 /// Installs the function that creates each root context. Called by [`crate::main!`].
@@ -270,7 +288,12 @@ pub(crate) fn register_http_call(token: u32, callback: Option<HttpCallback>) {
 /// Remembers a gRPC call or stream opened by the current context.
 pub(crate) fn register_grpc_call(token: u32) {
     let context_id = current_context_id();
-    with_registry(|r| r.grpc_calls.insert(token, context_id));
+    let call = PendingCall {
+        context_id,
+        callback: None,
+    };
+    let replaced = with_registry(|r| r.grpc_calls.insert(token, call));
+    drop(replaced);
 }
 
 /// How many contexts and pending calls the registry holds (for leak checks in tests).
@@ -302,11 +325,12 @@ impl Drop for RestoreCurrent {
 }
 
 /// Armed while a context's callback runs; forgotten when it returns. Dropped only when the callback
-/// panics (natively; on wasm a panic aborts): then it frees the failed context's slot so the id counts
-/// as gone, and puts back the previous current context.
+/// panics (natively; on wasm a panic aborts): then it forgets the failed context (if the id still names
+/// it) so the id counts as gone, and puts back the previous current context.
 struct OnUnwind {
     id: u32,
-    index: u32,
+    /// The failed context's cell (compared, never read).
+    cell: *const RefCell<Option<Kind>>,
     previous: u32,
 }
 
@@ -315,206 +339,98 @@ impl Drop for OnUnwind {
         let _ = CURRENT.try_with(|c| c.set(self.previous));
         let _ = REGISTRY.try_with(|r| {
             if let Ok(mut r) = r.try_borrow_mut() {
-                if r.ids.get(self.id) == Some(&self.index) {
-                    r.ids.remove(self.id);
-                }
-                r.last = (0, NO_SLOT);
-                if matches!(
-                    r.slots.get(self.index as usize),
-                    Some(Slot::Running | Slot::Deleted)
-                ) {
-                    r.release(self.index);
+                if r.get(self.id).is_some_and(|s| Rc::as_ptr(&s) == self.cell) {
+                    // The cell is borrowed by the failed callback: nothing is dropped here.
+                    r.remove(self.id);
                 }
             }
         });
     }
 }
 
-/// A callback from the host, with its arguments, for the context it names.
-enum Event {
-    Create(u32),
-    Done,
-    Log,
-    VmStart(usize),
-    Configure(usize),
-    Tick,
-    QueueReady(u32),
-    Foreign(u32, usize),
-    NewConnection,
-    DownstreamData(usize, bool),
-    DownstreamClose(PeerType),
-    UpstreamData(usize, bool),
-    UpstreamClose(PeerType),
-    RequestHeaders(usize, bool),
-    RequestBody(usize, bool),
-    RequestTrailers(usize),
-    ResponseHeaders(usize, bool),
-    ResponseBody(usize, bool),
-    ResponseTrailers(usize),
-    HttpCallResponse(u32, usize, usize, usize),
-    GrpcInitialMetadata(u32, usize),
-    GrpcMessage(u32, usize),
-    GrpcTrailingMetadata(u32, usize),
-    GrpcClose(u32, u32),
+/// Context `id`'s cell, shared; `None` for an unknown id.
+#[inline(never)]
+fn lookup(id: u32) -> Option<Shared> {
+    // `try_borrow_mut`: the registry is never borrowed across a callback.
+    REGISTRY.with(|r| r.try_borrow_mut().ok()?.get(id))
 }
 
-/// What a context answered; `Nothing` also when the event does not apply to the context's kind (a
-/// created stream context goes through [`CREATED`], so answers need no drop).
-#[derive(Clone, Copy)]
-enum Answer {
-    Nothing,
-    Action(Action),
-    Bool(bool),
-}
-
-/// Delivers `event` to `context`.
+/// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback
+/// is already running), else what `f` answers for the context (`None` only for a slot freed by a
+/// reset). Every export goes through here.
 #[inline(always)]
-fn handle(context: &mut Kind, event: Event) -> Answer {
-    use Event as E;
-    match (context, event) {
-        (Kind::Root(root), E::Create(id)) => {
-            let created = match root.new_tcp_context(id) {
-                Some(tcp) => Some(Kind::Tcp(tcp)),
-                None => root.new_http_context(id).map(Kind::Http),
-            };
-            CREATED.with(|c| c.set(created));
-            Answer::Nothing
-        }
-        (Kind::Root(root), E::Done) => Answer::Bool(root.on_done()),
-        (Kind::Http(http), E::Done) => {
-            http.on_http_stream_done();
-            Answer::Bool(http.on_done())
-        }
-        (Kind::Tcp(tcp), E::Done) => {
-            tcp.on_stream_done();
-            Answer::Bool(tcp.on_done())
-        }
-        (context, E::Log) => {
-            context.context().on_log();
-            Answer::Nothing
-        }
-        (Kind::Root(root), E::VmStart(size)) => {
-            Answer::Bool(crate::config::during(crate::config::Start::Vm, || {
-                root.on_vm_start(size)
-            }))
-        }
-        (Kind::Root(root), E::Configure(size)) => {
-            Answer::Bool(crate::config::during(crate::config::Start::Plugin, || {
-                root.on_plugin_start(size)
-            }))
-        }
-        (Kind::Root(root), E::Tick) => {
-            root.on_tick();
-            Answer::Nothing
-        }
-        (Kind::Root(root), E::QueueReady(queue)) => {
-            root.on_queue_ready(queue);
-            Answer::Nothing
-        }
-        (Kind::Root(root), E::Foreign(function, size)) => {
-            root.on_foreign_function(function, size);
-            Answer::Nothing
-        }
-        (Kind::Tcp(tcp), E::NewConnection) => Answer::Action(tcp.on_new_connection()),
-        (Kind::Tcp(tcp), E::DownstreamData(size, end)) => {
-            Answer::Action(tcp.on_downstream_data(size, end))
-        }
-        (Kind::Tcp(tcp), E::DownstreamClose(peer)) => {
-            tcp.on_downstream_close(peer);
-            Answer::Nothing
-        }
-        (Kind::Tcp(tcp), E::UpstreamData(size, end)) => {
-            Answer::Action(tcp.on_upstream_data(size, end))
-        }
-        (Kind::Tcp(tcp), E::UpstreamClose(peer)) => {
-            tcp.on_upstream_close(peer);
-            Answer::Nothing
-        }
-        (Kind::Http(http), E::RequestHeaders(n, end)) => {
-            Answer::Action(http.on_http_request_headers(n, end))
-        }
-        (Kind::Http(http), E::RequestBody(size, end)) => {
-            Answer::Action(http.on_http_request_body(size, end))
-        }
-        (Kind::Http(http), E::RequestTrailers(n)) => {
-            Answer::Action(http.on_http_request_trailers(n))
-        }
-        (Kind::Http(http), E::ResponseHeaders(n, end)) => {
-            Answer::Action(http.on_http_response_headers(n, end))
-        }
-        (Kind::Http(http), E::ResponseBody(size, end)) => {
-            Answer::Action(http.on_http_response_body(size, end))
-        }
-        (Kind::Http(http), E::ResponseTrailers(n)) => {
-            Answer::Action(http.on_http_response_trailers(n))
-        }
-        (context, E::HttpCallResponse(token, headers, body, trailers)) => {
-            context
-                .context()
-                .on_http_call_response(token, headers, body, trailers);
-            Answer::Nothing
-        }
-        (context, E::GrpcInitialMetadata(token, n)) => {
-            context.context().on_grpc_receive_initial_metadata(token, n);
-            Answer::Nothing
-        }
-        (context, E::GrpcMessage(token, size)) => {
-            context.context().on_grpc_receive(token, size);
-            Answer::Nothing
-        }
-        (context, E::GrpcTrailingMetadata(token, n)) => {
-            context
-                .context()
-                .on_grpc_receive_trailing_metadata(token, n);
-            Answer::Nothing
-        }
-        (context, E::GrpcClose(token, status)) => {
-            context.context().on_grpc_close(token, status);
-            Answer::Nothing
-        }
-        _ => Answer::Nothing,
+fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
+    match lookup(id) {
+        Some(shared) => with_cell(id, shared, default, f),
+        None => default,
     }
 }
 
-/// Delivers `event` to context `id` as the current context: takes the context out of its slot, runs
-/// the callback, puts it back. `None` for an unknown id (or one whose callback is already running).
-/// One function for every callback, so the registry's hot path exists once in the binary.
-fn dispatch(id: u32, event: Event) -> Option<Answer> {
-    // `try_borrow_mut`: the registry is never borrowed across a callback, and this form stays inline.
-    let (index, mut kind) =
-        REGISTRY.with(|r| r.try_borrow_mut().ok().and_then(|mut r| r.take(id)))?;
+/// [`with_context`] for a cell already looked up.
+#[inline(always)]
+fn with_cell<R>(id: u32, shared: Shared, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
+    // Borrowed already: a re-entrant call for the running context.
+    let Ok(mut context) = shared.try_borrow_mut() else {
+        return default;
+    };
     let previous = replace_current(id);
     let on_unwind = OnUnwind {
         id,
-        index,
+        cell: Rc::as_ptr(&shared),
         previous,
     };
-    let answer = handle(&mut kind, event);
+    let answer = f(&mut context);
     std::mem::forget(on_unwind);
     replace_current(previous);
-    // A context deleted during its callback is dropped here, outside the registry borrow.
-    drop(REGISTRY.with(|r| match r.try_borrow_mut() {
-        Ok(mut r) => r.put_back(index, kind),
-        // Unreachable (nothing holds the registry between callbacks): the context is dropped.
-        Err(_) => Some(kind),
-    }));
-    Some(answer)
+    // Leaving scope: the borrow ends, then the share drops (the last one when the host deleted the
+    // context meanwhile: the context is dropped here).
+    answer
 }
 
-/// The action a context answered; `Continue` when it has none.
-fn action(answer: Option<Answer>) -> Action {
-    match answer {
-        Some(Answer::Action(action)) => action,
+/// Runs an HTTP stream callback; `Continue` for any other context kind.
+#[inline(always)]
+fn on_http(id: u32, f: impl FnOnce(&mut dyn HttpContext) -> Action) -> Action {
+    with_context(id, Action::Continue, |kind| match kind {
+        Some(Kind::Http(http)) => f(&mut **http),
         _ => Action::Continue,
-    }
+    })
 }
 
-/// The boolean a context answered; `default` when it has none.
-fn boolean(answer: Option<Answer>, default: bool) -> BoolResult {
-    let value = match answer {
-        Some(Answer::Bool(value)) => value,
-        _ => default,
-    };
+/// Runs a TCP stream callback; `Continue` for any other context kind.
+#[inline(always)]
+fn on_tcp(id: u32, f: impl FnOnce(&mut dyn TcpContext) -> Action) -> Action {
+    with_context(id, Action::Continue, |kind| match kind {
+        Some(Kind::Tcp(tcp)) => f(&mut **tcp),
+        _ => Action::Continue,
+    })
+}
+
+/// Runs a root context callback; nothing for any other context kind.
+#[inline(always)]
+fn on_root(id: u32, f: impl FnOnce(&mut dyn RootContext)) {
+    with_context(id, (), |kind| {
+        if let Some(Kind::Root(root)) = kind {
+            f(&mut **root);
+        }
+    });
+}
+
+/// Runs a root context's start callback (VM start or configure) with the configuration it may read;
+/// `false` for any other context kind or an unknown id.
+fn on_start(
+    id: u32,
+    start: crate::config::Start,
+    f: fn(&mut dyn RootContext, usize) -> bool,
+    size: usize,
+) -> BoolResult {
+    let started = with_context(id, false, |kind| match kind {
+        Some(Kind::Root(root)) => crate::config::during(start, || f(&mut **root, size)),
+        _ => false,
+    });
+    boolean(started)
+}
+
+fn boolean(value: bool) -> BoolResult {
     if value {
         BoolResult::True
     } else {
@@ -524,6 +440,68 @@ fn boolean(answer: Option<Answer>, default: bool) -> BoolResult {
 
 fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
     peer.unwrap_or(PeerType::Unknown)
+}
+
+/// Asks a root for the context of new stream `id`: TCP first, then HTTP.
+fn create_stream(parent_id: u32, parent: Shared, id: u32) -> Option<Kind> {
+    with_cell(parent_id, parent, None, |kind| match kind {
+        Some(Kind::Root(root)) => match root.new_tcp_context(id) {
+            Some(tcp) => Some(Kind::Tcp(tcp)),
+            None => root.new_http_context(id).map(Kind::Http),
+        },
+        _ => None,
+    })
+}
+
+/// What a context's creation starts from, found under one registry borrow.
+enum Origin {
+    /// The id is already in use.
+    Duplicate,
+    /// A root context, made by the plugin's factory.
+    Factory(RootContextFactory),
+    /// A stream context, made by its root.
+    Parent(Shared),
+}
+
+/// Forgets the pending calls of a deleted context; their closures are dropped outside the registry
+/// borrow.
+#[cold]
+#[inline(never)]
+fn forget_calls_of(context_id: u32) {
+    let forgotten = with_registry(|r| {
+        let mut calls = Vec::new();
+        for table in [&mut r.http_calls, &mut r.grpc_calls] {
+            table.remove_where(|c| c.context_id == context_id, &mut calls);
+        }
+        calls
+    });
+    drop(forgotten);
+}
+
+/// Refuses the creation of a context under an id already in use (written without `core::fmt`, which
+/// a plugin that does not format links no code for).
+#[cold]
+#[inline(never)]
+fn refuse_duplicate(context_id: u32, parent_context_id: u32) {
+    let mut line = String::from("proxywasm: context ");
+    push_decimal(&mut line, context_id);
+    line.push_str(" already exists; the duplicate creation (parent ");
+    push_decimal(&mut line, parent_context_id);
+    line.push_str(") is ignored");
+    crate::logging::error(&line);
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: u32) {
+    const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    let mut scale = 1_000_000_000;
+    while scale > 1 && n < scale {
+        scale /= 10;
+    }
+    while scale > 0 {
+        out.push_str(DIGITS[(n / scale % 10) as usize]);
+        scale /= 10;
+    }
 }
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
@@ -537,34 +515,43 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
             let _restore = RestoreCurrent(replace_current(call.context_id));
             callback(num_headers, body_size, num_trailers);
         }
-        None => {
-            dispatch(
-                call.context_id,
-                Event::HttpCallResponse(token, num_headers, body_size, num_trailers),
-            );
-        }
+        None => with_context(call.context_id, (), |cell| {
+            if let Some(context) = context(cell) {
+                context.on_http_call_response(token, num_headers, body_size, num_trailers);
+            }
+        }),
     }
 }
 
-fn deliver_grpc(token: u32, grpc_event: GrpcEvent, event: Event) {
-    let close = matches!(grpc_event, GrpcEvent::Close(_));
+/// Delivers a gRPC event (`size`: the element count or message size) to the async layer or the
+/// context that opened the call or stream.
+fn deliver_grpc(token: u32, event: GrpcEvent, size: usize) {
+    let close = matches!(event, GrpcEvent::Close(_));
     let owner = with_registry(|r| {
         if close {
-            r.grpc_calls.remove(token)
+            r.grpc_calls.remove(token).map(|call| call.context_id)
         } else {
-            r.grpc_calls.get(token).copied()
+            r.grpc_calls.get(token).map(|call| call.context_id)
         }
     });
-    if let Some(id) = owner {
-        let _ = crate::context::set_effective_context(id);
-        if task_hook(HostEvent::Grpc {
-            token,
-            event: grpc_event,
-        }) {
-            return;
-        }
-        dispatch(id, event);
+    let Some(id) = owner else {
+        return;
+    };
+    let _ = crate::context::set_effective_context(id);
+    if task_hook(HostEvent::Grpc { token, event }) {
+        return;
     }
+    with_context(id, (), |cell| {
+        let Some(context) = context(cell) else {
+            return;
+        };
+        match event {
+            GrpcEvent::InitialMetadata => context.on_grpc_receive_initial_metadata(token, size),
+            GrpcEvent::Message => context.on_grpc_receive(token, size),
+            GrpcEvent::TrailingMetadata => context.on_grpc_receive_trailing_metadata(token, size),
+            GrpcEvent::Close(status) => context.on_grpc_close(token, status),
+        }
+    });
 }
 
 /// The implementation of the generated [`Callbacks`] trait: what every export shim calls.
@@ -578,109 +565,137 @@ impl Callbacks for Dispatcher {
     fn proxy_on_context_create(context_id: u32, parent_context_id: u32) {
         // A host that reuses a live id must not silently replace that context (a re-created root would
         // never be configured): the live one stays and the duplicate is refused with an error log.
-        if with_registry(|r| r.ids.get(context_id).is_some()) {
-            crate::logging::error(&format!(
-                "proxywasm: context {context_id} already exists; the duplicate creation (parent \
-                 {parent_context_id}) is ignored"
-            ));
-            return;
-        }
-        let created = if parent_context_id == 0 {
-            let Some(factory) = with_registry(|r| r.factory) else {
-                return;
-            };
-            Kind::Root(factory(context_id))
-        } else {
-            dispatch(parent_context_id, Event::Create(context_id));
-            match CREATED.with(Cell::take) {
-                Some(kind) => kind,
-                None => return,
+        let origin = REGISTRY.with(|r| {
+            let mut r = r.try_borrow_mut().ok()?;
+            if r.ids.get(context_id).is_some() {
+                return Some(Origin::Duplicate);
+            }
+            if parent_context_id == 0 {
+                r.factory.map(Origin::Factory)
+            } else {
+                r.get(parent_context_id).map(Origin::Parent)
+            }
+        });
+        let created = match origin {
+            None => return,
+            Some(Origin::Duplicate) => return refuse_duplicate(context_id, parent_context_id),
+            Some(Origin::Factory(factory)) => Kind::Root(factory(context_id)),
+            Some(Origin::Parent(parent)) => {
+                match create_stream(parent_context_id, parent, context_id) {
+                    Some(kind) => kind,
+                    None => return,
+                }
             }
         };
-        with_registry(|r| r.insert(context_id, created));
+        if let Some(displaced) = with_registry(|r| r.insert(context_id, created)) {
+            drop_displaced(displaced);
+        }
     }
 
     fn proxy_on_done(context_id: u32) -> BoolResult {
-        boolean(dispatch(context_id, Event::Done), true)
+        boolean(with_context(context_id, true, |kind| match kind {
+            Some(Kind::Root(root)) => root.on_done(),
+            Some(Kind::Http(http)) => {
+                http.on_http_stream_done();
+                http.on_done()
+            }
+            Some(Kind::Tcp(tcp)) => {
+                tcp.on_stream_done();
+                tcp.on_done()
+            }
+            None => true,
+        }))
     }
 
     fn proxy_on_log(context_id: u32) {
-        dispatch(context_id, Event::Log);
+        with_context(context_id, (), |cell| {
+            if let Some(context) = context(cell) {
+                context.on_log();
+            }
+        });
     }
 
     fn proxy_on_delete(context_id: u32) {
-        let removed = with_registry(|r| {
-            if !r.http_calls.is_empty() {
-                r.http_calls.retain(|c| c.context_id != context_id);
-            }
-            if !r.grpc_calls.is_empty() {
-                r.grpc_calls.retain(|owner| *owner != context_id);
-            }
-            r.remove(context_id)
+        let (removed, calls) = with_registry(|r| {
+            let calls = !r.http_calls.is_empty() || !r.grpc_calls.is_empty();
+            (r.remove(context_id), calls)
         });
+        if calls {
+            forget_calls_of(context_id);
+        }
         // Dropped outside the registry borrow: a context's `Drop` may use the SDK.
         drop(removed);
         task_hook(HostEvent::ContextDeleted(context_id));
     }
 
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
-        boolean(
-            dispatch(context_id, Event::VmStart(vm_configuration_size)),
-            false,
+        on_start(
+            context_id,
+            crate::config::Start::Vm,
+            |root, size| root.on_vm_start(size),
+            vm_configuration_size,
         )
     }
 
     fn proxy_on_configure(context_id: u32, plugin_configuration_size: usize) -> BoolResult {
-        boolean(
-            dispatch(context_id, Event::Configure(plugin_configuration_size)),
-            false,
+        on_start(
+            context_id,
+            crate::config::Start::Plugin,
+            |root, size| root.on_plugin_start(size),
+            plugin_configuration_size,
         )
     }
 
     fn proxy_on_tick(context_id: u32) {
-        dispatch(context_id, Event::Tick);
+        on_root(context_id, |root| root.on_tick());
         task_hook(HostEvent::Tick);
     }
 
     fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
-        dispatch(context_id, Event::QueueReady(queue_id));
+        on_root(context_id, |root| root.on_queue_ready(queue_id));
         task_hook(HostEvent::QueueReady(queue_id));
     }
 
     fn proxy_on_foreign_function(context_id: u32, function_id: u32, arguments_size: usize) {
-        dispatch(context_id, Event::Foreign(function_id, arguments_size));
+        on_root(context_id, |root| {
+            root.on_foreign_function(function_id, arguments_size)
+        });
     }
 
     fn proxy_on_new_connection(context_id: u32) -> Action {
-        action(dispatch(context_id, Event::NewConnection))
+        on_tcp(context_id, |tcp| tcp.on_new_connection())
     }
 
     fn proxy_on_downstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
-        action(dispatch(
-            context_id,
-            Event::DownstreamData(data_size, end_of_stream),
-        ))
+        on_tcp(context_id, |tcp| {
+            tcp.on_downstream_data(data_size, end_of_stream)
+        })
     }
 
     fn proxy_on_downstream_connection_close(
         context_id: u32,
         peer_type: Result<PeerType, UnknownEnumValue>,
     ) {
-        dispatch(context_id, Event::DownstreamClose(peer(peer_type)));
+        on_tcp(context_id, |tcp| {
+            tcp.on_downstream_close(peer(peer_type));
+            Action::Continue
+        });
     }
 
     fn proxy_on_upstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
-        action(dispatch(
-            context_id,
-            Event::UpstreamData(data_size, end_of_stream),
-        ))
+        on_tcp(context_id, |tcp| {
+            tcp.on_upstream_data(data_size, end_of_stream)
+        })
     }
 
     fn proxy_on_upstream_connection_close(
         context_id: u32,
         peer_type: Result<PeerType, UnknownEnumValue>,
     ) {
-        dispatch(context_id, Event::UpstreamClose(peer(peer_type)));
+        on_tcp(context_id, |tcp| {
+            tcp.on_upstream_close(peer(peer_type));
+            Action::Continue
+        });
     }
 
     fn proxy_on_request_headers(
@@ -688,21 +703,21 @@ impl Callbacks for Dispatcher {
         num_headers: usize,
         end_of_stream: bool,
     ) -> Action {
-        action(dispatch(
-            context_id,
-            Event::RequestHeaders(num_headers, end_of_stream),
-        ))
+        on_http(context_id, |http| {
+            http.on_http_request_headers(num_headers, end_of_stream)
+        })
     }
 
     fn proxy_on_request_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
-        action(dispatch(
-            context_id,
-            Event::RequestBody(body_size, end_of_stream),
-        ))
+        on_http(context_id, |http| {
+            http.on_http_request_body(body_size, end_of_stream)
+        })
     }
 
     fn proxy_on_request_trailers(context_id: u32, num_trailers: usize) -> Action {
-        action(dispatch(context_id, Event::RequestTrailers(num_trailers)))
+        on_http(context_id, |http| {
+            http.on_http_request_trailers(num_trailers)
+        })
     }
 
     fn proxy_on_response_headers(
@@ -710,21 +725,21 @@ impl Callbacks for Dispatcher {
         num_headers: usize,
         end_of_stream: bool,
     ) -> Action {
-        action(dispatch(
-            context_id,
-            Event::ResponseHeaders(num_headers, end_of_stream),
-        ))
+        on_http(context_id, |http| {
+            http.on_http_response_headers(num_headers, end_of_stream)
+        })
     }
 
     fn proxy_on_response_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
-        action(dispatch(
-            context_id,
-            Event::ResponseBody(body_size, end_of_stream),
-        ))
+        on_http(context_id, |http| {
+            http.on_http_response_body(body_size, end_of_stream)
+        })
     }
 
     fn proxy_on_response_trailers(context_id: u32, num_trailers: usize) -> Action {
-        action(dispatch(context_id, Event::ResponseTrailers(num_trailers)))
+        on_http(context_id, |http| {
+            http.on_http_response_trailers(num_trailers)
+        })
     }
 
     fn proxy_on_http_call_response(
@@ -738,19 +753,11 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_grpc_receive_initial_metadata(_context_id: u32, call_id: u32, num_elements: usize) {
-        deliver_grpc(
-            call_id,
-            GrpcEvent::InitialMetadata,
-            Event::GrpcInitialMetadata(call_id, num_elements),
-        );
+        deliver_grpc(call_id, GrpcEvent::InitialMetadata, num_elements);
     }
 
     fn proxy_on_grpc_receive(_context_id: u32, call_id: u32, message_size: usize) {
-        deliver_grpc(
-            call_id,
-            GrpcEvent::Message,
-            Event::GrpcMessage(call_id, message_size),
-        );
+        deliver_grpc(call_id, GrpcEvent::Message, message_size);
     }
 
     fn proxy_on_grpc_receive_trailing_metadata(
@@ -758,19 +765,11 @@ impl Callbacks for Dispatcher {
         call_id: u32,
         num_elements: usize,
     ) {
-        deliver_grpc(
-            call_id,
-            GrpcEvent::TrailingMetadata,
-            Event::GrpcTrailingMetadata(call_id, num_elements),
-        );
+        deliver_grpc(call_id, GrpcEvent::TrailingMetadata, num_elements);
     }
 
     fn proxy_on_grpc_close(_context_id: u32, call_id: u32, status_code: u32) {
-        deliver_grpc(
-            call_id,
-            GrpcEvent::Close(status_code),
-            Event::GrpcClose(call_id, status_code),
-        );
+        deliver_grpc(call_id, GrpcEvent::Close(status_code), 0);
     }
 }
 
@@ -840,6 +839,15 @@ mod tests {
         reset();
         set_root_context_factory(|_| Box::new(Root));
         events();
+    }
+
+    #[test]
+    fn decimals_are_written_without_core_fmt() {
+        for n in [0, 7, 10, 99, 1_000, 4_294_967_295] {
+            let mut out = String::from("#");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("#{n}"));
+        }
     }
 
     #[test]

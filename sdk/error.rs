@@ -18,12 +18,21 @@ impl Error {
     }
 }
 
-/// Turns a raw status code into a `Result`.
+/// Turns a raw status code into a `Result` (success checked inline: every hostcall wrapper does this).
+#[inline(always)]
 pub(crate) fn check(code: u32) -> Result<(), Error> {
-    match Error::from_status_code(code) {
-        None => Ok(()),
-        Some(e) => Err(e),
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(failure(code))
     }
+}
+
+/// The error for a non-zero status code.
+#[cold]
+#[inline(never)]
+fn failure(code: u32) -> Error {
+    Error::from_status_code(code).unwrap_or(Error::UnknownStatus(code))
 }
 
 impl From<crate::task::TaskError> for Error {

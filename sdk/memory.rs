@@ -66,20 +66,24 @@ fn remember(ptr: *mut u8, size: usize, capacity: usize) {
 }
 
 /// Claims the remembered allocation at `ptr` if there is one and `len` bytes fit in what the host
-/// asked for: removes it from the table and answers its block size. A refused buffer stays in the
-/// table (so dropping it still frees it). The scan starts at the most recent allocation.
-fn claim(ptr: *mut u8, len: usize) -> Option<usize> {
+/// asked for: removes it from the table and answers its block size (never 0); 0 when refused. A
+/// refused buffer stays in the table (so dropping it still frees it). The scan starts at the most
+/// recent allocation.
+fn claim(ptr: *mut u8, len: usize) -> usize {
     ALLOCATIONS.with(|recent| {
         let newest = recent.next.get() + RECENT - 1;
-        let entry = (0..RECENT)
+        let Some(entry) = (0..RECENT)
             .map(|age| &recent.entries[(newest - age) % RECENT])
-            .find(|entry| entry.get().0 == ptr as usize)?;
+            .find(|entry| entry.get().0 == ptr as usize)
+        else {
+            return 0;
+        };
         let (_, size, capacity) = entry.get();
         if len > size {
-            return None;
+            return 0;
         }
         entry.set((0, 0, 0));
-        Some(capacity)
+        capacity
     })
 }
 
@@ -162,38 +166,44 @@ impl HostBuffer {
     }
 
     /// Checks the host's address and length against the allocation table and claims the block: its
-    /// size, or `None` for no buffer at all.
-    fn checked(&self) -> Result<Option<usize>, DecodeError> {
+    /// size, or 0 for no buffer at all (a claimed block's size is never 0).
+    fn checked(&self) -> Result<usize, DecodeError> {
         if self.ptr.is_null() {
             return if self.len == 0 {
-                Ok(None)
+                Ok(0)
             } else {
                 Err(DecodeError::BadBuffer)
             };
         }
         if self.capacity.get() != 0 {
-            return Ok(Some(self.capacity.get()));
+            return Ok(self.capacity.get());
         }
-        let capacity = claim(self.ptr, self.len).ok_or(DecodeError::BadBuffer)?;
-        self.capacity.set(capacity);
-        Ok(Some(capacity))
+        match claim(self.ptr, self.len) {
+            0 => Err(DecodeError::BadBuffer),
+            capacity => {
+                self.capacity.set(capacity);
+                Ok(capacity)
+            }
+        }
     }
 
     /// The bytes, after checking the host's address and length against the allocation.
+    #[inline(always)]
     pub(crate) fn bytes(&self) -> Result<&[u8], DecodeError> {
         match self.checked()? {
-            None => Ok(&[]),
+            0 => Ok(&[]),
             // SAFETY: `ptr` is a live allocation of at least `len` bytes made by `allocate`, which
             // the host filled.
-            Some(_) => Ok(unsafe { core::slice::from_raw_parts(self.ptr, self.len) }),
+            _ => Ok(unsafe { core::slice::from_raw_parts(self.ptr, self.len) }),
         }
     }
 
     /// The bytes as a `Vec`, taking over the allocation without copying.
     pub(crate) fn into_vec(mut self) -> Result<Vec<u8>, DecodeError> {
-        let Some(capacity) = self.checked()? else {
+        let capacity = self.checked()?;
+        if capacity == 0 {
             return Ok(Vec::new());
-        };
+        }
         let ptr = core::mem::replace(&mut self.ptr, core::ptr::null_mut());
         // SAFETY: `ptr` was allocated by `allocate` with layout (capacity.max(1), 1), which is the
         // layout a `Vec<u8>` of that capacity frees with; `len` bytes (no more than the host asked
@@ -210,9 +220,9 @@ impl Drop for HostBuffer {
         let capacity = match self.capacity.get() {
             // Length 0 always fits: a remembered block is claimed here, whatever the host reported.
             0 => claim(self.ptr, 0),
-            claimed => Some(claimed),
+            claimed => claimed,
         };
-        if let Some(capacity) = capacity {
+        if capacity != 0 {
             release(self.ptr, capacity);
         }
     }

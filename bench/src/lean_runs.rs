@@ -164,38 +164,120 @@ pub fn check_behaviour(build: &Build) -> Result<(), String> {
     Ok(())
 }
 
-/// Guest instructions of each step of one scenario-1 stream in the lean host (after a warm-up stream).
-pub fn breakdown(build: &Build) -> Result<Vec<(&'static str, u64)>, String> {
+/// One step of the breakdown: its name, guest instructions, and how they split at the hostcalls (the
+/// guest's own segments between the traced hostcalls, and each guest allocation the host made).
+pub struct Step {
+    pub name: &'static str,
+    pub instructions: u64,
+    pub split: String,
+}
+
+/// Guest instructions of each callback of one scenario-1 stream in the lean host (after a warm-up
+/// stream), of one TCP data event, and of one tick with its queue-ready callback.
+pub fn breakdown(build: &Build) -> Result<Vec<Step>, String> {
     let mut host = LeanHost::start(&build.all, "", true)?;
     headers_stream(&mut host)?;
     let mut steps = Vec::new();
-    let mut last = host.guest_instructions();
-    let mut step = |name: &'static str, host: &LeanHost| {
-        let now = host.guest_instructions();
-        steps.push((name, now - last));
-        last = now;
-    };
-    let id = host.new_stream()?;
-    step("context_create", &host);
-    host.request_headers(id, &REQUEST, true)?;
-    step("request_headers", &host);
-    host.response_headers(id, &RESPONSE, true)?;
-    step("response_headers", &host);
-    host.complete(id)?;
-    step("done + log + delete", &host);
-    let tcp_id = {
-        let mut tcp = LeanHost::start(&build.all, "tcp", true)?;
-        let id = tcp.new_stream()?;
-        tcp.new_connection(id)?;
-        tcp.downstream_data(id, &[0; 1024], false)?;
-        let before = tcp.guest_instructions();
-        tcp.downstream_data(id, &[0; 1024], false)?;
-        tcp.guest_instructions() - before
-    };
-    steps.push(("tcp downstream_data", tcp_id));
+    let id = traced(&mut host, &mut steps, "context_create", |h| h.new_stream())?;
+    traced(&mut host, &mut steps, "request_headers", |h| {
+        h.request_headers(id, &REQUEST, true)
+    })?;
+    traced(&mut host, &mut steps, "response_headers", |h| {
+        h.response_headers(id, &RESPONSE, true)
+    })?;
+    let mut observed = Vec::new();
+    let start = host.guest_instructions();
+    host.complete_observed(id, &mut |name, now| observed.push((name, now)))?;
+    push_observed(&mut steps, start, observed);
+    let mut tcp = LeanHost::start(&build.all, "tcp", true)?;
+    let tcp_id = tcp.new_stream()?;
+    tcp.new_connection(tcp_id)?;
+    tcp.downstream_data(tcp_id, &[0; 1024], false)?;
+    traced(&mut tcp, &mut steps, "tcp downstream_data", |h| {
+        h.downstream_data(tcp_id, &[0; 1024], false)
+    })?;
     host.tick()?;
-    let before = host.guest_instructions();
-    host.tick()?;
-    steps.push(("tick + queue_ready", host.guest_instructions() - before));
+    host.start_trace();
+    let mut observed = Vec::new();
+    let start = host.guest_instructions();
+    host.tick_observed(&mut |name, now| observed.push((name, now)))?;
+    let trace = host.take_trace();
+    let mut from = start;
+    for (name, end) in observed {
+        let inside: Vec<_> = trace
+            .iter()
+            .copied()
+            .filter(|(_, at)| *at >= from && *at <= end)
+            .collect();
+        steps.push(Step {
+            name,
+            instructions: end - from,
+            split: split(from, end, &inside),
+        });
+        from = end;
+    }
     Ok(steps)
+}
+
+/// Runs `op` with the hostcall trace on and records it as step `name`.
+fn traced<T>(
+    host: &mut LeanHost,
+    steps: &mut Vec<Step>,
+    name: &'static str,
+    op: impl FnOnce(&mut LeanHost) -> Result<T, String>,
+) -> Result<T, String> {
+    host.start_trace();
+    let start = host.guest_instructions();
+    let result = op(host)?;
+    let end = host.guest_instructions();
+    let trace = host.take_trace();
+    steps.push(Step {
+        name,
+        instructions: end - start,
+        split: split(start, end, &trace),
+    });
+    Ok(result)
+}
+
+fn push_observed(steps: &mut Vec<Step>, start: u64, observed: Vec<(&'static str, u64)>) {
+    let mut from = start;
+    for (name, end) in observed {
+        steps.push(Step {
+            name,
+            instructions: end - from,
+            split: String::new(),
+        });
+        from = end;
+    }
+}
+
+/// `guest | hostcall | guest | alloc N | guest ...`: the guest's segments between the marks, a guest
+/// allocation shown with its own count.
+fn split(start: u64, end: u64, trace: &[(&'static str, u64)]) -> String {
+    if trace.is_empty() {
+        return String::new();
+    }
+    let mut out = Vec::new();
+    let mut at = start;
+    let mut allocating = false;
+    for &(what, when) in trace {
+        match what {
+            "allocated" => {
+                out.push(format!("[alloc {}]", when - at));
+                allocating = false;
+            }
+            _ => {
+                if !allocating {
+                    out.push(format!("{}", when - at));
+                }
+                allocating = what == "allocate";
+                if !allocating {
+                    out.push(what.to_string());
+                }
+            }
+        }
+        at = when;
+    }
+    out.push(format!("{}", end - at));
+    out.join(" ")
 }

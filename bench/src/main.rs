@@ -36,7 +36,7 @@ struct Args {
     #[arg(long)]
     no_build: bool,
     /// Print the guest instructions of each callback of one scenario-1 stream, one TCP event and one
-    /// tick per build (lean host), and stop.
+    /// tick with its queue-ready callback per build (lean host), and stop.
     #[arg(long)]
     breakdown: bool,
     /// Compare each async example with its callback twin (guest instructions per stream, size), using
@@ -82,7 +82,16 @@ fn main() {
     if args.breakdown {
         for build in &builds {
             match lean_runs::breakdown(build) {
-                Ok(steps) => println!("{}: {steps:?}", build.name),
+                Ok(steps) => {
+                    let line: Vec<String> = steps
+                        .iter()
+                        .map(|s| format!("{} {}", s.name, s.instructions))
+                        .collect();
+                    println!("{}: {}", build.name, line.join(", "));
+                    for step in steps.iter().filter(|s| !s.split.is_empty()) {
+                        println!("    {}: {}", step.name, step.split);
+                    }
+                }
                 Err(e) => {
                     eprintln!("error: {}: {e}", build.name);
                     std::process::exit(1);

@@ -69,20 +69,29 @@ impl<V> IdTable<V> {
 
     /// Sets the value of `id`; hands back the value it replaces.
     pub(super) fn insert(&mut self, id: u32, value: V) -> Option<V> {
-        if let Some(i) = self.position(id) {
-            return self.entries[i].replace((id, value)).map(|(_, old)| old);
+        if let Some(entry) = self.position(id).and_then(|i| self.entries.get_mut(i)) {
+            return entry.replace((id, value)).map(|(_, old)| old);
         }
+        self.insert_new(id, value);
+        None
+    }
+
+    /// Adds `id`, which the table does not hold (the caller checked).
+    pub(super) fn insert_new(&mut self, id: u32, value: V) {
         if (self.len + 1) * 2 > self.entries.len() {
             self.grow();
         }
         let mask = self.mask();
         let mut i = self.home(id);
-        while self.entries[i].is_some() {
+        // Ends: the table is never full.
+        while let Some(entry) = self.entries.get_mut(i) {
+            if entry.is_none() {
+                *entry = Some((id, value));
+                self.len += 1;
+                return;
+            }
             i = (i + 1) & mask;
         }
-        self.entries[i] = Some((id, value));
-        self.len += 1;
-        None
     }
 
     fn grow(&mut self) {
@@ -92,44 +101,42 @@ impl<V> IdTable<V> {
         self.shift = 32 - capacity.trailing_zeros();
         self.len = 0;
         for (id, value) in old.into_iter().flatten() {
-            self.insert(id, value);
+            self.insert_new(id, value);
         }
     }
 
     /// Removes `id`; hands back its value.
     pub(super) fn remove(&mut self, id: u32) -> Option<V> {
         let mut hole = self.position(id)?;
-        let removed = self.entries[hole].take();
+        let removed = self.entries.get_mut(hole)?.take();
         self.len -= 1;
         let mask = self.mask();
         let mut next = hole;
         loop {
             next = (next + 1) & mask;
-            let home = match &self.entries[next] {
-                None => break,
-                Some((key, _)) => self.home(*key),
+            let Some(Some((key, _))) = self.entries.get(next) else {
+                break;
             };
+            let home = self.home(*key);
             // The entry may fill the hole when the hole lies on its probe path (between its home and
             // where it sits, cyclically).
             if next.wrapping_sub(home) & mask >= next.wrapping_sub(hole) & mask {
-                self.entries[hole] = self.entries[next].take();
+                self.entries.swap(hole, next);
                 hole = next;
             }
         }
         removed.map(|(_, value)| value)
     }
 
-    /// Removes every entry whose value fails `keep`.
-    pub(super) fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
-        let doomed: Vec<u32> = self
-            .entries
-            .iter()
-            .flatten()
-            .filter(|(_, value)| !keep(value))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in doomed {
-            self.remove(id);
+    /// Removes every entry whose value matches `doomed`, appending their values to `out`.
+    pub(super) fn remove_where(&mut self, doomed: impl Fn(&V) -> bool, out: &mut Vec<V>) {
+        let mut i = 0;
+        while let Some(entry) = self.entries.get(i) {
+            match entry {
+                // Removal shifts later entries back into this position: look at it again.
+                Some((id, value)) if doomed(value) => out.extend(self.remove(*id)),
+                _ => i += 1,
+            }
         }
     }
 }
@@ -152,7 +159,16 @@ mod tests {
             } else {
                 (state >> 16) % 97
             };
-            if (state >> 8) % 3 == 0 {
+            if step % 997 == 0 {
+                let mut removed = Vec::new();
+                table.remove_where(|v| v % 5 == 0, &mut removed);
+                removed.sort_unstable();
+                let mut expected: Vec<u32> =
+                    model.values().copied().filter(|v| v % 5 == 0).collect();
+                expected.sort_unstable();
+                model.retain(|_, v| *v % 5 != 0);
+                assert_eq!(removed, expected, "remove_where at step {step}");
+            } else if (state >> 8) % 3 == 0 {
                 assert_eq!(table.remove(id), model.remove(&id), "remove {id}");
             } else {
                 assert_eq!(
@@ -174,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_table_finds_nothing_and_retain_removes_what_fails() {
+    fn an_empty_table_finds_nothing_and_remove_where_hands_back_what_matches() {
         let mut table: IdTable<u32> = IdTable::new();
         assert_eq!(table.get(0), None);
         assert_eq!(table.remove(0), None);
@@ -182,7 +198,9 @@ mod tests {
         for id in 0..40 {
             table.insert(id, id % 2);
         }
-        table.retain(|v| *v == 0);
+        let mut removed = Vec::new();
+        table.remove_where(|v| *v == 1, &mut removed);
+        assert_eq!(removed, vec![1; 20]);
         assert_eq!(table.len(), 20);
         assert!((0..40).all(|id| table.get(id).is_some() == (id % 2 == 0)));
         assert_eq!(table.get(u32::MAX), None);

@@ -16,6 +16,19 @@ fn status(s: Status) -> u32 {
 
 const OK: u32 = 0;
 
+/// Records `what` with the guest instructions executed so far, when the host traces. The host burns no
+/// guest instructions between a hostcall's entry and its return except in a guest allocation (marked
+/// too), so the differences between marks are the guest's own segments.
+fn mark(caller: &mut Call<'_>, what: &'static str) {
+    if caller.data().trace.is_none() {
+        return;
+    }
+    let used = caller.get_fuel().map_or(0, |left| u64::MAX - left);
+    if let Some(trace) = &mut caller.data_mut().trace {
+        trace.push((what, used));
+    }
+}
+
 /// The guest's memory and the host's state, borrowed together.
 fn split<'a>(caller: &'a mut Call<'_>) -> Option<(&'a mut [u8], &'a mut HostState)> {
     let memory = caller.data().memory?;
@@ -73,7 +86,9 @@ fn hand_back(
         let Some(allocate) = caller.data().allocate.clone() else {
             return Ok(status(Status::InternalFailure));
         };
+        mark(caller, "allocate");
         address = allocate.call(&mut *caller, len)?;
+        mark(caller, "allocated");
         if address == 0 {
             return Ok(status(Status::InternalFailure));
         }
@@ -197,6 +212,7 @@ fn maps(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          ptr_ptr: u32,
          size_ptr: u32|
          -> wasmtime::Result<u32> {
+            mark(&mut caller, "get_header_map_value");
             let Some(key) = split(&mut caller)
                 .and_then(|(memory, _)| memory.get(range(key_ptr, key_len)?))
                 .map(<[u8]>::to_vec)
@@ -231,6 +247,7 @@ fn maps(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_add_header_map_value",
         |mut caller: Call<'_>, map: u32, kp: u32, kl: u32, vp: u32, vl: u32| -> u32 {
+            mark(&mut caller, "add_header_map_value");
             edit_map(&mut caller, map, kp, kl, vp, vl, |m, k, v| m.add(k, v))
         },
     )?;
@@ -245,6 +262,7 @@ fn maps(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_remove_header_map_value",
         |mut caller: Call<'_>, map: u32, kp: u32, kl: u32| -> u32 {
+            mark(&mut caller, "remove_header_map_value");
             edit_map(&mut caller, map, kp, kl, kp, 0, |m, k, _| m.remove(k))
         },
     )?;
@@ -409,6 +427,7 @@ fn metrics(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_increment_metric",
         |mut caller: Call<'_>, id: u32, delta: i64| -> u32 {
+            mark(&mut caller, "increment_metric");
             let Some(metric) = caller.data_mut().metrics.get_mut(id as usize) else {
                 return status(Status::NotFound);
             };
@@ -468,6 +487,7 @@ fn shared(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          size_ptr: u32,
          cas_ptr: u32|
          -> wasmtime::Result<u32> {
+            mark(&mut caller, "get_shared_data");
             let Some(key) = split(&mut caller)
                 .and_then(|(memory, _)| memory.get(range(key_ptr, key_len)?))
                 .map(<[u8]>::to_vec)
@@ -492,6 +512,7 @@ fn shared(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_set_shared_data",
         |mut caller: Call<'_>, kp: u32, kl: u32, vp: u32, vl: u32, cas: u32| -> u32 {
+            mark(&mut caller, "set_shared_data");
             let Some((memory, state)) = split(&mut caller) else {
                 return status(Status::InvalidMemoryAccess);
             };
@@ -570,6 +591,7 @@ fn shared(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_enqueue_shared_queue",
         |mut caller: Call<'_>, id: u32, ptr: u32, len: u32| -> u32 {
+            mark(&mut caller, "enqueue_shared_queue");
             with_input(&mut caller, ptr, len, |item, state| {
                 let Some(queue) = state.queues.get_mut(id as usize) else {
                     return status(Status::NotFound);
@@ -587,6 +609,7 @@ fn shared(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_dequeue_shared_queue",
         |mut caller: Call<'_>, id: u32, ptr_ptr: u32, size_ptr: u32| -> wasmtime::Result<u32> {
+            mark(&mut caller, "dequeue_shared_queue");
             let Some(queue) = caller.data_mut().queues.get_mut(id as usize) else {
                 return Ok(status(Status::NotFound));
             };

@@ -197,6 +197,16 @@ impl LeanHost {
         self.store.get_fuel().map_or(0, |left| u64::MAX - left)
     }
 
+    /// Starts recording the traced hostcalls and guest allocations (see [`HostState::trace`]).
+    pub fn start_trace(&mut self) {
+        self.store.data_mut().trace = Some(Vec::new());
+    }
+
+    /// Stops recording; hands back what was recorded since [`LeanHost::start_trace`].
+    pub fn take_trace(&mut self) -> Vec<(&'static str, u64)> {
+        self.store.data_mut().trace.take().unwrap_or_default()
+    }
+
     fn enter(&mut self, id: u32) {
         self.store.data_mut().effective = id;
     }
@@ -327,12 +337,25 @@ impl LeanHost {
     /// Ends stream `id`: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`; then the stream's maps
     /// and buffers are dropped (their allocations kept for the next stream).
     pub fn complete(&mut self, id: u32) -> Result<(), String> {
+        self.complete_observed(id, &mut |_, _| {})
+    }
+
+    /// [`LeanHost::complete`], calling `observe` with each callback's name and the guest instructions
+    /// so far after it returns (for the breakdown).
+    pub fn complete_observed(
+        &mut self,
+        id: u32,
+        observe: &mut dyn FnMut(&'static str, u64),
+    ) -> Result<(), String> {
         self.enter(id);
         if let Some(f) = self.callbacks.done.clone() {
             f.call(&mut self.store, id).map_err(trap)?;
         }
+        observe("done", self.guest_instructions());
         self.call1(self.callbacks.log.clone(), id)?;
+        observe("log", self.guest_instructions());
         self.call1(self.callbacks.delete.clone(), id)?;
+        observe("delete", self.guest_instructions());
         let state = self.store.data_mut();
         state.live.retain(|l| *l != id);
         for map in [
@@ -354,13 +377,23 @@ impl LeanHost {
     /// Calls `proxy_on_tick` on the root, then `proxy_on_queue_ready` for each queue that received an
     /// item (cpp-host posts the notification to the queue owner's thread; here it runs right after).
     pub fn tick(&mut self) -> Result<(), String> {
+        self.tick_observed(&mut |_, _| {})
+    }
+
+    /// [`LeanHost::tick`], calling `observe` after each callback as [`LeanHost::complete_observed`].
+    pub fn tick_observed(
+        &mut self,
+        observe: &mut dyn FnMut(&'static str, u64),
+    ) -> Result<(), String> {
         self.call1(self.callbacks.tick.clone(), self.root)?;
+        observe("tick", self.guest_instructions());
         while let Some(queue) = self.store.data_mut().ready.pop() {
             let owner = self.store.data().queues[queue as usize].owner;
             self.enter(owner);
             if let Some(f) = self.callbacks.queue_ready.clone() {
                 f.call(&mut self.store, (owner, queue)).map_err(trap)?;
             }
+            observe("queue_ready", self.guest_instructions());
         }
         Ok(())
     }

@@ -130,4 +130,7 @@ pub struct HostState {
     pub tick_period_ms: u32,
     /// Reused for serialized maps handed to the guest.
     pub scratch: Vec<u8>,
+    /// When set (the breakdown), each traced hostcall and each guest allocation records its name and
+    /// the guest instructions executed so far, on entry and on return.
+    pub trace: Option<Vec<(&'static str, u64)>>,
 }

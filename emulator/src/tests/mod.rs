@@ -53,8 +53,10 @@ impl RootContext for Root {
         ));
     }
     fn on_queue_ready(&mut self, queue_id: u32) {
-        while let Ok(item) = queue::dequeue(queue_id) {
-            seen(format!("dequeued {}", String::from_utf8_lossy(&item)));
+        // Read in place; the loop ends at `Empty`.
+        let text = |item: &[u8]| String::from_utf8_lossy(item).into_owned();
+        while let Ok(item) = queue::dequeue_with(queue_id, text) {
+            seen(format!("dequeued {item}"));
         }
         seen(format!("then {:?}", queue::dequeue(queue_id)));
     }

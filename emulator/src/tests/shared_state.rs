@@ -12,6 +12,13 @@ fn shared_data_has_versions_and_cas() {
             shared_data::set("k", b"2", cas).unwrap();
             seen(format!("stale: {:?}", shared_data::set("k", b"3", cas)));
             seen(format!("missing: {:?}", shared_data::get("nope")));
+            let in_place =
+                |key| shared_data::with_entry(key, |v, cas| (v.map(<[u8]>::to_vec), cas));
+            seen(format!(
+                "in place: {:?} {:?}",
+                in_place("k"),
+                in_place("nope")
+            ));
         }
     }
     take_seen();
@@ -24,7 +31,8 @@ fn shared_data_has_versions_and_cas() {
         [
             "Some([49]) 1",
             "stale: Err(CasMismatch)",
-            "missing: Ok((None, 0))"
+            "missing: Ok((None, 0))",
+            "in place: Ok((Some([50]), 2)) Ok((None, 0))"
         ]
     );
     assert_eq!(host.shared_data("k"), Some((b"2".to_vec(), 2)));
