@@ -59,7 +59,7 @@ impl HttpContext for Stream {
                 seen(format!(
                     "{:?} {:?}",
                     a.map(|r| r.status()),
-                    b.map(|r| r.body().to_vec())
+                    b.map(|r| r.body().map(<[u8]>::to_vec))
                 ));
                 Action::Continue
             }),
@@ -104,7 +104,7 @@ fn a_task_waits_for_both_calls_then_resumes_the_request() {
     assert_eq!(
         take_seen(),
         [format!(
-            "Err({:?}) Ok({:?})",
+            "Err({:?}) Ok(Ok({:?}))",
             Error::Task(TaskError::CallFailed),
             b"hi".to_vec()
         )]

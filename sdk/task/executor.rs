@@ -54,6 +54,8 @@ struct Executor {
     polling: Option<usize>,
     /// Whether `run_ready` is draining the queue.
     draining: bool,
+    /// How many slots hold a task.
+    live: usize,
     /// Ticks seen so far, and the tasks waiting for the next one.
     ticks: u64,
     tick_waiters: Vec<usize>,
@@ -102,20 +104,26 @@ impl Executor {
             ready: VecDeque::new(),
             polling: None,
             draining: false,
+            live: 0,
             ticks: 0,
             tick_waiters: Vec::new(),
             queue_waiters: Vec::new(),
         }
     }
 
-    fn insert(&mut self, owner: u32, future: BoxedTask) -> usize {
+    fn insert(&mut self, owner: u32, future: BoxedTask, resume: Resume) -> usize {
+        self.live += 1;
         match self.free.pop() {
             Some(index) => {
                 let slot = &mut self.slots[index];
+                if slot.waker.will_wake(Waker::noop()) {
+                    // A poll that panicked (natively) left the slot without its waker.
+                    slot.waker = Waker::from(Arc::new(SlotWaker(index)));
+                }
                 slot.owner = owner;
                 slot.state = State::Idle(future);
                 slot.queued = false;
-                slot.resume = Resume::Nothing;
+                slot.resume = resume;
                 index
             }
             None => {
@@ -125,7 +133,7 @@ impl Executor {
                     owner,
                     state: State::Idle(future),
                     queued: false,
-                    resume: Resume::Nothing,
+                    resume,
                 });
                 index
             }
@@ -137,6 +145,7 @@ impl Executor {
             if !matches!(slot.state, State::Vacant) {
                 slot.state = State::Vacant;
                 self.free.push(index);
+                self.live -= 1;
             }
         }
     }
@@ -220,95 +229,122 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
         return Err(TaskError::Reentrant);
     }
     install(None);
-    let index = with_executor(|e| e.insert(owner, future));
+    let index = with_executor(|e| {
+        let index = e.insert(owner, future, resume);
+        if inside_task {
+            e.wake(index);
+        }
+        index
+    });
     if inside_task {
-        with_executor(|e| e.wake(index));
         return Ok(None);
     }
     // Woken during its own first poll: polled again before the callback returns, so a stream task that
     // finishes now answers through the callback's result, never by resuming a stream not yet paused.
-    let mut finished = poll_task(index);
-    while finished.is_none() && with_executor(|e| e.slots.get(index).is_some_and(|s| s.queued)) {
-        with_executor(|e| e.ready.retain(|&i| i != index));
-        finished = poll_task(index);
-    }
-    if finished.is_none() {
-        with_executor(|e| {
-            if let Some(slot) = e.slots.get_mut(index) {
-                slot.resume = resume;
-            }
-        });
-    }
+    let finished = loop {
+        match poll_task(index) {
+            Polled::Finished(action, _) => break Some(action),
+            Polled::Pending { woken: true } => with_executor(|e| e.ready.retain(|&i| i != index)),
+            Polled::Pending { woken: false } | Polled::Gone => break None,
+        }
+    };
     run_ready();
     Ok(finished)
 }
 
-/// Restores the executor when a poll ends, also by a panic (natively, a failing test): the task that
-/// panicked is forgotten.
-struct PollGuard {
+/// What one poll of a task came to.
+enum Polled {
+    /// It finished with this action (and what its stream wants then; nothing when it was cancelled).
+    Finished(Action, Resume),
+    /// It waits; `woken` when it was woken during the poll (it is queued).
+    Pending { woken: bool },
+    /// No task to poll there (finished, cancelled, or being polled).
+    Gone,
+}
+
+/// Armed while a task is polled and forgotten when the poll returns: dropped only when the poll panics
+/// (natively, a failing test; on wasm a panic aborts), it forgets the task and restores the executor.
+struct OnUnwind {
     index: usize,
     previous: Option<usize>,
 }
 
-impl Drop for PollGuard {
+impl Drop for OnUnwind {
     fn drop(&mut self) {
         let _ = EXECUTOR.try_with(|e| {
             if let Ok(mut e) = e.try_borrow_mut() {
                 e.polling = self.previous;
-                if std::thread::panicking() {
-                    e.vacate(self.index);
-                }
+                e.draining = false;
+                e.vacate(self.index);
             }
         });
     }
 }
 
-/// Polls task `index` as its owner context; `Some(action)` when it finished.
-fn poll_task(index: usize) -> Option<Action> {
-    let (mut future, owner, previous) = with_executor(|e| {
+/// Polls task `index` as its owner context.
+fn poll_task(index: usize) -> Polled {
+    let taken = with_executor(|e| {
         let slot = e.slots.get_mut(index)?;
+        let State::Idle(future) = std::mem::replace(&mut slot.state, State::Running) else {
+            // Not idle: put back what was there (`Running` is what it was, or a cancelled/vacant slot).
+            return None;
+        };
         slot.queued = false;
-        match std::mem::replace(&mut slot.state, State::Running) {
-            State::Idle(future) => {
-                let owner = slot.owner;
-                Some((future, owner, e.polling.replace(index)))
-            }
-            other => {
-                slot.state = other;
-                None
-            }
-        }
-    })?;
-    let guard = PollGuard { index, previous };
+        // The slot's waker leaves the slot for the poll (a no-op waker keeps its place), so polling
+        // costs no reference count.
+        let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
+        let owner = slot.owner;
+        Some((future, owner, waker, e.polling.replace(index)))
+    });
+    let Some((mut future, owner, waker, previous)) = taken else {
+        return Polled::Gone;
+    };
+    let on_unwind = OnUnwind { index, previous };
     let caller = dispatcher::current_context_id();
     let _current = dispatcher::enter_context(owner);
     // A task woken from another context's callback (a tick, a queue) acts on its own context.
     let switched = caller != owner && crate::context::set_effective_context(owner).is_ok();
-    let waker = with_executor(|e| e.slots[index].waker.clone());
     let result = future.as_mut().poll(&mut PollContext::from_waker(&waker));
-    let (finished, resume) = with_executor(|e| {
+    std::mem::forget(on_unwind);
+    let (polled, finished) = with_executor(|e| {
+        e.polling = previous;
         let slot = &mut e.slots[index];
+        slot.waker = waker;
         let cancelled = matches!(slot.state, State::CancelledWhileRunning);
-        let resume = slot.resume;
-        let finished = match result {
-            Poll::Ready(action) => Some(action),
-            Poll::Pending if cancelled => None,
-            Poll::Pending => {
+        match result {
+            Poll::Pending if !cancelled => {
                 slot.state = State::Idle(future);
-                return (None, Resume::Nothing);
+                return (
+                    Polled::Pending {
+                        woken: slot.queued,
+                    },
+                    None,
+                );
             }
-        };
-        e.vacate(index);
-        (finished, if cancelled { Resume::Nothing } else { resume })
+            Poll::Pending => {
+                e.vacate(index);
+                (Polled::Gone, Some(future))
+            }
+            Poll::Ready(action) => {
+                let resume = if cancelled { Resume::Nothing } else { slot.resume };
+                e.vacate(index);
+                (Polled::Finished(action, resume), Some(future))
+            }
+        }
     });
-    if finished == Some(Action::Continue) {
-        resume_stream(resume);
-    }
+    // Dropped outside the executor's borrow: a future's `Drop` may use the SDK.
+    drop(finished);
     if switched {
         let _ = crate::context::set_effective_context(caller);
     }
-    drop(guard);
-    finished
+    polled
+}
+
+/// Polls task `index` and resumes its stream when it finished with [`Action::Continue`].
+fn poll_and_resume(index: usize) {
+    if let Polled::Finished(Action::Continue, resume) = poll_task(index) {
+        resume_stream(resume);
+    }
 }
 
 fn resume_stream(resume: Resume) {
@@ -324,11 +360,28 @@ fn resume_stream(resume: Resume) {
     }
 }
 
+/// Polls task `index` now, from the host callback that completed what it waits for, then every task
+/// that poll woke; when a task is already being polled, only queues it (the outer poll's drain runs it).
+pub(crate) fn run_now(index: usize) {
+    let now = with_executor(|e| {
+        if e.polling.is_some() || e.draining {
+            e.wake(index);
+            false
+        } else {
+            true
+        }
+    });
+    if now {
+        poll_and_resume(index);
+        run_ready();
+    }
+}
+
 /// Polls every woken task until none is left. Called at the end of each host callback that can wake
 /// tasks; a call made while tasks are being polled returns at once (the outer drain continues).
 pub(crate) fn run_ready() {
     let start = with_executor(|e| {
-        if e.draining || e.polling.is_some() {
+        if e.draining || e.polling.is_some() || e.ready.is_empty() {
             false
         } else {
             e.draining = true;
@@ -338,20 +391,10 @@ pub(crate) fn run_ready() {
     if !start {
         return;
     }
-    struct Drained;
-    impl Drop for Drained {
-        fn drop(&mut self) {
-            let _ = EXECUTOR.try_with(|e| {
-                if let Ok(mut e) = e.try_borrow_mut() {
-                    e.draining = false;
-                }
-            });
-        }
-    }
-    let _drained = Drained;
     while let Some(index) = with_executor(|e| e.ready.pop_front()) {
-        poll_task(index);
+        poll_and_resume(index);
     }
+    with_executor(|e| e.draining = false);
 }
 
 /// Drops every task of context `owner` (outside the executor's borrow: a future's `Drop` may use the
@@ -359,6 +402,9 @@ pub(crate) fn run_ready() {
 fn cancel_owned_by(owner: u32) {
     let dropped: Vec<BoxedTask> = with_executor(|e| {
         let mut dropped = Vec::new();
+        if e.live == 0 {
+            return dropped;
+        }
         for index in 0..e.slots.len() {
             let slot = &mut e.slots[index];
             if slot.owner != owner {
@@ -368,6 +414,7 @@ fn cancel_owned_by(owner: u32) {
                 State::Idle(future) => {
                     dropped.push(future);
                     e.free.push(index);
+                    e.live -= 1;
                 }
                 State::Running => slot.state = State::CancelledWhileRunning,
                 other => slot.state = other,
@@ -432,10 +479,5 @@ fn on_host_event(event: HostEvent) -> bool {
 
 /// How many tasks are alive (for leak checks in tests).
 pub fn live_tasks() -> usize {
-    with_executor(|e| {
-        e.slots
-            .iter()
-            .filter(|s| !matches!(s.state, State::Vacant))
-            .count()
-    })
+    with_executor(|e| e.live)
 }

@@ -44,7 +44,7 @@
 //!         timeout: Duration::from_secs(1),
 //!     };
 //!     match task::http_call(&request).await {
-//!         Ok(response) if response.status() == Some(200) => Action::Continue,
+//!         Ok(response) if response.status() == Ok(Some(200)) => Action::Continue,
 //!         Ok(_) => deny("denied"),
 //!         Err(e) => deny(&e.to_string()),
 //!     }
