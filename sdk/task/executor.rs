@@ -6,6 +6,7 @@
 //! future tolerates.
 
 use crate::dispatcher::{self, GrpcEvent, HostEvent};
+use crate::task::http_call::Records;
 use crate::task::TaskError;
 use crate::Action;
 use std::cell::{Cell, RefCell};
@@ -46,25 +47,30 @@ struct Slot {
     resume: Resume,
 }
 
-struct Executor {
+pub(crate) struct Executor {
     slots: Vec<Slot>,
     free: Vec<usize>,
     ready: VecDeque<usize>,
-    /// The task being polled, if any.
-    polling: Option<usize>,
     /// Whether `run_ready` is draining the queue.
     draining: bool,
-    /// How many slots hold a task.
-    live: usize,
     /// Ticks seen so far, and the tasks waiting for the next one.
     ticks: u64,
     tick_waiters: Vec<usize>,
     /// Tasks waiting for a shared queue to have items.
     queue_waiters: Vec<(u32, usize)>,
+    /// The HTTP calls futures wait on (here, so a completion reaches its call and task in one borrow).
+    pub(crate) calls: Records,
 }
+
+/// No task is being polled.
+const NO_TASK: usize = usize::MAX;
 
 thread_local! {
     static EXECUTOR: RefCell<Executor> = const { RefCell::new(Executor::new()) };
+    /// The task being polled ([`NO_TASK`]: none). Every SDK future asks, so it is a cell of its own.
+    static POLLING: Cell<usize> = const { Cell::new(NO_TASK) };
+    /// How many slots hold a task: a context's deletion looks no further when none does.
+    static LIVE: Cell<usize> = const { Cell::new(0) };
     /// The gRPC part of the hook, installed by the first gRPC call or stream of the async layer, so a
     /// plugin that awaits only HTTP calls, queues or ticks does not link it.
     static GRPC: Cell<Option<&'static GrpcHooks>> = const { Cell::new(None) };
@@ -92,7 +98,7 @@ fn grpc_hooks() -> Option<&'static GrpcHooks> {
     GRPC.with(Cell::get)
 }
 
-fn with_executor<T>(f: impl FnOnce(&mut Executor) -> T) -> T {
+pub(crate) fn with_executor<T>(f: impl FnOnce(&mut Executor) -> T) -> T {
     EXECUTOR.with(|e| f(&mut e.borrow_mut()))
 }
 
@@ -102,17 +108,16 @@ impl Executor {
             slots: Vec::new(),
             free: Vec::new(),
             ready: VecDeque::new(),
-            polling: None,
             draining: false,
-            live: 0,
             ticks: 0,
             tick_waiters: Vec::new(),
             queue_waiters: Vec::new(),
+            calls: Records::new(),
         }
     }
 
     fn insert(&mut self, owner: u32, future: BoxedTask, resume: Resume) -> usize {
-        self.live += 1;
+        LIVE.with(|l| l.set(l.get() + 1));
         match self.free.pop() {
             Some(index) => {
                 let slot = &mut self.slots[index];
@@ -145,7 +150,7 @@ impl Executor {
             if !matches!(slot.state, State::Vacant) {
                 slot.state = State::Vacant;
                 self.free.push(index);
-                self.live -= 1;
+                LIVE.with(|l| l.set(l.get() - 1));
             }
         }
     }
@@ -188,7 +193,10 @@ fn wake_index(index: usize) {
 
 /// The task being polled; [`TaskError::NotInTask`] when an SDK future is polled by anything else.
 pub(crate) fn current_task() -> Result<usize, TaskError> {
-    with_executor(|e| e.polling).ok_or(TaskError::NotInTask)
+    match POLLING.with(Cell::get) {
+        NO_TASK => Err(TaskError::NotInTask),
+        task => Ok(task),
+    }
 }
 
 /// Makes task `index` wait for the next tick; returns the ticks seen so far.
@@ -224,56 +232,85 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
     if owner == 0 {
         return Err(TaskError::NoContext);
     }
-    let inside_task = with_executor(|e| e.polling.is_some());
-    if inside_task && resume != Resume::Nothing {
-        return Err(TaskError::Reentrant);
-    }
     install(None);
-    let index = with_executor(|e| {
-        let index = e.insert(owner, future, resume);
-        if inside_task {
-            e.wake(index);
+    if current_task().is_ok() {
+        if resume != Resume::Nothing {
+            return Err(TaskError::Reentrant);
         }
-        index
-    });
-    if inside_task {
+        with_executor(|e| {
+            let index = e.insert(owner, future, resume);
+            e.wake(index);
+        });
         return Ok(None);
     }
+    let (index, mut taken) = with_executor(|e| {
+        let index = e.insert(owner, future, resume);
+        (index, e.take(index))
+    });
     // Woken during its own first poll: polled again before the callback returns, so a stream task that
     // finishes now answers through the callback's result, never by resuming a stream not yet paused.
-    let finished = loop {
-        match poll_task(index) {
-            Polled::Finished(action, _) => break Some(action),
-            Polled::Pending { woken: true } => with_executor(|e| e.ready.retain(|&i| i != index)),
-            Polled::Pending { woken: false } | Polled::Gone => break None,
+    loop {
+        let Some(task) = taken else {
+            return Ok(None);
+        };
+        let previous = task.previous;
+        let result = task.poll(index);
+        let (polled, drain) = with_executor(|e| e.finish(index, previous, result));
+        match polled {
+            Polled::Finished(action, _, future) => {
+                drop(future);
+                if drain {
+                    run_ready();
+                }
+                return Ok(Some(action));
+            }
+            Polled::Pending { woken: true } => {
+                taken = with_executor(|e| {
+                    e.ready.retain(|&i| i != index);
+                    e.take(index)
+                });
+            }
+            Polled::Pending { woken: false } | Polled::Gone(_) => {
+                after_poll(polled, drain);
+                return Ok(None);
+            }
         }
-    };
-    run_ready();
-    Ok(finished)
+    }
 }
 
 /// What one poll of a task came to.
-enum Polled {
-    /// It finished with this action (and what its stream wants then; nothing when it was cancelled).
-    Finished(Action, Resume),
+pub(crate) enum Polled {
+    /// It finished with this action (and what its stream wants then: nothing when it was cancelled);
+    /// the future is to be dropped outside the executor's borrow (its `Drop` may use the SDK).
+    Finished(Action, Resume, BoxedTask),
     /// It waits; `woken` when it was woken during the poll (it is queued).
     Pending { woken: bool },
-    /// No task to poll there (finished, cancelled, or being polled).
-    Gone,
+    /// Cancelled while it was polled: its future, to drop.
+    Gone(Option<BoxedTask>),
+}
+
+/// A task out of its slot for a poll.
+pub(crate) struct Taken {
+    future: BoxedTask,
+    owner: u32,
+    waker: Waker,
+    /// The task whose poll this one interrupts ([`NO_TASK`]: none): give it back to
+    /// [`Executor::finish`].
+    pub(crate) previous: usize,
 }
 
 /// Armed while a task is polled and forgotten when the poll returns: dropped only when the poll panics
 /// (natively, a failing test; on wasm a panic aborts), it forgets the task and restores the executor.
 struct OnUnwind {
     index: usize,
-    previous: Option<usize>,
+    previous: usize,
 }
 
 impl Drop for OnUnwind {
     fn drop(&mut self) {
+        let _ = POLLING.try_with(|p| p.set(self.previous));
         let _ = EXECUTOR.try_with(|e| {
             if let Ok(mut e) = e.try_borrow_mut() {
-                e.polling = self.previous;
                 e.draining = false;
                 e.vacate(self.index);
             }
@@ -281,70 +318,147 @@ impl Drop for OnUnwind {
     }
 }
 
-/// Polls task `index` as its owner context.
-fn poll_task(index: usize) -> Polled {
-    let taken = with_executor(|e| {
-        let slot = e.slots.get_mut(index)?;
+impl Taken {
+    /// Polls the task as its owner context (no executor borrow is held meanwhile).
+    pub(crate) fn poll(self, index: usize) -> PollResult {
+        let Taken {
+            mut future,
+            owner,
+            waker,
+            previous,
+        } = self;
+        let on_unwind = OnUnwind { index, previous };
+        let caller = dispatcher::current_context_id();
+        let result = if caller == owner {
+            future.as_mut().poll(&mut PollContext::from_waker(&waker))
+        } else {
+            let _current = dispatcher::enter_context(owner);
+            // A task woken from another context's callback (a tick, a queue) acts on its own context.
+            let switched = crate::context::set_effective_context(owner).is_ok();
+            let result = future.as_mut().poll(&mut PollContext::from_waker(&waker));
+            if switched {
+                let _ = crate::context::set_effective_context(caller);
+            }
+            result
+        };
+        std::mem::forget(on_unwind);
+        PollResult {
+            future,
+            waker,
+            result,
+        }
+    }
+}
+
+/// A poll's outcome, on its way back to the slot.
+pub(crate) struct PollResult {
+    future: BoxedTask,
+    waker: Waker,
+    result: Poll<Action>,
+}
+
+impl Executor {
+    /// Takes task `index` out of its slot for a poll and makes it the task being polled; `None` when
+    /// there is no idle task there (finished, cancelled, or being polled).
+    pub(crate) fn take(&mut self, index: usize) -> Option<Taken> {
+        let slot = self.slots.get_mut(index)?;
+        if !matches!(slot.state, State::Idle(_)) {
+            return None;
+        }
         let State::Idle(future) = std::mem::replace(&mut slot.state, State::Running) else {
-            // Not idle: put back what was there (`Running` is what it was, or a cancelled/vacant slot).
             return None;
         };
         slot.queued = false;
         // The slot's waker leaves the slot for the poll (a no-op waker keeps its place), so polling
         // costs no reference count.
         let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
-        let owner = slot.owner;
-        Some((future, owner, waker, e.polling.replace(index)))
-    });
-    let Some((mut future, owner, waker, previous)) = taken else {
-        return Polled::Gone;
-    };
-    let on_unwind = OnUnwind { index, previous };
-    let caller = dispatcher::current_context_id();
-    let _current = dispatcher::enter_context(owner);
-    // A task woken from another context's callback (a tick, a queue) acts on its own context.
-    let switched = caller != owner && crate::context::set_effective_context(owner).is_ok();
-    let result = future.as_mut().poll(&mut PollContext::from_waker(&waker));
-    std::mem::forget(on_unwind);
-    let (polled, finished) = with_executor(|e| {
-        e.polling = previous;
-        let slot = &mut e.slots[index];
-        slot.waker = waker;
-        let cancelled = matches!(slot.state, State::CancelledWhileRunning);
-        match result {
-            Poll::Pending if !cancelled => {
-                slot.state = State::Idle(future);
-                return (
-                    Polled::Pending {
-                        woken: slot.queued,
-                    },
-                    None,
-                );
-            }
-            Poll::Pending => {
-                e.vacate(index);
-                (Polled::Gone, Some(future))
-            }
-            Poll::Ready(action) => {
-                let resume = if cancelled { Resume::Nothing } else { slot.resume };
-                e.vacate(index);
-                (Polled::Finished(action, resume), Some(future))
-            }
-        }
-    });
-    // Dropped outside the executor's borrow: a future's `Drop` may use the SDK.
-    drop(finished);
-    if switched {
-        let _ = crate::context::set_effective_context(caller);
+        let previous = POLLING.with(|p| p.replace(index));
+        Some(Taken {
+            future,
+            owner: slot.owner,
+            waker,
+            previous,
+        })
     }
-    polled
+
+    /// Puts a polled task back (or frees its slot when it finished or was cancelled meanwhile); with
+    /// it, whether woken tasks wait for [`run_ready`].
+    pub(crate) fn finish(
+        &mut self,
+        index: usize,
+        previous: usize,
+        polled: PollResult,
+    ) -> (Polled, bool) {
+        POLLING.with(|p| p.set(previous));
+        let drain = previous == NO_TASK && !self.draining && !self.ready.is_empty();
+        let slot = &mut self.slots[index];
+        slot.waker = polled.waker;
+        let cancelled = matches!(slot.state, State::CancelledWhileRunning);
+        let outcome = match polled.result {
+            Poll::Pending if !cancelled => {
+                slot.state = State::Idle(polled.future);
+                return (Polled::Pending { woken: slot.queued }, drain);
+            }
+            Poll::Pending => Polled::Gone(Some(polled.future)),
+            Poll::Ready(action) => {
+                let resume = if cancelled {
+                    Resume::Nothing
+                } else {
+                    slot.resume
+                };
+                Polled::Finished(action, resume, polled.future)
+            }
+        };
+        self.vacate(index);
+        (outcome, drain)
+    }
+
+    /// Queues task `index` for [`run_ready`].
+    pub(crate) fn wake_task(&mut self, index: usize) {
+        self.wake(index);
+    }
+
+    /// Whether task `index` may be polled now, from the host callback that completed what it waits for;
+    /// when a task is already being polled, it is queued instead (the outer poll's drain runs it).
+    pub(crate) fn take_now(&mut self, index: usize) -> Option<Taken> {
+        if current_task().is_ok() || self.draining {
+            self.wake(index);
+            None
+        } else {
+            self.take(index)
+        }
+    }
 }
 
-/// Polls task `index` and resumes its stream when it finished with [`Action::Continue`].
-fn poll_and_resume(index: usize) {
-    if let Polled::Finished(Action::Continue, resume) = poll_task(index) {
-        resume_stream(resume);
+/// After a poll: drops a finished future and resumes its stream when it finished with
+/// [`Action::Continue`], then polls the tasks that poll woke.
+pub(crate) fn after_poll(polled: Polled, drain: bool) {
+    match polled {
+        Polled::Finished(action, resume, future) => {
+            drop(future);
+            if action == Action::Continue {
+                resume_stream(resume);
+            }
+        }
+        Polled::Gone(future) => drop(future),
+        Polled::Pending { .. } => {}
     }
+    if drain {
+        run_ready();
+    }
+}
+
+/// Polls task `index` and resumes its stream when it finished with [`Action::Continue`]; returns
+/// whether woken tasks wait for [`run_ready`].
+fn poll_and_resume(index: usize) -> bool {
+    let Some(task) = with_executor(|e| e.take(index)) else {
+        return false;
+    };
+    let previous = task.previous;
+    let result = task.poll(index);
+    let (polled, drain) = with_executor(|e| e.finish(index, previous, result));
+    after_poll(polled, false);
+    drain
 }
 
 fn resume_stream(resume: Resume) {
@@ -360,28 +474,14 @@ fn resume_stream(resume: Resume) {
     }
 }
 
-/// Polls task `index` now, from the host callback that completed what it waits for, then every task
-/// that poll woke; when a task is already being polled, only queues it (the outer poll's drain runs it).
-pub(crate) fn run_now(index: usize) {
-    let now = with_executor(|e| {
-        if e.polling.is_some() || e.draining {
-            e.wake(index);
-            false
-        } else {
-            true
-        }
-    });
-    if now {
-        poll_and_resume(index);
-        run_ready();
-    }
-}
-
 /// Polls every woken task until none is left. Called at the end of each host callback that can wake
 /// tasks; a call made while tasks are being polled returns at once (the outer drain continues).
 pub(crate) fn run_ready() {
+    if current_task().is_ok() {
+        return;
+    }
     let start = with_executor(|e| {
-        if e.draining || e.polling.is_some() || e.ready.is_empty() {
+        if e.draining || e.ready.is_empty() {
             false
         } else {
             e.draining = true;
@@ -400,11 +500,11 @@ pub(crate) fn run_ready() {
 /// Drops every task of context `owner` (outside the executor's borrow: a future's `Drop` may use the
 /// SDK).
 fn cancel_owned_by(owner: u32) {
+    if LIVE.with(Cell::get) == 0 {
+        return;
+    }
     let dropped: Vec<BoxedTask> = with_executor(|e| {
         let mut dropped = Vec::new();
-        if e.live == 0 {
-            return dropped;
-        }
         for index in 0..e.slots.len() {
             let slot = &mut e.slots[index];
             if slot.owner != owner {
@@ -414,7 +514,7 @@ fn cancel_owned_by(owner: u32) {
                 State::Idle(future) => {
                     dropped.push(future);
                     e.free.push(index);
-                    e.live -= 1;
+                    LIVE.with(|l| l.set(l.get() - 1));
                 }
                 State::Running => slot.state = State::CancelledWhileRunning,
                 other => slot.state = other,
@@ -468,6 +568,8 @@ fn on_host_event(event: HostEvent) -> bool {
         }
         HostEvent::Reset => {
             let old = with_executor(|e| std::mem::replace(e, Executor::new()));
+            POLLING.with(|p| p.set(NO_TASK));
+            LIVE.with(|l| l.set(0));
             if let Some(grpc) = grpc_hooks() {
                 (grpc.forget_all)();
             }
@@ -479,5 +581,5 @@ fn on_host_event(event: HostEvent) -> bool {
 
 /// How many tasks are alive (for leak checks in tests).
 pub fn live_tasks() -> usize {
-    with_executor(|e| e.live)
+    LIVE.with(Cell::get)
 }

@@ -3,7 +3,7 @@
 //! response still held when that poll returns (joined with another call, or kept across a later
 //! `await`) is copied out of the host before the callback returns: a later read finds the copy.
 
-use super::executor::{current_task, run_now};
+use super::executor::{after_poll, current_task, run_ready, with_executor};
 use super::TaskError;
 use crate::abi::MapType;
 use crate::codec::{decode_map_utf8, find_in_map};
@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::http_call::{self as calls, HttpRequest};
 use crate::maps;
 use core::fmt;
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -21,9 +21,7 @@ enum Answer {
     /// Not arrived yet.
     Awaited,
     /// In the host's buffers: only while the completion callback runs.
-    Live {
-        body_size: usize,
-    },
+    Live { body_size: usize },
     /// Copied out of the host (the response outlived its callback); each part is taken once by the
     /// response.
     Kept {
@@ -44,25 +42,28 @@ struct Record {
     answer: Answer,
 }
 
-thread_local! {
-    /// The calls' records; a record's index is free again once nobody holds it.
-    static RECORDS: RefCell<Records> = const { RefCell::new(Records { all: Vec::new(), free: Vec::new() }) };
-}
-
-struct Records {
+/// The calls' records, kept by the executor; a record's index is free again once nobody holds it.
+pub(crate) struct Records {
     all: Vec<Record>,
     free: Vec<u32>,
 }
 
 fn with_records<T>(f: impl FnOnce(&mut Records) -> T) -> T {
-    RECORDS.with(|r| f(&mut r.borrow_mut()))
+    with_executor(|e| f(&mut e.calls))
 }
 
 impl Records {
-    fn open(&mut self) -> u32 {
+    pub(crate) const fn new() -> Self {
+        Records {
+            all: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
+    fn open(&mut self, task: Option<usize>) -> u32 {
         let record = Record {
             holders: 2,
-            task: None,
+            task,
             answer: Answer::Awaited,
         };
         match self.free.pop() {
@@ -83,8 +84,13 @@ impl Records {
 
     /// One holder lets go; the record's contents are handed back to drop outside the borrow.
     fn release(&mut self, index: u32) -> Option<Answer> {
+        self.release_n(index, 1)
+    }
+
+    /// `n` holders let go at once.
+    fn release_n(&mut self, index: u32, n: u8) -> Option<Answer> {
         let record = self.get(index)?;
-        record.holders -= 1;
+        record.holders = record.holders.saturating_sub(n);
         if record.holders > 0 {
             return None;
         }
@@ -99,6 +105,51 @@ fn release(index: u32) {
     drop(with_records(|r| r.release(index)));
 }
 
+/// The call whose answer is in the host's buffers while its completion polls the awaiting task, and
+/// what that poll did with it. Read by the call's future and response without the executor's borrow.
+#[derive(Clone, Copy)]
+struct Delivery {
+    /// The call's record ([`NO_RECORD`]: none is being delivered).
+    record: u32,
+    failed: bool,
+    taken: Taken,
+}
+
+/// What the poll did with the answer being delivered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Taken {
+    /// Nothing: the future was not polled, or is not ready for it.
+    No,
+    /// The future yielded a response, still alive.
+    Held,
+    /// The future yielded its error, or a response that was dropped already: the future's hold on the
+    /// record is over.
+    Done,
+}
+
+const NO_RECORD: u32 = u32::MAX;
+
+thread_local! {
+    static DELIVERING: Cell<Delivery> = const {
+        Cell::new(Delivery { record: NO_RECORD, failed: false, taken: Taken::No })
+    };
+    /// Completions seen so far: a future first polled before any completion since it was made cannot
+    /// have an answer yet.
+    static COMPLETIONS: Cell<u32> = const { Cell::new(0) };
+}
+
+fn delivering() -> Delivery {
+    DELIVERING.with(Cell::get)
+}
+
+fn set_taken(taken: Taken) {
+    DELIVERING.with(|d| {
+        let mut delivery = d.get();
+        delivery.taken = taken;
+        d.set(delivery);
+    });
+}
+
 /// Lives in the completion closure: delivers the answer when it runs, or cancels the call when the
 /// dispatcher drops the closure unrun (the dispatching context was deleted).
 struct Completion(u32);
@@ -107,36 +158,78 @@ impl Completion {
     fn complete(self, num_headers: usize, body_size: usize, num_trailers: usize) {
         let index = self.0;
         std::mem::forget(self);
+        COMPLETIONS.with(|c| c.set(c.get().wrapping_add(1)));
         let failed = num_headers == 0 && body_size == 0 && num_trailers == 0;
-        let task = with_records(|r| {
-            let record = r.get(index)?;
+        // The task woken for the answer (polled now, or queued when a poll is running).
+        let mut woken = None;
+        let taken = with_executor(|e| {
+            let record = e.calls.get(index)?;
             record.answer = if failed {
                 Answer::Failed(TaskError::CallFailed.into())
             } else {
                 Answer::Live { body_size }
             };
-            record.task
+            let task = record.task?;
+            woken = Some(task);
+            e.take_now(task).map(|taken| (task, taken))
         });
-        if let Some(task) = task {
-            run_now(task);
-        }
-        // Still live: the future or its response outlives this callback; keep a copy of the answer.
-        let live = with_records(|r| match r.get(index) {
-            Some(record) if record.holders > 1 => match record.answer {
-                Answer::Live { body_size } => Some(body_size),
-                _ => None,
-            },
-            _ => None,
-        });
-        if let Some(body_size) = live {
+        let (keep_body, released) = match taken {
+            Some((task, taken)) => {
+                let outer = DELIVERING.with(|d| {
+                    d.replace(Delivery {
+                        record: index,
+                        failed,
+                        taken: Taken::No,
+                    })
+                });
+                let previous = taken.previous;
+                let result = taken.poll(task);
+                let delivery = DELIVERING.with(|d| d.replace(outer));
+                let (settled, polled, drain) = with_executor(|e| {
+                    let (polled, drain) = e.finish(task, previous, result);
+                    (settle(&mut e.calls, index, delivery.taken), polled, drain)
+                });
+                after_poll(polled, drain);
+                settled
+            }
+            None => with_records(|r| settle(r, index, Taken::No)),
+        };
+        drop(released);
+        if let Some(body_size) = keep_body {
             let kept = keep(body_size, num_headers, num_trailers);
-            let old = with_records(|r| {
-                r.get(index)
-                    .map(|record| std::mem::replace(&mut record.answer, kept))
-            });
+            // A future that moved to another task during the poll: that task is woken for the copy.
+            let (old, moved) = with_executor(|e| {
+                let record = e.calls.get(index)?;
+                let old = std::mem::replace(&mut record.answer, kept);
+                let moved = record.task.filter(|&task| Some(task) != woken);
+                if let Some(task) = moved {
+                    e.wake_task(task);
+                }
+                Some((old, moved.is_some()))
+            })
+            .unzip();
             drop(old);
+            release(index);
+            if moved == Some(true) {
+                run_ready();
+            }
         }
-        release(index);
+    }
+}
+
+/// Ends the completion's hold on record `index` after the poll (and the future's, when the poll ended
+/// it). `Some(body_size)` when the answer must be kept first (the future or its response outlives the
+/// callback): then the completion releases the record itself afterwards.
+fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Option<Answer>) {
+    if taken == Taken::Done {
+        return (None, records.release_n(index, 2));
+    }
+    match records.get(index) {
+        Some(record) if record.holders > 1 => match record.answer {
+            Answer::Live { body_size } => (Some(body_size), None),
+            _ => (None, records.release(index)),
+        },
+        _ => (None, records.release(index)),
     }
 }
 
@@ -190,7 +283,8 @@ fn read_body(body_size: usize) -> Result<Vec<u8>, Error> {
 /// [`TaskError::CallFailed`] for a call that failed or timed out; [`TaskError::Cancelled`] when the
 /// calling context was deleted first; [`TaskError::NotInTask`] outside a task.
 pub fn http_call(request: &HttpRequest<'_>) -> HttpCall {
-    let index = with_records(Records::open);
+    let task = current_task().ok();
+    let index = with_records(|r| r.open(task));
     let completion = Completion(index);
     match calls::dispatch_http_call(request, move |h, b, t| completion.complete(h, b, t)) {
         // The closure was dropped unrun, which recorded the call as cancelled: the refusal says more.
@@ -201,13 +295,23 @@ pub fn http_call(request: &HttpRequest<'_>) -> HttpCall {
             }
         }
         Ok(_) => HttpCall {
-            state: State::Waiting(index),
+            state: State::Waiting {
+                index,
+                task,
+                completions: COMPLETIONS.with(Cell::get),
+            },
         },
     }
 }
 
 enum State {
-    Waiting(u32),
+    /// Dispatched: the record, and until the first poll, the task that made the call and the
+    /// completions seen then.
+    Waiting {
+        index: u32,
+        task: Option<usize>,
+        completions: u32,
+    },
     Refused(Error),
     Done,
 }
@@ -226,8 +330,33 @@ impl Future for HttpCall {
             Ok(task) => task,
             Err(e) => return Poll::Ready(Err(e.into())),
         };
-        let index = match &self.state {
-            State::Waiting(index) => *index,
+        let index = match &mut self.state {
+            State::Waiting {
+                index,
+                task: made_by,
+                completions,
+            } => {
+                let index = *index;
+                let delivery = delivering();
+                if delivery.record == index {
+                    // Its completion is polling this task: the answer is in the host's buffers.
+                    self.state = State::Done;
+                    if delivery.failed {
+                        set_taken(Taken::Done);
+                        return Poll::Ready(Err(TaskError::CallFailed.into()));
+                    }
+                    set_taken(Taken::Held);
+                    return Poll::Ready(Ok(HttpResponse::new(index)));
+                }
+                // First polled by the task that made it, with no completion since: its record already
+                // names this task, and nothing can have arrived.
+                let fresh =
+                    made_by.take() == Some(task) && *completions == COMPLETIONS.with(Cell::get);
+                if fresh {
+                    return Poll::Pending;
+                }
+                index
+            }
             State::Refused(e) => {
                 let e = e.clone();
                 self.state = State::Done;
@@ -235,16 +364,18 @@ impl Future for HttpCall {
             }
             State::Done => return Poll::Ready(Err(TaskError::AlreadyCompleted.into())),
         };
-        // `None`: still awaited; `Some(Ok(()))`: the answer is there; `Some(Err)`: the call failed.
+        // `None`: still awaited; `Some(Ok(()))`: the answer is kept; `Some(Err)`: the call failed.
         let outcome = with_records(|r| {
-            let record = r.get(index)?;
+            let Some(record) = r.get(index) else {
+                return Some(Err(Error::Task(TaskError::Cancelled)));
+            };
             match &record.answer {
-                Answer::Awaited => {
+                Answer::Awaited | Answer::Live { .. } => {
                     record.task = Some(task);
                     None
                 }
                 Answer::Failed(e) => Some(Err(e.clone())),
-                Answer::Live { .. } | Answer::Kept { .. } => Some(Ok(())),
+                Answer::Kept { .. } => Some(Ok(())),
             }
         });
         match outcome {
@@ -252,12 +383,7 @@ impl Future for HttpCall {
             Some(Ok(())) => {
                 // The future's hold on the record passes to the response.
                 self.state = State::Done;
-                Poll::Ready(Ok(HttpResponse {
-                    record: index,
-                    headers: OnceCell::new(),
-                    body: OnceCell::new(),
-                    trailers: OnceCell::new(),
-                }))
+                Poll::Ready(Ok(HttpResponse::new(index)))
             }
             Some(Err(e)) => {
                 self.state = State::Done;
@@ -270,7 +396,7 @@ impl Future for HttpCall {
 
 impl Drop for HttpCall {
     fn drop(&mut self) {
-        if let State::Waiting(index) = self.state {
+        if let State::Waiting { index, .. } = self.state {
             release(index);
         }
     }
@@ -307,30 +433,37 @@ enum Source {
 /// or the value is not UTF-8.
 fn find<'a>(map: &'a [u8], name: &str) -> Result<Option<&'a str>, Error> {
     match find_in_map(map, name.as_bytes())? {
-        Some(value) if !value.is_empty() => Ok(Some(
-            std::str::from_utf8(value)
-                .map_err(|_| Error::Malformed(crate::codec::DecodeError::NotUtf8))?,
-        )),
+        Some(value) if !value.is_empty() => {
+            Ok(Some(std::str::from_utf8(value).map_err(|_| {
+                Error::Malformed(crate::codec::DecodeError::NotUtf8)
+            })?))
+        }
         _ => Ok(None),
     }
 }
 
-/// A `:status` value as a number; `None` when it is not one.
+/// A `:status` value as a number: three digits (RFC 9110 section 15: `status-code = 3DIGIT`); `None`
+/// for anything else.
 fn parse_status(value: &[u8]) -> Option<u16> {
-    if value.is_empty() || value.len() > 5 {
+    let [a, b, c] = *value else {
+        return None;
+    };
+    if !(a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit()) {
         return None;
     }
-    let mut status: u32 = 0;
-    for &digit in value {
-        if !digit.is_ascii_digit() {
-            return None;
-        }
-        status = status * 10 + u32::from(digit - b'0');
-    }
-    u16::try_from(status).ok()
+    Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
 }
 
 impl HttpResponse {
+    fn new(record: u32) -> Self {
+        HttpResponse {
+            record,
+            headers: OnceCell::new(),
+            body: OnceCell::new(),
+            trailers: OnceCell::new(),
+        }
+    }
+
     /// Where `part` is to be read from. Errors: the reason the answer could not be kept.
     fn source(&self, part: Part) -> Result<Source, Error> {
         with_records(|r| {
@@ -361,10 +494,7 @@ impl HttpResponse {
 
     /// Whether the answer is in the host's buffers now (its completion callback runs).
     fn is_live(&self) -> bool {
-        with_records(|r| {
-            r.get(self.record)
-                .is_some_and(|record| matches!(record.answer, Answer::Live { .. }))
-        })
+        delivering().record == self.record
     }
 
     /// `part`, read (or taken from the copy) on first use.
@@ -397,7 +527,9 @@ impl HttpResponse {
                 v.and_then(parse_status)
             });
         }
-        Ok(self.header(":status")?.and_then(|v| parse_status(v.as_bytes())))
+        Ok(self
+            .header(":status")?
+            .and_then(|v| parse_status(v.as_bytes())))
     }
 
     /// The first value of header `name` (exact, lower-case name), or `None`. An empty value counts as
@@ -438,6 +570,11 @@ impl fmt::Debug for HttpResponse {
 
 impl Drop for HttpResponse {
     fn drop(&mut self) {
-        release(self.record);
+        if self.is_live() {
+            // Dropped while its completion runs: the completion ends the hold.
+            set_taken(Taken::Done);
+        } else {
+            release(self.record);
+        }
     }
 }
