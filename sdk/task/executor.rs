@@ -532,7 +532,9 @@ fn on_host_event(event: HostEvent) -> bool {
             if let Some(grpc) = grpc_hooks() {
                 (grpc.forget_owned_by)(id);
             }
+            // Its tasks first, so forgetting its calls wakes only the tasks of other contexts.
             cancel_owned_by(id);
+            super::http_call::forget_owned_by(id);
             false
         }
         HostEvent::Tick => {
@@ -566,6 +568,12 @@ fn on_host_event(event: HostEvent) -> bool {
             }
             taken
         }
+        HostEvent::HttpCallResponse {
+            token,
+            num_headers,
+            body_size,
+            num_trailers,
+        } => super::http_call::deliver(token, num_headers, body_size, num_trailers),
         HostEvent::Reset => {
             let old = with_executor(|e| std::mem::replace(e, Executor::new()));
             POLLING.with(|p| p.set(NO_TASK));

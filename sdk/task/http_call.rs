@@ -1,9 +1,11 @@
-//! HTTP calls as futures. The task waiting for a call is polled inside the call's completion callback,
-//! so a response read right after the `await` asks the host in place, as a callback plugin would. A
-//! response still held when that poll returns (joined with another call, or kept across a later
-//! `await`) is copied out of the host before the callback returns: a later read finds the copy.
+//! HTTP calls as futures. The async layer sends its calls itself and keeps their records (the
+//! dispatcher hands it the responses to tokens it does not know). The task waiting for a call is polled
+//! inside the call's response callback, so a response read right after the `await` asks the host in
+//! place, as a callback plugin would. A response still held when that poll returns (joined with another
+//! call, or kept across a later `await`) is copied out of the host before the callback returns: a later
+//! read finds the copy.
 
-use super::executor::{after_poll, current_task, run_ready, with_executor};
+use super::executor::{after_poll, current_task, install, run_ready, with_executor};
 use super::TaskError;
 use crate::abi::MapType;
 use crate::codec::{decode_map_utf8, find_in_map};
@@ -33,10 +35,15 @@ enum Answer {
     Failed(Error),
 }
 
-/// One call between its dispatch and the end of its response: shared by the completion closure and the
-/// future (then the response), and freed when neither holds it.
+/// One call between its dispatch and the end of its response: held by the call in flight (until its
+/// response arrives or its context is deleted) and by the future (then the response), and freed when
+/// neither holds it.
 struct Record {
     holders: u8,
+    /// The host's token while the call is in flight; `None` after.
+    token: Option<u32>,
+    /// The context that sent the call: its deletion cancels it.
+    owner: u32,
     /// The task that awaits the call, once polled.
     task: Option<usize>,
     answer: Answer,
@@ -46,6 +53,8 @@ struct Record {
 pub(crate) struct Records {
     all: Vec<Record>,
     free: Vec<u32>,
+    /// How many calls are in flight: a context's deletion looks no further when none is.
+    in_flight: usize,
 }
 
 fn with_records<T>(f: impl FnOnce(&mut Records) -> T) -> T {
@@ -57,12 +66,16 @@ impl Records {
         Records {
             all: Vec::new(),
             free: Vec::new(),
+            in_flight: 0,
         }
     }
 
-    fn open(&mut self, task: Option<usize>) -> u32 {
+    fn open(&mut self, token: u32, owner: u32, task: Option<usize>) -> u32 {
+        self.in_flight += 1;
         let record = Record {
             holders: 2,
+            token: Some(token),
+            owner,
             task,
             answer: Answer::Awaited,
         };
@@ -76,6 +89,20 @@ impl Records {
                 (self.all.len() - 1) as u32
             }
         }
+    }
+
+    /// The record of the call in flight with `token`, which lands now: it is no longer in flight.
+    fn land(&mut self, token: u32) -> Option<u32> {
+        if self.in_flight == 0 {
+            return None;
+        }
+        let index = self
+            .all
+            .iter()
+            .position(|r| r.holders > 0 && r.token == Some(token))?;
+        self.all[index].token = None;
+        self.in_flight -= 1;
+        Some(index as u32)
     }
 
     fn get(&mut self, index: u32) -> Option<&mut Record> {
@@ -150,76 +177,91 @@ fn set_taken(taken: Taken) {
     });
 }
 
-/// Lives in the completion closure: delivers the answer when it runs, or cancels the call when the
-/// dispatcher drops the closure unrun (the dispatching context was deleted).
-struct Completion(u32);
-
-impl Completion {
-    fn complete(self, num_headers: usize, body_size: usize, num_trailers: usize) {
-        let index = self.0;
-        std::mem::forget(self);
-        COMPLETIONS.with(|c| c.set(c.get().wrapping_add(1)));
-        let failed = num_headers == 0 && body_size == 0 && num_trailers == 0;
-        // The task woken for the answer (polled now, or queued when a poll is running).
-        let mut woken = None;
-        let taken = with_executor(|e| {
-            let record = e.calls.get(index)?;
-            record.answer = if failed {
-                Answer::Failed(TaskError::CallFailed.into())
-            } else {
-                Answer::Live { body_size }
-            };
-            let task = record.task?;
-            woken = Some(task);
-            e.take_now(task).map(|taken| (task, taken))
-        });
-        let (keep_body, released) = match taken {
-            Some((task, taken)) => {
-                let outer = DELIVERING.with(|d| {
-                    d.replace(Delivery {
-                        record: index,
-                        failed,
-                        taken: Taken::No,
-                    })
-                });
-                let previous = taken.previous;
-                let result = taken.poll(task);
-                let delivery = DELIVERING.with(|d| d.replace(outer));
-                let (settled, polled, drain) = with_executor(|e| {
-                    let (polled, drain) = e.finish(task, previous, result);
-                    (settle(&mut e.calls, index, delivery.taken), polled, drain)
-                });
-                after_poll(polled, drain);
-                settled
-            }
-            None => with_records(|r| settle(r, index, Taken::No)),
+/// Delivers the response to call `token` (from the dispatcher's hook): polls the task that awaits it
+/// while the answer is in the host's buffers, then keeps a copy if the future or its response still
+/// holds it. `false` for a token the async layer does not know (a call it forgot: its context was
+/// deleted).
+pub(crate) fn deliver(
+    token: u32,
+    num_headers: usize,
+    body_size: usize,
+    num_trailers: usize,
+) -> bool {
+    COMPLETIONS.with(|c| c.set(c.get().wrapping_add(1)));
+    let failed = num_headers == 0 && body_size == 0 && num_trailers == 0;
+    // The task woken for the answer (polled now, or queued when a poll is running).
+    let mut woken = None;
+    let found = with_executor(|e| {
+        let index = e.calls.land(token)?;
+        let record = e.calls.get(index)?;
+        record.answer = if failed {
+            Answer::Failed(TaskError::CallFailed.into())
+        } else {
+            Answer::Live { body_size }
         };
-        drop(released);
-        if let Some(body_size) = keep_body {
-            let kept = keep(body_size, num_headers, num_trailers);
-            // A future that moved to another task during the poll: that task is woken for the copy.
-            let (old, moved) = with_executor(|e| {
-                let record = e.calls.get(index)?;
-                let old = std::mem::replace(&mut record.answer, kept);
-                let moved = record.task.filter(|&task| Some(task) != woken);
-                if let Some(task) = moved {
-                    e.wake_task(task);
-                }
-                Some((old, moved.is_some()))
-            })
-            .unzip();
-            drop(old);
-            release(index);
-            if moved == Some(true) {
-                run_ready();
+        let owner = record.owner;
+        let taken = match record.task {
+            Some(task) => {
+                woken = Some(task);
+                e.take_now(task).map(|taken| (task, taken))
             }
+            None => None,
+        };
+        Some((index, owner, taken))
+    });
+    let Some((index, owner, taken)) = found else {
+        return false;
+    };
+    let (keep_body, released) = match taken {
+        Some((task, taken)) => {
+            // The task acts on the call's context, as a callback plugin's response callback does.
+            let _ = crate::context::set_effective_context(owner);
+            let _current = crate::dispatcher::enter_context(owner);
+            let outer = DELIVERING.with(|d| {
+                d.replace(Delivery {
+                    record: index,
+                    failed,
+                    taken: Taken::No,
+                })
+            });
+            let previous = taken.previous;
+            let result = taken.poll(task);
+            let delivery = DELIVERING.with(|d| d.replace(outer));
+            let (settled, polled, drain) = with_executor(|e| {
+                let (polled, drain) = e.finish(task, previous, result);
+                (settle(&mut e.calls, index, delivery.taken), polled, drain)
+            });
+            after_poll(polled, drain);
+            settled
+        }
+        None => with_records(|r| settle(r, index, Taken::No)),
+    };
+    drop(released);
+    if let Some(body_size) = keep_body {
+        let kept = keep(body_size, num_headers, num_trailers);
+        // A future that moved to another task during the poll: that task is woken for the copy.
+        let (old, moved) = with_executor(|e| {
+            let record = e.calls.get(index)?;
+            let old = std::mem::replace(&mut record.answer, kept);
+            let moved = record.task.filter(|&task| Some(task) != woken);
+            if let Some(task) = moved {
+                e.wake_task(task);
+            }
+            Some((old, moved.is_some()))
+        })
+        .unzip();
+        drop(old);
+        release(index);
+        if moved == Some(true) {
+            run_ready();
         }
     }
+    true
 }
 
-/// Ends the completion's hold on record `index` after the poll (and the future's, when the poll ended
+/// Ends the landed call's hold on record `index` after the poll (and the future's, when the poll ended
 /// it). `Some(body_size)` when the answer must be kept first (the future or its response outlives the
-/// callback): then the completion releases the record itself afterwards.
+/// callback): then the caller releases the record itself afterwards.
 fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Option<Answer>) {
     if taken == Taken::Done {
         return (None, records.release_n(index, 2));
@@ -233,19 +275,41 @@ fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Op
     }
 }
 
-impl Drop for Completion {
-    fn drop(&mut self) {
-        let index = self.0;
-        let old = with_records(|r| {
-            r.get(index).map(|record| {
-                std::mem::replace(
-                    &mut record.answer,
-                    Answer::Failed(TaskError::Cancelled.into()),
-                )
-            })
-        });
-        drop(old);
-        release(index);
+/// Cancels the calls in flight of deleted context `owner`: their late responses reach nobody, and a
+/// task of another context awaiting one gets [`TaskError::Cancelled`].
+pub(crate) fn forget_owned_by(owner: u32) {
+    let (dropped, woken) = with_executor(|e| {
+        let mut dropped = Vec::new();
+        let mut woken = false;
+        if e.calls.in_flight == 0 {
+            return (dropped, woken);
+        }
+        let mut tasks = Vec::new();
+        for index in 0..e.calls.all.len() {
+            let record = &mut e.calls.all[index];
+            if record.holders == 0 || record.token.is_none() || record.owner != owner {
+                continue;
+            }
+            record.token = None;
+            e.calls.in_flight -= 1;
+            dropped.push(std::mem::replace(
+                &mut record.answer,
+                Answer::Failed(TaskError::Cancelled.into()),
+            ));
+            if let Some(task) = record.task {
+                tasks.push(task);
+            }
+            dropped.extend(e.calls.release(index as u32));
+        }
+        for task in tasks {
+            e.wake_task(task);
+            woken = true;
+        }
+        (dropped, woken)
+    });
+    drop(dropped);
+    if woken {
+        run_ready();
     }
 }
 
@@ -283,23 +347,24 @@ fn read_body(body_size: usize) -> Result<Vec<u8>, Error> {
 /// [`TaskError::CallFailed`] for a call that failed or timed out; [`TaskError::Cancelled`] when the
 /// calling context was deleted first; [`TaskError::NotInTask`] outside a task.
 pub fn http_call(request: &HttpRequest<'_>) -> HttpCall {
-    let task = current_task().ok();
-    let index = with_records(|r| r.open(task));
-    let completion = Completion(index);
-    match calls::dispatch_http_call(request, move |h, b, t| completion.complete(h, b, t)) {
-        // The closure was dropped unrun, which recorded the call as cancelled: the refusal says more.
+    let token = match calls::send(request) {
+        Ok(token) => token,
         Err(e) => {
-            release(index);
-            HttpCall {
+            return HttpCall {
                 state: State::Refused(e),
             }
         }
-        Ok(_) => HttpCall {
-            state: State::Waiting {
-                index,
-                task,
-                completions: COMPLETIONS.with(Cell::get),
-            },
+    };
+    // The hook that delivers the response, in case no task was spawned yet.
+    install(None);
+    let task = current_task().ok();
+    let owner = crate::dispatcher::current_context_id();
+    let index = with_records(|r| r.open(token, owner, task));
+    HttpCall {
+        state: State::Waiting {
+            index,
+            task,
+            completions: COMPLETIONS.with(Cell::get),
         },
     }
 }
