@@ -578,6 +578,7 @@ fn on_host_event(event: HostEvent) -> bool {
             let old = with_executor(|e| std::mem::replace(e, Executor::new()));
             POLLING.with(|p| p.set(NO_TASK));
             LIVE.with(|l| l.set(0));
+            super::http_call::forget_all();
             if let Some(grpc) = grpc_hooks() {
                 (grpc.forget_all)();
             }

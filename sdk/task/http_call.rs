@@ -53,8 +53,20 @@ struct Record {
 pub(crate) struct Records {
     all: Vec<Record>,
     free: Vec<u32>,
+}
+
+thread_local! {
     /// How many calls are in flight: a context's deletion looks no further when none is.
-    in_flight: usize,
+    static IN_FLIGHT: Cell<usize> = const { Cell::new(0) };
+}
+
+fn add_in_flight(delta: isize) {
+    IN_FLIGHT.with(|n| n.set(n.get().wrapping_add_signed(delta)));
+}
+
+/// Forgets the count of calls in flight (the executor, which holds their records, was reset).
+pub(crate) fn forget_all() {
+    IN_FLIGHT.with(|n| n.set(0));
 }
 
 fn with_records<T>(f: impl FnOnce(&mut Records) -> T) -> T {
@@ -66,12 +78,11 @@ impl Records {
         Records {
             all: Vec::new(),
             free: Vec::new(),
-            in_flight: 0,
         }
     }
 
     fn open(&mut self, token: u32, owner: u32, task: Option<usize>) -> u32 {
-        self.in_flight += 1;
+        add_in_flight(1);
         let record = Record {
             holders: 2,
             token: Some(token),
@@ -93,7 +104,7 @@ impl Records {
 
     /// The record of the call in flight with `token`, which lands now: it is no longer in flight.
     fn land(&mut self, token: u32) -> Option<u32> {
-        if self.in_flight == 0 {
+        if IN_FLIGHT.with(Cell::get) == 0 {
             return None;
         }
         let index = self
@@ -101,7 +112,7 @@ impl Records {
             .iter()
             .position(|r| r.holders > 0 && r.token == Some(token))?;
         self.all[index].token = None;
-        self.in_flight -= 1;
+        add_in_flight(-1);
         Some(index as u32)
     }
 
@@ -278,12 +289,12 @@ fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Op
 /// Cancels the calls in flight of deleted context `owner`: their late responses reach nobody, and a
 /// task of another context awaiting one gets [`TaskError::Cancelled`].
 pub(crate) fn forget_owned_by(owner: u32) {
+    if IN_FLIGHT.with(Cell::get) == 0 {
+        return;
+    }
     let (dropped, woken) = with_executor(|e| {
         let mut dropped = Vec::new();
         let mut woken = false;
-        if e.calls.in_flight == 0 {
-            return (dropped, woken);
-        }
         let mut tasks = Vec::new();
         for index in 0..e.calls.all.len() {
             let record = &mut e.calls.all[index];
@@ -291,7 +302,7 @@ pub(crate) fn forget_owned_by(owner: u32) {
                 continue;
             }
             record.token = None;
-            e.calls.in_flight -= 1;
+            add_in_flight(-1);
             dropped.push(std::mem::replace(
                 &mut record.answer,
                 Answer::Failed(TaskError::Cancelled.into()),
