@@ -98,6 +98,7 @@ fn grpc_hooks() -> Option<&'static GrpcHooks> {
     GRPC.with(Cell::get)
 }
 
+#[inline(always)]
 pub(crate) fn with_executor<T>(f: impl FnOnce(&mut Executor) -> T) -> T {
     EXECUTOR.with(|e| f(&mut e.borrow_mut()))
 }
@@ -145,6 +146,7 @@ impl Executor {
         }
     }
 
+    #[inline(always)]
     fn vacate(&mut self, index: usize) {
         if let Some(slot) = self.slots.get_mut(index) {
             if !matches!(slot.state, State::Vacant) {
@@ -155,6 +157,7 @@ impl Executor {
         }
     }
 
+    #[inline(always)]
     fn wake(&mut self, index: usize) {
         if let Some(slot) = self.slots.get_mut(index) {
             if !slot.queued && !matches!(slot.state, State::Vacant) {
@@ -192,6 +195,7 @@ fn wake_index(index: usize) {
 // ---- what the futures ask ----
 
 /// The task being polled; [`TaskError::NotInTask`] when an SDK future is polled by anything else.
+#[inline(always)]
 pub(crate) fn current_task() -> Result<usize, TaskError> {
     match POLLING.with(Cell::get) {
         NO_TASK => Err(TaskError::NotInTask),
@@ -360,6 +364,7 @@ pub(crate) struct PollResult {
 impl Executor {
     /// Takes task `index` out of its slot for a poll and makes it the task being polled; `None` when
     /// there is no idle task there (finished, cancelled, or being polled).
+    #[inline(always)]
     pub(crate) fn take(&mut self, index: usize) -> Option<Taken> {
         let slot = self.slots.get_mut(index)?;
         if !matches!(slot.state, State::Idle(_)) {
@@ -420,6 +425,7 @@ impl Executor {
 
     /// Whether task `index` may be polled now, from the host callback that completed what it waits for;
     /// when a task is already being polled, it is queued instead (the outer poll's drain runs it).
+    #[inline(always)]
     pub(crate) fn take_now(&mut self, index: usize) -> Option<Taken> {
         if current_task().is_ok() || self.draining {
             self.wake(index);
@@ -432,6 +438,7 @@ impl Executor {
 
 /// After a poll: drops a finished future and resumes its stream when it finished with
 /// [`Action::Continue`], then polls the tasks that poll woke.
+#[inline(always)]
 pub(crate) fn after_poll(polled: Polled, drain: bool) {
     match polled {
         Polled::Finished(action, resume, future) => {

@@ -60,6 +60,7 @@ thread_local! {
     static IN_FLIGHT: Cell<usize> = const { Cell::new(0) };
 }
 
+#[inline(always)]
 fn add_in_flight(delta: isize) {
     IN_FLIGHT.with(|n| n.set(n.get().wrapping_add_signed(delta)));
 }
@@ -69,6 +70,7 @@ pub(crate) fn forget_all() {
     IN_FLIGHT.with(|n| n.set(0));
 }
 
+#[inline(always)]
 fn with_records<T>(f: impl FnOnce(&mut Records) -> T) -> T {
     with_executor(|e| f(&mut e.calls))
 }
@@ -116,16 +118,19 @@ impl Records {
         Some(index as u32)
     }
 
+    #[inline(always)]
     fn get(&mut self, index: u32) -> Option<&mut Record> {
         self.all.get_mut(index as usize).filter(|r| r.holders > 0)
     }
 
     /// One holder lets go; the record's contents are handed back to drop outside the borrow.
+    #[inline(always)]
     fn release(&mut self, index: u32) -> Option<Answer> {
         self.release_n(index, 1)
     }
 
     /// `n` holders let go at once.
+    #[inline(always)]
     fn release_n(&mut self, index: u32, n: u8) -> Option<Answer> {
         let record = self.get(index)?;
         record.holders = record.holders.saturating_sub(n);
@@ -176,10 +181,12 @@ thread_local! {
     static COMPLETIONS: Cell<u32> = const { Cell::new(0) };
 }
 
+#[inline(always)]
 fn delivering() -> Delivery {
     DELIVERING.with(Cell::get)
 }
 
+#[inline(always)]
 fn set_taken(taken: Taken) {
     DELIVERING.with(|d| {
         let mut delivery = d.get();
@@ -273,6 +280,7 @@ pub(crate) fn deliver(
 /// Ends the landed call's hold on record `index` after the poll (and the future's, when the poll ended
 /// it). `Some(body_size)` when the answer must be kept first (the future or its response outlives the
 /// callback): then the caller releases the record itself afterwards.
+#[inline(always)]
 fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Option<Answer>) {
     if taken == Taken::Done {
         return (None, records.release_n(index, 2));
@@ -520,6 +528,7 @@ fn find<'a>(map: &'a [u8], name: &str) -> Result<Option<&'a str>, Error> {
 
 /// A `:status` value as a number: three digits (RFC 9110 section 15: `status-code = 3DIGIT`); `None`
 /// for anything else.
+#[inline(always)]
 fn parse_status(value: &[u8]) -> Option<u16> {
     let [a, b, c] = *value else {
         return None;
@@ -569,6 +578,7 @@ impl HttpResponse {
     }
 
     /// Whether the answer is in the host's buffers now (its completion callback runs).
+    #[inline(always)]
     fn is_live(&self) -> bool {
         delivering().record == self.record
     }
