@@ -7,6 +7,11 @@
 //! an index). When the owner context is deleted (a stream reset, the end of a stream), its tasks are
 //! dropped, which cancels what they were waiting for.
 //!
+//! A task awaiting an HTTP call is polled inside the call's response callback, so the response read
+//! right after the `await` comes from the host in place, as in a callback plugin; a response the task
+//! still holds when that poll returns (joined with another call, kept across a later `await`) is copied
+//! out before the callback ends.
+//!
 //! A stream handler reads top to bottom with [`spawn_request`]: the callback returns whatever the task
 //! returns when it finishes at once, and [`Action::Pause`] otherwise; the stream stays paused until the
 //! task finishes, and is resumed if it finishes with [`Action::Continue`]. To answer locally, call
