@@ -65,9 +65,17 @@ fn add_in_flight(delta: isize) {
     IN_FLIGHT.with(|n| n.set(n.get().wrapping_add_signed(delta)));
 }
 
-/// Forgets the count of calls in flight (the executor, which holds their records, was reset).
+/// Forgets the calls in flight and any delivery (the executor, which holds their records, was reset;
+/// natively, a test that panicked inside a delivery leaves one behind).
 pub(crate) fn forget_all() {
     IN_FLIGHT.with(|n| n.set(0));
+    DELIVERING.with(|d| {
+        d.set(Delivery {
+            record: NO_RECORD,
+            failed: false,
+            taken: Taken::No,
+        })
+    });
 }
 
 #[inline(always)]
