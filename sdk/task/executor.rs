@@ -87,6 +87,7 @@ pub(crate) struct GrpcHooks {
 }
 
 /// Routes host events to the async layer; with `grpc`, gRPC events too.
+#[inline(always)]
 pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
     dispatcher::install_task_hook(on_host_event);
     if grpc.is_some() {

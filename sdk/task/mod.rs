@@ -168,6 +168,7 @@ pub fn spawn_response(future: impl Future<Output = Action> + 'static) -> Result<
     spawn_stream(Box::pin(future), executor::Resume::Response)
 }
 
+#[inline(always)]
 fn spawn_stream(
     future: std::pin::Pin<Box<dyn Future<Output = Action>>>,
     resume: executor::Resume,
