@@ -208,6 +208,14 @@ pub(crate) enum HostEvent {
     QueueReady(u32),
     /// A gRPC event for a call or stream (its owner context is already the effective context).
     Grpc { token: u32, event: GrpcEvent },
+    /// The response to an HTTP call the dispatcher has no record of (the async layer sends its calls
+    /// itself).
+    HttpCallResponse {
+        token: u32,
+        num_headers: usize,
+        body_size: usize,
+        num_trailers: usize,
+    },
     /// The registry was reset (a new emulated VM on this thread).
     Reset,
 }
@@ -507,6 +515,12 @@ fn push_decimal(out: &mut String, n: u32) {
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
 fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trailers: usize) {
     let Some(call) = with_registry(|r| r.http_calls.remove(token)) else {
+        task_hook(HostEvent::HttpCallResponse {
+            token,
+            num_headers,
+            body_size,
+            num_trailers,
+        });
         return;
     };
     let _ = crate::context::set_effective_context(call.context_id);

@@ -23,6 +23,14 @@ pub struct HttpRequest<'a> {
 }
 
 fn dispatch(request: &HttpRequest<'_>, callback: Option<HttpCallback>) -> Result<u32, Error> {
+    let token = send(request)?;
+    register_http_call(token, callback);
+    Ok(token)
+}
+
+/// Sends an HTTP call without telling the dispatcher: its response reaches the async layer
+/// ([`crate::task`]), which keeps its own record of the call. Errors: as [`dispatch_http_call`].
+pub(crate) fn send(request: &HttpRequest<'_>) -> Result<u32, Error> {
     let headers = encode_map(request.headers);
     let trailers = encode_map(request.trailers);
     let body = request.body.unwrap_or(&[]);
@@ -36,7 +44,6 @@ fn dispatch(request: &HttpRequest<'_>, callback: Option<HttpCallback>) -> Result
         timeout,
         &mut token,
     ))?;
-    register_http_call(token, callback);
     Ok(token)
 }
 

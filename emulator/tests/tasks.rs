@@ -59,11 +59,38 @@ impl HttpContext for Stream {
                 seen(format!(
                     "{:?} {:?}",
                     a.map(|r| r.status()),
-                    b.map(|r| r.body().to_vec())
+                    b.map(|r| r.body().map(<[u8]>::to_vec))
                 ));
                 Action::Continue
             }),
             "/now" => spawn_request(async { Action::Continue }),
+            // The answer arrives while the task waits for something else: it is kept for the await.
+            "/late" => spawn_request(async {
+                let call = http_call(&request("a"));
+                let slept = sleep(Duration::from_secs(1)).await;
+                let response = call.await.unwrap();
+                seen(format!(
+                    "{slept:?} {:?} {:?} {:?}",
+                    response.status(),
+                    response.header("x-a"),
+                    response.body()
+                ));
+                Action::Continue
+            }),
+            // A response read right after the await, then held across a later await and read again.
+            "/held" => spawn_request(async {
+                let response = http_call(&request("a")).await.unwrap();
+                seen(format!("{:?}", response.status()));
+                let slept = sleep(Duration::from_secs(1)).await;
+                seen(format!(
+                    "{slept:?} {:?} {:?} {:?} {:?}",
+                    response.status(),
+                    response.header("x-a"),
+                    response.body(),
+                    response.trailer("t")
+                ));
+                Action::Continue
+            }),
             "/sleep" => spawn_request(async {
                 let slept = sleep(Duration::from_secs(2)).await;
                 seen(format!("slept {slept:?}"));
@@ -104,7 +131,7 @@ fn a_task_waits_for_both_calls_then_resumes_the_request() {
     assert_eq!(
         take_seen(),
         [format!(
-            "Err({:?}) Ok({:?})",
+            "Err({:?}) Ok(Ok({:?}))",
             Error::Task(TaskError::CallFailed),
             b"hi".to_vec()
         )]
@@ -155,6 +182,71 @@ fn a_stream_task_sleeps_on_the_roots_ticks() {
     host.tick();
     assert_eq!(take_seen(), ["slept Ok(())"]);
     assert_eq!(host.http_stream(stream).request_resumed, 1);
+}
+
+#[test]
+fn an_answer_that_arrives_while_its_task_waits_elsewhere_is_kept_for_the_await() {
+    let host = host();
+    let stream = host.new_http_stream();
+    host.request_headers(stream, &[(":path", "/late")], true);
+    let token = host.http_calls()[0].token;
+    host.answer_http_call(token, &[(":status", "202"), ("x-a", "1")], b"late", &[]);
+    assert!(take_seen().is_empty());
+    host.advance_time(Duration::from_secs(1));
+    host.tick();
+    assert_eq!(
+        take_seen(),
+        [format!(
+            "Ok(()) Ok(Some(202)) Ok(Some(\"1\")) Ok({:?})",
+            b"late"
+        )]
+    );
+    assert_eq!(host.http_stream(stream).request_resumed, 1);
+    host.complete_stream(stream);
+    assert_eq!(host.registry_size(), (1, 0));
+}
+
+#[test]
+fn a_response_held_across_an_await_reads_what_arrived() {
+    let host = host();
+    let stream = host.new_http_stream();
+    host.request_headers(stream, &[(":path", "/held")], true);
+    let token = host.http_calls()[0].token;
+    host.answer_http_call(
+        token,
+        &[(":status", "200"), ("x-a", "2")],
+        b"kept",
+        &[("t", "3")],
+    );
+    assert_eq!(take_seen(), ["Ok(Some(200))"]);
+    // Another call's answer is in the host's buffers now; the held response must not read it.
+    let other = host.new_http_stream();
+    host.request_headers(other, &[(":path", "/held")], true);
+    let other_token = host.http_calls()[1].token;
+    host.answer_http_call(
+        other_token,
+        &[(":status", "500"), ("x-a", "9")],
+        b"other",
+        &[],
+    );
+    assert_eq!(take_seen(), ["Ok(Some(500))"]);
+    host.advance_time(Duration::from_secs(1));
+    host.tick();
+    assert_eq!(
+        take_seen(),
+        [
+            format!(
+                "Ok(()) Ok(Some(200)) Ok(Some(\"2\")) Ok({:?}) Ok(Some(\"3\"))",
+                b"kept"
+            ),
+            format!(
+                "Ok(()) Ok(Some(500)) Ok(Some(\"9\")) Ok({:?}) Ok(None)",
+                b"other"
+            ),
+        ]
+    );
+    assert_eq!(host.http_stream(stream).request_resumed, 1);
+    assert_eq!(live_tasks(), 0);
 }
 
 #[test]

@@ -24,6 +24,9 @@ struct Shared {
     /// The gRPC status and message, once closed; or why it ended otherwise.
     end: Option<Result<(), Error>>,
     waker: Option<Waker>,
+    /// Whether a message or metadata wakes the task (a stream's receiver); a unary call's future waits
+    /// for the close only.
+    wake_on_each_event: bool,
 }
 
 type SharedCall = Rc<RefCell<Shared>>;
@@ -65,9 +68,10 @@ fn end(shared: &SharedCall, outcome: Result<(), Error>) {
     }
 }
 
-fn track(token: u32) -> SharedCall {
+fn track(token: u32, wake_on_each_event: bool) -> SharedCall {
     let shared = Rc::new(RefCell::new(Shared {
         owner: crate::dispatcher::current_context_id(),
+        wake_on_each_event,
         ..Shared::default()
     }));
     CALLS.with(|c| c.borrow_mut().push((token, shared.clone())));
@@ -110,7 +114,14 @@ fn deliver(token: u32, event: GrpcEvent) -> bool {
     };
     match read {
         Ok(()) => {
-            let waker = shared.borrow_mut().waker.take();
+            let waker = {
+                let mut s = shared.borrow_mut();
+                if s.wake_on_each_event {
+                    s.waker.take()
+                } else {
+                    None
+                }
+            };
             if let Some(waker) = waker {
                 waker.wake();
             }
@@ -125,6 +136,9 @@ fn deliver(token: u32, event: GrpcEvent) -> bool {
 fn forget_owned_by(owner: u32) {
     let gone: Vec<(u32, SharedCall)> = CALLS.with(|c| {
         let mut calls = c.borrow_mut();
+        if calls.is_empty() {
+            return Vec::new();
+        }
         let (gone, kept) = std::mem::take(&mut *calls)
             .into_iter()
             .partition(|(_, s)| s.borrow().owner == owner);
@@ -174,7 +188,7 @@ pub struct GrpcReply {
 pub fn grpc_call(target: &GrpcTarget<'_>, message: &[u8], timeout: Duration) -> GrpcCall {
     GrpcCall {
         state: match calls::call(target, message, timeout) {
-            Ok(token) => CallState::Waiting(token, track(token)),
+            Ok(token) => CallState::Waiting(token, track(token, false)),
             Err(e) => CallState::Refused(e),
         },
     }
@@ -237,7 +251,7 @@ pub fn grpc_stream(target: &GrpcTarget<'_>) -> Result<GrpcStream, Error> {
     let token = calls::open_stream(target)?;
     Ok(GrpcStream {
         token,
-        shared: track(token),
+        shared: track(token, true),
     })
 }
 

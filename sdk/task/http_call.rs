@@ -1,153 +1,409 @@
-//! HTTP calls as futures: the response is read inside its completion callback and handed to the task.
+//! HTTP calls as futures. The async layer sends its calls itself and keeps their records (the
+//! dispatcher hands it the responses to tokens it does not know). The task waiting for a call is polled
+//! inside the call's response callback, so a response read right after the `await` asks the host in
+//! place, as a callback plugin would. A response still held when that poll returns (joined with another
+//! call, or kept across a later `await`) is copied out of the host before the callback returns: a later
+//! read finds the copy.
 
-use super::executor::{current_task, run_ready};
+use super::executor::{after_poll, current_task, install, run_ready, with_executor};
 use super::TaskError;
 use crate::abi::MapType;
 use crate::codec::{decode_map_utf8, find_in_map};
 use crate::error::Error;
 use crate::http_call::{self as calls, HttpRequest};
 use crate::maps;
-use std::cell::RefCell;
+use core::fmt;
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-/// An HTTP call's response, read in full when it arrived. The header and trailer maps are kept as the
-/// host serialized them and decoded when asked, so reading one header allocates nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HttpResponse {
-    headers: Vec<u8>,
-    body: Vec<u8>,
-    trailers: Vec<u8>,
+/// What a call's record knows of its answer.
+enum Answer {
+    /// Not arrived yet.
+    Awaited,
+    /// In the host's buffers: only while the completion callback runs.
+    Live { body_size: usize },
+    /// Copied out of the host (the response outlived its callback); each part is taken once by the
+    /// response.
+    Kept {
+        headers: Option<Vec<u8>>,
+        body: Option<Vec<u8>>,
+        trailers: Option<Vec<u8>>,
+    },
+    /// Failed, timed out or cancelled; or the copy could not be read.
+    Failed(Error),
 }
 
-/// The first value of `name` in a serialized map, as text; `None` when absent, empty, not text, or the
-/// map does not decode.
-fn find<'a>(map: &'a [u8], name: &str) -> Option<&'a str> {
-    find_in_map(map, name.as_bytes())
-        .ok()
-        .flatten()
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .filter(|v| !v.is_empty())
+/// One call between its dispatch and the end of its response: held by the call in flight (until its
+/// response arrives or its context is deleted) and by the future (then the response), and freed when
+/// neither holds it.
+struct Record {
+    holders: u8,
+    /// The host's token while the call is in flight; `None` after.
+    token: Option<u32>,
+    /// The context that sent the call: its deletion cancels it.
+    owner: u32,
+    /// The task that awaits the call, once polled.
+    task: Option<usize>,
+    answer: Answer,
 }
 
-impl HttpResponse {
-    /// The HTTP status (`:status`), or `None` when the answer has none or it is not a number.
-    pub fn status(&self) -> Option<u16> {
-        self.header(":status")?.parse().ok()
+/// The calls' records, kept by the executor; a record's index is free again once nobody holds it.
+pub(crate) struct Records {
+    all: Vec<Record>,
+    free: Vec<u32>,
+}
+
+thread_local! {
+    /// How many calls are in flight: a context's deletion looks no further when none is.
+    static IN_FLIGHT: Cell<usize> = const { Cell::new(0) };
+}
+
+#[inline(always)]
+fn add_in_flight(delta: isize) {
+    IN_FLIGHT.with(|n| n.set(n.get().wrapping_add_signed(delta)));
+}
+
+/// Forgets the calls in flight and any delivery (the executor, which holds their records, was reset;
+/// natively, a test that panicked inside a delivery leaves one behind).
+pub(crate) fn forget_all() {
+    IN_FLIGHT.with(|n| n.set(0));
+    DELIVERING.with(|d| {
+        d.set(Delivery {
+            record: NO_RECORD,
+            failed: false,
+            taken: Taken::No,
+        })
+    });
+}
+
+#[inline(always)]
+fn with_records<T>(f: impl FnOnce(&mut Records) -> T) -> T {
+    with_executor(|e| f(&mut e.calls))
+}
+
+impl Records {
+    pub(crate) const fn new() -> Self {
+        Records {
+            all: Vec::new(),
+            free: Vec::new(),
+        }
     }
 
-    /// The first value of header `name` (exact, lower-case name), or `None`. An empty value counts as
-    /// absent: under ABI 0.1.0 Envoy reports an absent header as empty.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        find(&self.headers, name)
+    fn open(&mut self, token: u32, owner: u32, task: Option<usize>) -> u32 {
+        add_in_flight(1);
+        let record = Record {
+            holders: 2,
+            token: Some(token),
+            owner,
+            task,
+            answer: Answer::Awaited,
+        };
+        match self.free.pop() {
+            Some(index) => {
+                self.all[index as usize] = record;
+                index
+            }
+            None => {
+                self.all.push(record);
+                (self.all.len() - 1) as u32
+            }
+        }
     }
 
-    /// Every response header, in order. Errors: [`Error::Malformed`] when the host's map does not decode
-    /// or holds non-UTF-8 text.
-    pub fn headers(&self) -> Result<Vec<(String, String)>, Error> {
-        Ok(decode_map_utf8(&self.headers)?)
+    /// The record of the call in flight with `token`, which lands now: it is no longer in flight.
+    fn land(&mut self, token: u32) -> Option<u32> {
+        if IN_FLIGHT.with(Cell::get) == 0 {
+            return None;
+        }
+        let index = self
+            .all
+            .iter()
+            .position(|r| r.holders > 0 && r.token == Some(token))?;
+        self.all[index].token = None;
+        add_in_flight(-1);
+        Some(index as u32)
     }
 
-    /// The response body.
-    pub fn body(&self) -> &[u8] {
-        &self.body
+    #[inline(always)]
+    fn get(&mut self, index: u32) -> Option<&mut Record> {
+        self.all.get_mut(index as usize).filter(|r| r.holders > 0)
     }
 
-    /// The first value of trailer `name`, or `None` (as [`HttpResponse::header`]).
-    pub fn trailer(&self, name: &str) -> Option<&str> {
-        find(&self.trailers, name)
+    /// One holder lets go; the record's contents are handed back to drop outside the borrow.
+    #[inline(always)]
+    fn release(&mut self, index: u32) -> Option<Answer> {
+        self.release_n(index, 1)
     }
 
-    /// Every response trailer, in order. Errors: as [`HttpResponse::headers`].
-    pub fn trailers(&self) -> Result<Vec<(String, String)>, Error> {
-        Ok(decode_map_utf8(&self.trailers)?)
+    /// `n` holders let go at once.
+    #[inline(always)]
+    fn release_n(&mut self, index: u32, n: u8) -> Option<Answer> {
+        let record = self.get(index)?;
+        record.holders = record.holders.saturating_sub(n);
+        if record.holders > 0 {
+            return None;
+        }
+        record.task = None;
+        let answer = std::mem::replace(&mut record.answer, Answer::Awaited);
+        self.free.push(index);
+        Some(answer)
     }
 }
 
-#[derive(Default)]
-struct Shared {
-    outcome: Option<Result<HttpResponse, Error>>,
-    waker: Option<Waker>,
+fn release(index: u32) {
+    drop(with_records(|r| r.release(index)));
 }
 
-type SharedCall = Rc<RefCell<Shared>>;
+/// The call whose answer is in the host's buffers while its completion polls the awaiting task, and
+/// what that poll did with it. Read by the call's future and response without the executor's borrow.
+#[derive(Clone, Copy)]
+struct Delivery {
+    /// The call's record ([`NO_RECORD`]: none is being delivered).
+    record: u32,
+    failed: bool,
+    taken: Taken,
+}
 
-fn settle(shared: &SharedCall, outcome: Result<HttpResponse, Error>) {
-    let waker = {
-        let mut s = shared.borrow_mut();
-        s.outcome = Some(outcome);
-        s.waker.take()
+/// What the poll did with the answer being delivered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Taken {
+    /// Nothing: the future was not polled, or is not ready for it.
+    No,
+    /// The future yielded a response, still alive.
+    Held,
+    /// The future yielded its error, or a response that was dropped already: the future's hold on the
+    /// record is over.
+    Done,
+}
+
+const NO_RECORD: u32 = u32::MAX;
+
+thread_local! {
+    static DELIVERING: Cell<Delivery> = const {
+        Cell::new(Delivery { record: NO_RECORD, failed: false, taken: Taken::No })
     };
-    if let Some(waker) = waker {
-        waker.wake();
-    }
+    /// Completions seen so far: a future first polled before any completion since it was made cannot
+    /// have an answer yet.
+    static COMPLETIONS: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Lives in the completion closure: settles the call when it runs, or as cancelled when the dispatcher
-/// drops the closure unrun (the dispatching context was deleted).
-struct Completion(Option<SharedCall>);
-
-impl Completion {
-    fn complete(mut self, num_headers: usize, body_size: usize, num_trailers: usize) {
-        if let Some(shared) = self.0.take() {
-            settle(&shared, read_response(num_headers, body_size, num_trailers));
-            run_ready();
-        }
-    }
+#[inline(always)]
+fn delivering() -> Delivery {
+    DELIVERING.with(Cell::get)
 }
 
-impl Drop for Completion {
-    fn drop(&mut self) {
-        if let Some(shared) = self.0.take() {
-            settle(&shared, Err(TaskError::Cancelled.into()));
-        }
-    }
+#[inline(always)]
+fn set_taken(taken: Taken) {
+    DELIVERING.with(|d| {
+        let mut delivery = d.get();
+        delivery.taken = taken;
+        d.set(delivery);
+    });
 }
 
-fn read_response(
+/// Delivers the response to call `token` (from the dispatcher's hook): polls the task that awaits it
+/// while the answer is in the host's buffers, then keeps a copy if the future or its response still
+/// holds it. `false` for a token the async layer does not know (a call it forgot: its context was
+/// deleted).
+pub(crate) fn deliver(
+    token: u32,
     num_headers: usize,
     body_size: usize,
     num_trailers: usize,
-) -> Result<HttpResponse, Error> {
-    if num_headers == 0 && body_size == 0 && num_trailers == 0 {
-        return Err(TaskError::CallFailed.into());
+) -> bool {
+    COMPLETIONS.with(|c| c.set(c.get().wrapping_add(1)));
+    let failed = num_headers == 0 && body_size == 0 && num_trailers == 0;
+    // The task woken for the answer (polled now, or queued when a poll is running).
+    let mut woken = None;
+    let found = with_executor(|e| {
+        let index = e.calls.land(token)?;
+        let record = e.calls.get(index)?;
+        record.answer = if failed {
+            Answer::Failed(TaskError::CallFailed.into())
+        } else {
+            Answer::Live { body_size }
+        };
+        let owner = record.owner;
+        let taken = match record.task {
+            Some(task) => {
+                woken = Some(task);
+                e.take_now(task).map(|taken| (task, taken))
+            }
+            None => None,
+        };
+        Some((index, owner, taken))
+    });
+    let Some((index, owner, taken)) = found else {
+        return false;
+    };
+    let (keep_body, released) = match taken {
+        Some((task, taken)) => {
+            // The task acts on the call's context, as a callback plugin's response callback does.
+            let _ = crate::context::set_effective_context(owner);
+            let _current = crate::dispatcher::enter_context(owner);
+            let outer = DELIVERING.with(|d| {
+                d.replace(Delivery {
+                    record: index,
+                    failed,
+                    taken: Taken::No,
+                })
+            });
+            let previous = taken.previous;
+            let result = taken.poll(task);
+            let delivery = DELIVERING.with(|d| d.replace(outer));
+            let (settled, polled, drain) = with_executor(|e| {
+                let (polled, drain) = e.finish(task, previous, result);
+                (settle(&mut e.calls, index, delivery.taken), polled, drain)
+            });
+            after_poll(polled, drain);
+            settled
+        }
+        None => with_records(|r| settle(r, index, Taken::No)),
+    };
+    drop(released);
+    if let Some(body_size) = keep_body {
+        let kept = keep(body_size, num_headers, num_trailers);
+        // A future that moved to another task during the poll: that task is woken for the copy.
+        let (old, moved) = with_executor(|e| {
+            let record = e.calls.get(index)?;
+            let old = std::mem::replace(&mut record.answer, kept);
+            let moved = record.task.filter(|&task| Some(task) != woken);
+            if let Some(task) = moved {
+                e.wake_task(task);
+            }
+            Some((old, moved.is_some()))
+        })
+        .unzip();
+        drop(old);
+        release(index);
+        if moved == Some(true) {
+            run_ready();
+        }
     }
-    let mut response = HttpResponse::default();
-    if num_headers > 0 {
-        response.headers = maps::serialized(MapType::HttpCallResponseHeaders)?;
+    true
+}
+
+/// Ends the landed call's hold on record `index` after the poll (and the future's, when the poll ended
+/// it). `Some(body_size)` when the answer must be kept first (the future or its response outlives the
+/// callback): then the caller releases the record itself afterwards.
+#[inline(always)]
+fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Option<Answer>) {
+    if taken == Taken::Done {
+        return (None, records.release_n(index, 2));
     }
-    if body_size > 0 {
-        response.body = calls::response_body(0, body_size)?;
+    match records.get(index) {
+        Some(record) if record.holders > 1 => match record.answer {
+            Answer::Live { body_size } => (Some(body_size), None),
+            _ => (None, records.release(index)),
+        },
+        _ => (None, records.release(index)),
     }
-    if num_trailers > 0 {
-        response.trailers = maps::serialized(MapType::HttpCallResponseTrailers)?;
+}
+
+/// Cancels the calls in flight of deleted context `owner`: their late responses reach nobody, and a
+/// task of another context awaiting one gets [`TaskError::Cancelled`].
+pub(crate) fn forget_owned_by(owner: u32) {
+    if IN_FLIGHT.with(Cell::get) == 0 {
+        return;
     }
-    Ok(response)
+    let (dropped, woken) = with_executor(|e| {
+        let mut dropped = Vec::new();
+        let mut woken = false;
+        let mut tasks = Vec::new();
+        for index in 0..e.calls.all.len() {
+            let record = &mut e.calls.all[index];
+            if record.holders == 0 || record.token.is_none() || record.owner != owner {
+                continue;
+            }
+            record.token = None;
+            add_in_flight(-1);
+            dropped.push(std::mem::replace(
+                &mut record.answer,
+                Answer::Failed(TaskError::Cancelled.into()),
+            ));
+            if let Some(task) = record.task {
+                tasks.push(task);
+            }
+            dropped.extend(e.calls.release(index as u32));
+        }
+        for task in tasks {
+            e.wake_task(task);
+            woken = true;
+        }
+        (dropped, woken)
+    });
+    drop(dropped);
+    if woken {
+        run_ready();
+    }
+}
+
+/// Copies the answer being delivered out of the host.
+fn keep(body_size: usize, num_headers: usize, num_trailers: usize) -> Answer {
+    let read = || -> Result<Answer, Error> {
+        Ok(Answer::Kept {
+            headers: Some(read_map(MapType::HttpCallResponseHeaders, num_headers)?),
+            body: Some(read_body(body_size)?),
+            trailers: Some(read_map(MapType::HttpCallResponseTrailers, num_trailers)?),
+        })
+    };
+    read().unwrap_or_else(Answer::Failed)
+}
+
+fn read_map(map: MapType, entries: usize) -> Result<Vec<u8>, Error> {
+    if entries == 0 {
+        return Ok(Vec::new());
+    }
+    maps::serialized(map)
+}
+
+fn read_body(body_size: usize) -> Result<Vec<u8>, Error> {
+    if body_size == 0 {
+        return Ok(Vec::new());
+    }
+    calls::response_body(0, body_size)
 }
 
 /// Sends an HTTP call now and returns a future of its response. The call is dispatched at once (so
-/// several calls started before awaiting run in parallel); the future yields the response, read in
-/// full when it arrived. Await it in a task ([`super::spawn`], [`super::spawn_request`]).
+/// several calls started before awaiting run in parallel). Await it in a task ([`super::spawn`],
+/// [`super::spawn_request`]).
 ///
 /// Errors (when awaited): as [`crate::http_call::dispatch_http_call`] for a call the host refused;
 /// [`TaskError::CallFailed`] for a call that failed or timed out; [`TaskError::Cancelled`] when the
-/// calling context was deleted first; [`TaskError::NotInTask`] outside a task; reading the response:
-/// as the [`crate::http_call`] getters.
+/// calling context was deleted first; [`TaskError::NotInTask`] outside a task.
 pub fn http_call(request: &HttpRequest<'_>) -> HttpCall {
-    let shared = SharedCall::default();
-    let completion = Completion(Some(shared.clone()));
-    let state =
-        match calls::dispatch_http_call(request, move |h, b, t| completion.complete(h, b, t)) {
-            Ok(_) => State::Waiting(shared),
-            Err(e) => State::Refused(e),
-        };
-    HttpCall { state }
+    let token = match calls::send(request) {
+        Ok(token) => token,
+        Err(e) => {
+            return HttpCall {
+                state: State::Refused(e),
+            }
+        }
+    };
+    // The hook that delivers the response, in case no task was spawned yet.
+    install(None);
+    let task = current_task().ok();
+    let owner = crate::dispatcher::current_context_id();
+    let index = with_records(|r| r.open(token, owner, task));
+    HttpCall {
+        state: State::Waiting {
+            index,
+            task,
+            completions: COMPLETIONS.with(Cell::get),
+        },
+    }
 }
 
 enum State {
-    Waiting(SharedCall),
+    /// Dispatched: the record, and until the first poll, the task that made the call and the
+    /// completions seen then.
+    Waiting {
+        index: u32,
+        task: Option<usize>,
+        completions: u32,
+    },
     Refused(Error),
     Done,
 }
@@ -161,25 +417,258 @@ pub struct HttpCall {
 impl Future for HttpCall {
     type Output = Result<HttpResponse, Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Err(e) = current_task() {
-            return Poll::Ready(Err(e.into()));
-        }
-        let outcome = match &self.state {
-            State::Done => Err(TaskError::AlreadyCompleted.into()),
-            State::Refused(e) => Err(e.clone()),
-            State::Waiting(shared) => {
-                let mut s = shared.borrow_mut();
-                match s.outcome.take() {
-                    Some(outcome) => outcome,
-                    None => {
-                        s.waker = Some(cx.waker().clone());
-                        return Poll::Pending;
-                    }
-                }
-            }
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = match current_task() {
+            Ok(task) => task,
+            Err(e) => return Poll::Ready(Err(e.into())),
         };
-        self.state = State::Done;
-        Poll::Ready(outcome)
+        let index = match &mut self.state {
+            State::Waiting {
+                index,
+                task: made_by,
+                completions,
+            } => {
+                let index = *index;
+                let delivery = delivering();
+                if delivery.record == index {
+                    // Its completion is polling this task: the answer is in the host's buffers.
+                    self.state = State::Done;
+                    if delivery.failed {
+                        set_taken(Taken::Done);
+                        return Poll::Ready(Err(TaskError::CallFailed.into()));
+                    }
+                    set_taken(Taken::Held);
+                    return Poll::Ready(Ok(HttpResponse::new(index)));
+                }
+                // First polled by the task that made it, with no completion since: its record already
+                // names this task, and nothing can have arrived.
+                let fresh =
+                    made_by.take() == Some(task) && *completions == COMPLETIONS.with(Cell::get);
+                if fresh {
+                    return Poll::Pending;
+                }
+                index
+            }
+            State::Refused(e) => {
+                let e = e.clone();
+                self.state = State::Done;
+                return Poll::Ready(Err(e));
+            }
+            State::Done => return Poll::Ready(Err(TaskError::AlreadyCompleted.into())),
+        };
+        // `None`: still awaited; `Some(Ok(()))`: the answer is kept; `Some(Err)`: the call failed.
+        let outcome = with_records(|r| {
+            let Some(record) = r.get(index) else {
+                return Some(Err(Error::Task(TaskError::Cancelled)));
+            };
+            match &record.answer {
+                Answer::Awaited | Answer::Live { .. } => {
+                    record.task = Some(task);
+                    None
+                }
+                Answer::Failed(e) => Some(Err(e.clone())),
+                Answer::Kept { .. } => Some(Ok(())),
+            }
+        });
+        match outcome {
+            None => Poll::Pending,
+            Some(Ok(())) => {
+                // The future's hold on the record passes to the response.
+                self.state = State::Done;
+                Poll::Ready(Ok(HttpResponse::new(index)))
+            }
+            Some(Err(e)) => {
+                self.state = State::Done;
+                release(index);
+                Poll::Ready(Err(e))
+            }
+        }
+    }
+}
+
+impl Drop for HttpCall {
+    fn drop(&mut self) {
+        if let State::Waiting { index, .. } = self.state {
+            release(index);
+        }
+    }
+}
+
+/// An HTTP call's response. Read right after the `await`, it asks the host in place (nothing copied
+/// until asked); one kept across another `await` was copied when its callback ended. Each part is read
+/// at most once from the host, on first use.
+pub struct HttpResponse {
+    record: u32,
+    headers: OnceCell<Vec<u8>>,
+    body: OnceCell<Vec<u8>>,
+    trailers: OnceCell<Vec<u8>>,
+}
+
+/// Which part of a response.
+#[derive(Clone, Copy)]
+enum Part {
+    Headers,
+    Body,
+    Trailers,
+}
+
+/// Where a part of a response is when its cell is empty.
+enum Source {
+    /// Read it from the host now.
+    Live { body_size: usize },
+    /// The copy made when the callback ended.
+    Kept(Vec<u8>),
+}
+
+/// The first value of `name` in a serialized map, as text; `None` when absent or empty (under ABI 0.1.0
+/// Envoy reports an absent header as empty). Errors: [`Error::Malformed`] when the map does not decode
+/// or the value is not UTF-8.
+fn find<'a>(map: &'a [u8], name: &str) -> Result<Option<&'a str>, Error> {
+    match find_in_map(map, name.as_bytes())? {
+        Some(value) if !value.is_empty() => {
+            Ok(Some(std::str::from_utf8(value).map_err(|_| {
+                Error::Malformed(crate::codec::DecodeError::NotUtf8)
+            })?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A `:status` value as a number: three digits (RFC 9110 section 15: `status-code = 3DIGIT`); `None`
+/// for anything else.
+#[inline(always)]
+fn parse_status(value: &[u8]) -> Option<u16> {
+    let [a, b, c] = *value else {
+        return None;
+    };
+    if !(a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit()) {
+        return None;
+    }
+    Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
+}
+
+impl HttpResponse {
+    fn new(record: u32) -> Self {
+        HttpResponse {
+            record,
+            headers: OnceCell::new(),
+            body: OnceCell::new(),
+            trailers: OnceCell::new(),
+        }
+    }
+
+    /// Where `part` is to be read from. Errors: the reason the answer could not be kept.
+    fn source(&self, part: Part) -> Result<Source, Error> {
+        with_records(|r| {
+            let record = r
+                .get(self.record)
+                .ok_or(Error::Task(TaskError::Cancelled))?;
+            match &mut record.answer {
+                Answer::Live { body_size } => Ok(Source::Live {
+                    body_size: *body_size,
+                }),
+                Answer::Kept {
+                    headers,
+                    body,
+                    trailers,
+                } => {
+                    let kept = match part {
+                        Part::Headers => headers.take(),
+                        Part::Body => body.take(),
+                        Part::Trailers => trailers.take(),
+                    };
+                    Ok(Source::Kept(kept.unwrap_or_default()))
+                }
+                Answer::Failed(e) => Err(e.clone()),
+                Answer::Awaited => Err(Error::Task(TaskError::Cancelled)),
+            }
+        })
+    }
+
+    /// Whether the answer is in the host's buffers now (its completion callback runs).
+    #[inline(always)]
+    fn is_live(&self) -> bool {
+        delivering().record == self.record
+    }
+
+    /// `part`, read (or taken from the copy) on first use.
+    fn part(&self, part: Part) -> Result<&[u8], Error> {
+        let cell = match part {
+            Part::Headers => &self.headers,
+            Part::Body => &self.body,
+            Part::Trailers => &self.trailers,
+        };
+        if let Some(bytes) = cell.get() {
+            return Ok(bytes);
+        }
+        let bytes = match self.source(part)? {
+            Source::Kept(bytes) => bytes,
+            Source::Live { body_size } => match part {
+                Part::Headers => maps::serialized(MapType::HttpCallResponseHeaders)?,
+                Part::Body => read_body(body_size)?,
+                Part::Trailers => maps::serialized(MapType::HttpCallResponseTrailers)?,
+            },
+        };
+        Ok(cell.get_or_init(|| bytes))
+    }
+
+    /// The HTTP status (`:status`), or `None` when the answer has none or it is not a number. Errors:
+    /// as [`HttpResponse::header`].
+    pub fn status(&self) -> Result<Option<u16>, Error> {
+        if self.headers.get().is_none() && self.is_live() {
+            // Read in place: one value, nothing kept.
+            return maps::with_value(MapType::HttpCallResponseHeaders, ":status", |v| {
+                v.and_then(parse_status)
+            });
+        }
+        Ok(self
+            .header(":status")?
+            .and_then(|v| parse_status(v.as_bytes())))
+    }
+
+    /// The first value of header `name` (exact, lower-case name), or `None`. An empty value counts as
+    /// absent: under ABI 0.1.0 Envoy reports an absent header as empty. Errors: [`Error::Malformed`]
+    /// when the host's map does not decode or the value is not UTF-8; a host read failing.
+    pub fn header(&self, name: &str) -> Result<Option<&str>, Error> {
+        find(self.part(Part::Headers)?, name)
+    }
+
+    /// Every response header, in order. Errors: as [`HttpResponse::header`].
+    pub fn headers(&self) -> Result<Vec<(String, String)>, Error> {
+        Ok(decode_map_utf8(self.part(Part::Headers)?)?)
+    }
+
+    /// The response body. Errors: a host read failing.
+    pub fn body(&self) -> Result<&[u8], Error> {
+        self.part(Part::Body)
+    }
+
+    /// The first value of trailer `name`, or `None` (as [`HttpResponse::header`]).
+    pub fn trailer(&self, name: &str) -> Result<Option<&str>, Error> {
+        find(self.part(Part::Trailers)?, name)
+    }
+
+    /// Every response trailer, in order. Errors: as [`HttpResponse::header`].
+    pub fn trailers(&self) -> Result<Vec<(String, String)>, Error> {
+        Ok(decode_map_utf8(self.part(Part::Trailers)?)?)
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("record", &self.record)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for HttpResponse {
+    fn drop(&mut self) {
+        if self.is_live() {
+            // Dropped while its completion runs: the completion ends the hold.
+            set_taken(Taken::Done);
+        } else {
+            release(self.record);
+        }
     }
 }

@@ -7,6 +7,11 @@
 //! an index). When the owner context is deleted (a stream reset, the end of a stream), its tasks are
 //! dropped, which cancels what they were waiting for.
 //!
+//! A task awaiting an HTTP call is polled inside the call's response callback, so the response read
+//! right after the `await` comes from the host in place, as in a callback plugin; a response the task
+//! still holds when that poll returns (joined with another call, kept across a later `await`) is copied
+//! out before the callback ends.
+//!
 //! A stream handler reads top to bottom with [`spawn_request`]: the callback returns whatever the task
 //! returns when it finishes at once, and [`Action::Pause`] otherwise; the stream stays paused until the
 //! task finishes, and is resumed if it finishes with [`Action::Continue`]. To answer locally, call
@@ -44,7 +49,7 @@
 //!         timeout: Duration::from_secs(1),
 //!     };
 //!     match task::http_call(&request).await {
-//!         Ok(response) if response.status() == Some(200) => Action::Continue,
+//!         Ok(response) if response.status() == Ok(Some(200)) => Action::Continue,
 //!         Ok(_) => deny("denied"),
 //!         Err(e) => deny(&e.to_string()),
 //!     }
@@ -163,6 +168,7 @@ pub fn spawn_response(future: impl Future<Output = Action> + 'static) -> Result<
     spawn_stream(Box::pin(future), executor::Resume::Response)
 }
 
+#[inline(always)]
 fn spawn_stream(
     future: std::pin::Pin<Box<dyn Future<Output = Action>>>,
     resume: executor::Resume,

@@ -77,10 +77,16 @@ async fn authorize() -> Action {
         Err(e) => return unavailable(&format!("cannot call {AUTH_CLUSTER}: {e}")),
     };
     match response.status() {
-        Some(200) => Action::Continue,
-        Some(_) => reply(403, DENIED_BODY),
-        None => {
+        Ok(Some(200)) => Action::Continue,
+        Ok(Some(_)) => reply(403, DENIED_BODY),
+        Ok(None) => {
             proxywasm::logging::error("async_http_auth: the auth answer has no :status; denying");
+            reply(403, DENIED_BODY)
+        }
+        Err(e) => {
+            proxywasm::logging::error(&format!(
+                "async_http_auth: cannot read the auth answer's :status: {e}; denying"
+            ));
             reply(403, DENIED_BODY)
         }
     }

@@ -59,7 +59,7 @@ async fn fan_out() -> Action {
     let mut succeeded = 0;
     for (cluster, answer) in BACKENDS.iter().zip(task::join_all(calls).await) {
         match answer {
-            Ok(response) if response.status() == Some(200) => succeeded += 1,
+            Ok(response) if response.status() == Ok(Some(200)) => succeeded += 1,
             Ok(_) => {}
             // Counted as not answered, and said so.
             Err(e) => proxywasm::logging::warn(&format!("async_parallel_calls: {cluster}: {e}")),

@@ -96,14 +96,18 @@ async fn deliver(item: &[u8]) {
             timeout: TIMEOUT,
         };
         match task::http_call(&request).await {
-            Ok(response) if response.status() == Some(200) => {
+            Ok(response) if response.status() == Ok(Some(200)) => {
                 proxywasm::infof!("async_queue_consumer: delivered {shown}");
                 return;
             }
-            Ok(response) => proxywasm::logging::warn(&format!(
-                "async_queue_consumer: {shown}: the sink answered {:?}",
-                response.status()
-            )),
+            Ok(response) => match response.status() {
+                Ok(status) => proxywasm::logging::warn(&format!(
+                    "async_queue_consumer: {shown}: the sink answered {status:?}"
+                )),
+                Err(e) => proxywasm::logging::warn(&format!(
+                    "async_queue_consumer: {shown}: cannot read the sink's answer: {e}"
+                )),
+            },
             Err(e) => proxywasm::logging::warn(&format!("async_queue_consumer: {shown}: {e}")),
         }
         if attempt < ATTEMPTS {
