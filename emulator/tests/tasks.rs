@@ -96,6 +96,41 @@ impl HttpContext for Stream {
                 seen(format!("slept {slept:?}"));
                 Action::Continue
             }),
+            // A gRPC stream: one message sent, every message received until the close.
+            "/grpc-stream" => spawn_request(async {
+                let target = proxywasm::grpc::GrpcTarget {
+                    cluster: "grpc",
+                    service: "test.Echo",
+                    method: "Chat",
+                    initial_metadata: &[],
+                };
+                let mut stream = match grpc_stream(&target) {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        seen(format!("open {e:?}"));
+                        return Action::Continue;
+                    }
+                };
+                seen(format!("sent {:?}", stream.send(b"hello", false)));
+                loop {
+                    match stream.receive().await {
+                        Ok(Some(message)) => seen(format!(
+                            "message {} {:?}",
+                            String::from_utf8_lossy(&message),
+                            stream.initial_metadata()
+                        )),
+                        Ok(None) => {
+                            seen(format!("end {:?}", stream.trailing_metadata()));
+                            break;
+                        }
+                        Err(e) => {
+                            seen(format!("error {e:?}"));
+                            break;
+                        }
+                    }
+                }
+                Action::Continue
+            }),
             "/nested" => spawn_request(async {
                 let nested = spawn_request(async { Action::Continue });
                 let plain = spawn(async { seen("plain ran") });
@@ -299,4 +334,73 @@ fn join_all_keeps_the_order_of_its_futures() {
         .poll(&mut std::task::Context::from_waker(waker))
         .is_ready());
     assert_eq!(*outputs.borrow(), Some(vec![1, 2, 3]));
+}
+
+fn open_grpc_stream(host: &Emulator) -> (u32, u32) {
+    let stream = host.new_http_stream();
+    assert_eq!(
+        host.request_headers(stream, &[(":path", "/grpc-stream")], true),
+        Action::Pause
+    );
+    let calls = host.grpc_calls();
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].is_stream);
+    assert_eq!(calls[0].messages, [b"hello".to_vec()]);
+    assert_eq!(take_seen(), ["sent Ok(())"]);
+    (stream, calls[0].token)
+}
+
+#[test]
+fn a_task_receives_a_grpc_streams_messages_until_it_closes() {
+    let host = host();
+    let (stream, token) = open_grpc_stream(&host);
+    host.grpc_initial_metadata(token, &[("m", "1")]);
+    assert!(take_seen().is_empty(), "metadata alone wakes no receive");
+    host.grpc_message(token, b"one");
+    host.grpc_message(token, b"two");
+    assert_eq!(
+        take_seen(),
+        [r#"message one [("m", "1")]"#, r#"message two [("m", "1")]"#]
+    );
+    assert_eq!(host.http_stream(stream).request_resumed, 0);
+    host.grpc_trailing_metadata(token, &[("t", "2")]);
+    host.grpc_close(token, 0);
+    assert_eq!(take_seen(), [r#"end [("t", "2")]"#]);
+    assert_eq!(host.http_stream(stream).request_resumed, 1);
+    assert_eq!(live_tasks(), 0);
+    assert!(
+        !host.grpc_calls()[0].cancelled,
+        "closed by the host, not cancelled"
+    );
+}
+
+#[test]
+fn a_grpc_stream_closed_with_an_error_status_ends_the_receive_with_it() {
+    let host = host();
+    let (stream, token) = open_grpc_stream(&host);
+    host.grpc_close(token, 14);
+    assert_eq!(
+        take_seen(),
+        [format!(
+            "error {:?}",
+            Error::Task(TaskError::GrpcStatus { code: 14 })
+        )]
+    );
+    assert_eq!(host.http_stream(stream).request_resumed, 1);
+    assert_eq!(live_tasks(), 0);
+}
+
+#[test]
+fn deleting_the_stream_cancels_its_open_grpc_stream() {
+    let host = host();
+    let (stream, token) = open_grpc_stream(&host);
+    host.complete_stream(stream);
+    assert_eq!(live_tasks(), 0);
+    assert!(
+        host.grpc_calls()[0].cancelled,
+        "the dropped GrpcStream cancels"
+    );
+    // A late message reaches nobody.
+    host.grpc_message(token, b"late");
+    assert!(take_seen().is_empty());
 }
