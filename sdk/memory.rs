@@ -72,11 +72,18 @@ fn remember(ptr: *mut u8, size: usize, capacity: usize) {
 fn claim(ptr: *mut u8, len: usize) -> usize {
     ALLOCATIONS.with(|recent| {
         let newest = recent.next.get() + RECENT - 1;
-        let Some(entry) = (0..RECENT)
-            .map(|age| &recent.entries[(newest - age) % RECENT])
-            .find(|entry| entry.get().0 == ptr as usize)
-        else {
-            return 0;
+        // The host hands back the block it allocated last: found on the first probe.
+        let first = &recent.entries[newest % RECENT];
+        let entry = if first.get().0 == ptr as usize {
+            first
+        } else {
+            let Some(entry) = (1..RECENT)
+                .map(|age| &recent.entries[(newest - age) % RECENT])
+                .find(|entry| entry.get().0 == ptr as usize)
+            else {
+                return 0;
+            };
+            entry
         };
         let (_, size, capacity) = entry.get();
         if len > size {
