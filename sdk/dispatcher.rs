@@ -1,17 +1,17 @@
 //! Routes every callback from the host to the right user context.
 //!
 //! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
-//! plugin). Each context lives in a reference-counted cell in a slab slot; a small open-addressing table
-//! maps the host's context ids to slots, and the last two contexts looked up are remembered (a host
-//! calls the same stream several times in a row, and its root for the next stream's creation or a
-//! tick). Each export has its own short entry: it takes a share of the context's cell (the registry is
+//! plugin). Each context lives in a reference-counted cell; a small open-addressing table maps the
+//! host's context ids to cells (a deleted context's emptied cell is kept for the next creation), and
+//! the last two contexts looked up are remembered (a host calls the same stream several times in a
+//! row, and its root for the next stream's creation or a tick). Each export has its own short entry: it takes a share of the context's cell (the registry is
 //! borrowed only for that), borrows the cell, calls the one method the callback names, and lets go, so
 //! the callback may call any SDK function meanwhile. What this leaves to handle explicitly (out of line,
 //! off the common path):
 //! - a callback for a context whose own callback is still running (a re-entrant call) finds its cell
 //!   borrowed and is ignored (`Continue` / `true`), as is a callback for an unknown id;
-//! - a context the host deletes during its own callback is forgotten at once (its id and slot are free
-//!   for a new context) and dropped when that callback lets go of its share;
+//! - a context the host deletes during its own callback is forgotten at once (its id is free for a new
+//!   context) and dropped when that callback lets go of its share;
 //! - if user code panics (natively: a failing test; on wasm a panic aborts the VM), the context being
 //!   called is dropped, the registry stays consistent, and later callbacks for that id are ignored as
 //!   for an unknown context.
@@ -47,12 +47,15 @@ fn context(cell: &mut Option<Kind>) -> Option<&mut dyn Context> {
     }
 }
 
-/// A slot's cell: a context, or `None` while the slot is free. Shared: a callback holds a clone while
-/// it runs, so the registry is free meanwhile, the cell's borrow flag tells a re-entrant call apart,
-/// and a context deleted during its own callback lives until that clone drops. A cell outlives its
-/// contexts: a freed slot keeps it for the next one (no allocation per context).
+/// A context's cell: the context, or `None` while the cell waits in the spare pool. Shared: a callback
+/// holds a clone while it runs, so the registry is free meanwhile, the cell's borrow flag tells a
+/// re-entrant call apart, and a context deleted during its own callback lives until that clone drops.
+/// A cell outlives its contexts: an idle one freed by a deletion serves the next creation (no
+/// allocation per context).
 type Shared = Rc<RefCell<Option<Kind>>>;
 
+#[cold]
+#[inline(never)]
 fn empty_cell() -> Shared {
     Rc::new(RefCell::new(None))
 }
@@ -66,17 +69,15 @@ struct PendingCall {
 
 struct Registry {
     factory: Option<RootContextFactory>,
-    /// Context id -> slot, for the live contexts.
-    ids: IdTable<u32>,
-    /// Every slot's cell. A free slot's cell is empty and shared with nobody else.
-    slots: Vec<Shared>,
-    /// The free slots.
-    free: Vec<u32>,
+    /// Context id -> cell, for the live contexts.
+    ids: IdTable<Shared>,
+    /// Empty cells of deleted contexts, shared with nobody, for the next creations.
+    spare: Vec<Shared>,
     /// The context most recently created or looked up, and its id: a host calls the same context
     /// several times in a row, so most lookups end here.
     last: Option<(u32, Shared)>,
-    /// The one `last` held before (typically the root, while `last` is a stream): a stream's creation
-    /// and a root's tick find their root here.
+    /// The one `last` held before (typically the root, while `last` is a stream): a root's tick finds
+    /// its root here; it becomes `last` again when `last` is deleted (for the next stream's creation).
     previous: Option<(u32, Shared)>,
     /// Call token -> the call's owner (and closure).
     http_calls: IdTable<PendingCall>,
@@ -89,8 +90,7 @@ impl Registry {
         Registry {
             factory,
             ids: IdTable::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            spare: Vec::new(),
             last: None,
             previous: None,
             http_calls: IdTable::new(),
@@ -99,35 +99,25 @@ impl Registry {
     }
 
     /// Adds a context under `id` (the caller checked that the id is not in use). Hands back what the
-    /// free slot held (nothing: a freed slot's cell is emptied), to be dropped outside the borrow.
+    /// spare cell held (nothing: a spare cell is emptied), to be dropped outside the borrow.
     fn insert(&mut self, id: u32, kind: Kind) -> Option<Kind> {
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None => {
-                self.slots.push(empty_cell());
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let Some(cell) = self.slots.get_mut(index as usize) else {
-            return Some(kind);
-        };
+        let mut cell = self.spare.pop().unwrap_or_else(empty_cell);
         let (displaced, unplaced) = match cell.try_borrow_mut() {
             Ok(mut context) => (context.replace(kind), None),
             Err(_) => (None, Some(kind)),
         };
         if let Some(kind) = unplaced {
-            // Not reached: a free slot's cell is never borrowed.
-            *cell = Rc::new(RefCell::new(Some(kind)));
+            // Not reached: a spare cell is never borrowed.
+            cell = Rc::new(RefCell::new(Some(kind)));
         }
-        let cell = cell.clone();
-        self.ids.insert_new(id, index);
+        self.ids.insert_new(id, cell.clone());
         self.remember(id, cell);
         displaced
     }
 
     /// Makes context `id` the last one looked up; the one before becomes `previous`. What is dropped
-    /// here is still in its slot (a removed context is forgotten at removal): no context drops inside
-    /// the registry borrow.
+    /// here is a share of a cell the id table also holds (a removed context is forgotten at
+    /// removal): no context drops inside the registry borrow.
     fn remember(&mut self, id: u32, cell: Shared) {
         if let Some(before) = self.last.replace((id, cell)) {
             self.previous = Some(before);
@@ -151,40 +141,36 @@ impl Registry {
                 return Some(cell.clone());
             }
         }
-        let cell = self.slots.get(*self.ids.get(id)? as usize)?.clone();
+        let cell = self.ids.get(id)?.clone();
         self.remember(id, cell.clone());
         Some(cell)
     }
 
-    /// Forgets context `id` and frees its slot; hands back the context when it was idle (to be
-    /// dropped outside the registry borrow). A running one stays with its callback's share of the
-    /// cell, and is dropped when that callback returns; its slot gets a new cell.
+    /// Forgets context `id`; hands back the context when it was idle (to be dropped outside the
+    /// registry borrow), and keeps its emptied cell for the next creation. A running one stays with
+    /// its callback's share of the cell, and is dropped when that callback returns.
     fn remove(&mut self, id: u32) -> Option<Kind> {
-        let index = self.ids.remove(id)?;
-        // Not the last shares: the slot holds one.
+        let cell = self.ids.remove(id)?;
+        // Not the last shares: `cell` is one.
         if matches!(&self.last, Some((last, _)) if *last == id) {
-            self.last = None;
-        }
-        if matches!(&self.previous, Some((previous, _)) if *previous == id) {
+            self.last = self.previous.take();
+        } else if matches!(&self.previous, Some((previous, _)) if *previous == id) {
             self.previous = None;
         }
-        let cell = self.slots.get_mut(index as usize)?;
-        let idle = cell.try_borrow_mut().map(|mut context| context.take());
-        let kind = match idle {
-            Ok(kind) => kind,
-            Err(_) => {
-                // Not the last share either: the running callback holds one.
-                *cell = empty_cell();
-                None
-            }
+        let kind = match cell.try_borrow_mut() {
+            Ok(mut context) => context.take(),
+            // Running: the callback's share drops the context; this share is not the last one.
+            Err(_) => return None,
         };
-        self.free.push(index);
+        if Rc::strong_count(&cell) == 1 {
+            self.spare.push(cell);
+        }
         kind
     }
 }
 
-/// Drops a context that turned up where none should be (not reached: freeing a slot empties its
-/// cell), outside the registry borrow.
+/// Drops a context that turned up where none should be (not reached: a spare cell is emptied),
+/// outside the registry borrow.
 #[cold]
 #[inline(never)]
 fn drop_displaced(displaced: Kind) {
@@ -356,8 +342,8 @@ fn lookup(id: u32) -> Option<Shared> {
 }
 
 /// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback
-/// is already running), else what `f` answers for the context (`None` only for a slot freed by a
-/// reset). Every export goes through here.
+/// is already running), else what `f` answers for the context (`None` only for a cell emptied by a
+/// deletion). Every export goes through here.
 #[inline(always)]
 fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
     match lookup(id) {

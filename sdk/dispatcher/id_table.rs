@@ -94,6 +94,8 @@ impl<V> IdTable<V> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn grow(&mut self) {
         let capacity = (self.entries.len() * 2).max(MIN_CAPACITY);
         let empty = std::iter::repeat_with(|| None).take(capacity).collect();
