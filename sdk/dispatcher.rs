@@ -120,7 +120,10 @@ impl Registry {
     /// removal): no context drops inside the registry borrow.
     fn remember(&mut self, id: u32, cell: Shared) {
         if let Some(before) = self.last.replace((id, cell)) {
-            self.previous = Some(before);
+            // Dropped only when there is one (no drop code runs for an empty `previous`).
+            if let Some(forgotten) = self.previous.replace(before) {
+                drop(forgotten);
+            }
         }
     }
 
@@ -347,17 +350,23 @@ fn lookup(id: u32) -> Option<Shared> {
 #[inline(always)]
 fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
     match lookup(id) {
-        Some(shared) => with_cell(id, shared, default, f),
+        Some(shared) => with_cell(id, shared, || default, f),
         None => default,
     }
 }
 
-/// [`with_context`] for a cell already looked up.
+/// [`with_context`] for a cell already looked up; the default is made only when it is the answer (no
+/// drop code for an unused one).
 #[inline(always)]
-fn with_cell<R>(id: u32, shared: Shared, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
+fn with_cell<R>(
+    id: u32,
+    shared: Shared,
+    default: impl FnOnce() -> R,
+    f: impl FnOnce(&mut Option<Kind>) -> R,
+) -> R {
     // Borrowed already: a re-entrant call for the running context.
     let Ok(mut context) = shared.try_borrow_mut() else {
-        return default;
+        return default();
     };
     let previous = replace_current(id);
     let on_unwind = OnUnwind {
@@ -430,13 +439,18 @@ fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
 
 /// Asks a root for the context of new stream `id`: TCP first, then HTTP.
 fn create_stream(parent_id: u32, parent: Shared, id: u32) -> Option<Kind> {
-    with_cell(parent_id, parent, None, |kind| match kind {
-        Some(Kind::Root(root)) => match root.new_tcp_context(id) {
-            Some(tcp) => Some(Kind::Tcp(tcp)),
-            None => root.new_http_context(id).map(Kind::Http),
+    with_cell(
+        parent_id,
+        parent,
+        || None,
+        |kind| match kind {
+            Some(Kind::Root(root)) => match root.new_tcp_context(id) {
+                Some(tcp) => Some(Kind::Tcp(tcp)),
+                None => root.new_http_context(id).map(Kind::Http),
+            },
+            _ => None,
         },
-        _ => None,
-    })
+    )
 }
 
 /// What a context's creation starts from, found under one registry borrow.

@@ -86,7 +86,10 @@ impl<V> IdTable<V> {
         // Ends: the table is never full.
         while let Some(entry) = self.entries.get_mut(i) {
             if entry.is_none() {
-                *entry = Some((id, value));
+                // What is replaced is the `None` just seen: written so that no drop code runs for it.
+                if let Some(vacant) = entry.replace((id, value)) {
+                    drop(vacant);
+                }
                 self.len += 1;
                 return;
             }
