@@ -73,11 +73,9 @@ struct Registry {
     ids: IdTable<Shared>,
     /// Empty cells of deleted contexts, shared with nobody, for the next creations.
     spare: Vec<Shared>,
-    /// The context most recently created or looked up, and its id: a host calls the same context
-    /// several times in a row, so most lookups end here.
-    last: Option<(u32, Shared)>,
-    /// The one `last` held before (typically the root, while `last` is a stream): a root's tick finds
-    /// its root here; it becomes `last` again when `last` is deleted (for the next stream's creation).
+    /// The one [`LAST`] held before (typically the root, while the last is a stream): a root's tick
+    /// finds its root here; it becomes the last again when the last is deleted (for the next stream's
+    /// creation).
     previous: Option<(u32, Shared)>,
     /// Call token -> the call's owner (and closure).
     http_calls: IdTable<PendingCall>,
@@ -91,7 +89,6 @@ impl Registry {
             factory,
             ids: IdTable::new(),
             spare: Vec::new(),
-            last: None,
             previous: None,
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
@@ -119,9 +116,10 @@ impl Registry {
     /// here is a share of a cell the id table also holds (a removed context is forgotten at
     /// removal): no context drops inside the registry borrow.
     fn remember(&mut self, id: u32, cell: Shared) {
-        if let Some(before) = self.last.replace((id, cell)) {
+        let before_id = LAST_ID.replace(id);
+        if let Some(before) = LAST.replace(Some(cell)) {
             // Dropped only when there is one (no drop code runs for an empty `previous`).
-            if let Some(forgotten) = self.previous.replace(before) {
+            if let Some(forgotten) = self.previous.replace((before_id, before)) {
                 drop(forgotten);
             }
         }
@@ -130,9 +128,9 @@ impl Registry {
     /// Context `id`'s cell, shared.
     #[inline(always)]
     fn get(&mut self, id: u32) -> Option<Shared> {
-        match &self.last {
-            Some((last, cell)) if *last == id => Some(cell.clone()),
-            _ => self.find(id),
+        match last_share(id) {
+            Some(cell) => Some(cell),
+            None => self.find(id),
         }
     }
 
@@ -155,8 +153,15 @@ impl Registry {
     fn remove(&mut self, id: u32) -> Option<Kind> {
         let cell = self.ids.remove(id)?;
         // Not the last shares: `cell` is one.
-        if matches!(&self.last, Some((last, _)) if *last == id) {
-            self.last = self.previous.take();
+        if LAST_ID.get() == id {
+            let (promoted_id, promoted) = match self.previous.take() {
+                Some((previous_id, previous)) => (previous_id, Some(previous)),
+                None => (0, None),
+            };
+            LAST_ID.set(promoted_id);
+            if let Some(forgotten) = LAST.replace(promoted) {
+                drop(forgotten);
+            }
         } else if matches!(&self.previous, Some((previous, _)) if *previous == id) {
             self.previous = None;
         }
@@ -182,6 +187,13 @@ fn drop_displaced(displaced: Kind) {
 
 thread_local! {
     static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new(None)) };
+    /// A share of the cell of the context most recently created or looked up (a host calls the same
+    /// context several times in a row, so most lookups end here), outside the registry: a callback
+    /// for it takes this share and gives it back when it returns (no registry borrow, no share count
+    /// change). Empty while lent out. When set, the id table maps [`LAST_ID`] to this cell.
+    static LAST: Cell<Option<Shared>> = const { Cell::new(None) };
+    /// The id [`LAST`] belongs to (also while the share is lent out).
+    static LAST_ID: Cell<u32> = const { Cell::new(0) };
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
     static CURRENT: Cell<u32> = const { Cell::new(0) };
@@ -298,8 +310,11 @@ pub fn reset() {
         let factory = r.factory;
         std::mem::replace(r, Registry::new(factory))
     });
+    LAST_ID.set(0);
+    let last = LAST.take();
     // Dropped outside the borrow: a context's `Drop` may use the SDK.
     drop(old);
+    drop(last);
     replace_current(0);
     task_hook(HostEvent::Reset);
 }
@@ -337,11 +352,53 @@ impl Drop for OnUnwind {
     }
 }
 
-/// Context `id`'s cell, shared; `None` for an unknown id.
+/// A clone of [`LAST`]'s share when it belongs to context `id` (and is not lent out).
+#[inline(always)]
+fn last_share(id: u32) -> Option<Shared> {
+    if LAST_ID.get() != id {
+        return None;
+    }
+    let last = LAST.take()?;
+    let share = last.clone();
+    // Refills the slot just emptied: no drop code for what it held.
+    if let Some(nothing) = LAST.replace(Some(last)) {
+        drop(nothing);
+    }
+    Some(share)
+}
+
+/// Context `id`'s cell, shared; `None` for an unknown id. The last context's share is lent (taken
+/// from [`LAST`], given back by [`give_back`]).
 #[inline(never)]
 fn lookup(id: u32) -> Option<Shared> {
+    if LAST_ID.get() == id {
+        if let Some(lent) = LAST.take() {
+            return Some(lent);
+        }
+    }
+    lookup_in_registry(id)
+}
+
+#[inline(never)]
+fn lookup_in_registry(id: u32) -> Option<Shared> {
     // `try_borrow_mut`: the registry is never borrowed across a callback.
     REGISTRY.with(|r| r.try_borrow_mut().ok()?.get(id))
+}
+
+/// Ends a callback's hold on context `id`'s cell: back to [`LAST`] when it is still the last one
+/// (its id unchanged, [`LAST`] not refilled meanwhile) and still live (the id table holds another
+/// share); else the share just drops (the last share when the host deleted the context meanwhile:
+/// the context is dropped here, outside any borrow).
+#[inline(never)]
+fn give_back(id: u32, share: Shared) {
+    if LAST_ID.get() == id && Rc::strong_count(&share) > 1 {
+        if let Some(other) = LAST.replace(Some(share)) {
+            // A share of the same live context, taken by a lookup meanwhile.
+            drop(other);
+        }
+    } else {
+        drop(share);
+    }
 }
 
 /// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback
@@ -364,21 +421,25 @@ fn with_cell<R>(
     default: impl FnOnce() -> R,
     f: impl FnOnce(&mut Option<Kind>) -> R,
 ) -> R {
-    // Borrowed already: a re-entrant call for the running context.
-    let Ok(mut context) = shared.try_borrow_mut() else {
-        return default();
+    let answer = {
+        // Borrowed already: a re-entrant call for the running context.
+        let Ok(mut context) = shared.try_borrow_mut() else {
+            give_back(id, shared);
+            return default();
+        };
+        let previous = replace_current(id);
+        let on_unwind = OnUnwind {
+            id,
+            cell: Rc::as_ptr(&shared),
+            previous,
+        };
+        let answer = f(&mut context);
+        std::mem::forget(on_unwind);
+        replace_current(previous);
+        answer
     };
-    let previous = replace_current(id);
-    let on_unwind = OnUnwind {
-        id,
-        cell: Rc::as_ptr(&shared),
-        previous,
-    };
-    let answer = f(&mut context);
-    std::mem::forget(on_unwind);
-    replace_current(previous);
-    // Leaving scope: the borrow ends, then the share drops (the last one when the host deleted the
-    // context meanwhile: the context is dropped here).
+    // The borrow has ended.
+    give_back(id, shared);
     answer
 }
 
@@ -459,8 +520,8 @@ enum Origin {
     Duplicate,
     /// A root context, made by the plugin's factory.
     Factory(RootContextFactory),
-    /// A stream context, made by its root.
-    Parent(Shared),
+    /// A stream context, made by its root (looked up after the registry borrow).
+    Parent,
 }
 
 /// Forgets the pending calls of a deleted context; their closures are dropped outside the registry
@@ -566,21 +627,24 @@ impl Callbacks for Dispatcher {
         // A host that reuses a live id must not silently replace that context (a re-created root would
         // never be configured): the live one stays and the duplicate is refused with an error log.
         let origin = REGISTRY.with(|r| {
-            let mut r = r.try_borrow_mut().ok()?;
+            let r = r.try_borrow_mut().ok()?;
             if r.ids.get(context_id).is_some() {
                 return Some(Origin::Duplicate);
             }
             if parent_context_id == 0 {
                 r.factory.map(Origin::Factory)
             } else {
-                r.get(parent_context_id).map(Origin::Parent)
+                Some(Origin::Parent)
             }
         });
         let created = match origin {
             None => return,
             Some(Origin::Duplicate) => return refuse_duplicate(context_id, parent_context_id),
             Some(Origin::Factory(factory)) => Kind::Root(factory(context_id)),
-            Some(Origin::Parent(parent)) => {
+            Some(Origin::Parent) => {
+                let Some(parent) = lookup(parent_context_id) else {
+                    return;
+                };
                 match create_stream(parent_context_id, parent, context_id) {
                     Some(kind) => kind,
                     None => return,
