@@ -119,9 +119,8 @@ impl Registry {
         let before_id = LAST_ID.replace(id);
         if let Some(before) = LAST.replace(Some(cell)) {
             // Dropped only when there is one (no drop code runs for an empty `previous`).
-            if let Some(forgotten) = self.previous.replace((before_id, before)) {
-                drop(forgotten);
-            }
+            // (A binding dropped at the end of its block: no call through `mem::drop`.)
+            if let Some(_forgotten) = self.previous.replace((before_id, before)) {}
         }
     }
 
@@ -159,9 +158,7 @@ impl Registry {
                 None => (0, None),
             };
             LAST_ID.set(promoted_id);
-            if let Some(forgotten) = LAST.replace(promoted) {
-                drop(forgotten);
-            }
+            if let Some(_forgotten) = LAST.replace(promoted) {}
         } else if matches!(&self.previous, Some((previous, _)) if *previous == id) {
             self.previous = None;
         }
@@ -361,9 +358,7 @@ fn last_share(id: u32) -> Option<Shared> {
     let last = LAST.take()?;
     let share = last.clone();
     // Refills the slot just emptied: no drop code for what it held.
-    if let Some(nothing) = LAST.replace(Some(last)) {
-        drop(nothing);
-    }
+    if let Some(_nothing) = LAST.replace(Some(last)) {}
     Some(share)
 }
 
@@ -392,13 +387,10 @@ fn lookup_in_registry(id: u32) -> Option<Shared> {
 #[inline(never)]
 fn give_back(id: u32, share: Shared) {
     if LAST_ID.get() == id && Rc::strong_count(&share) > 1 {
-        if let Some(other) = LAST.replace(Some(share)) {
-            // A share of the same live context, taken by a lookup meanwhile.
-            drop(other);
-        }
-    } else {
-        drop(share);
+        // What is replaced: a share of the same live context, taken by a lookup meanwhile.
+        if let Some(_other) = LAST.replace(Some(share)) {}
     }
+    // Else `share` drops here.
 }
 
 /// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback

@@ -59,7 +59,8 @@ fn capacity_for(size: usize) -> usize {
 
 fn remember(ptr: *mut u8, size: usize, capacity: usize) {
     ALLOCATIONS.with(|recent| {
-        let next = recent.next.get();
+        // Always below `RECENT`; said again so the index needs no bounds check.
+        let next = recent.next.get() % RECENT;
         recent.entries[next].set((ptr as usize, size, capacity));
         recent.next.set((next + 1) % RECENT);
     });

@@ -87,9 +87,7 @@ impl<V> IdTable<V> {
         while let Some(entry) = self.entries.get_mut(i) {
             if entry.is_none() {
                 // What is replaced is the `None` just seen: written so that no drop code runs for it.
-                if let Some(vacant) = entry.replace((id, value)) {
-                    drop(vacant);
-                }
+                if let Some(_vacant) = entry.replace((id, value)) {}
                 self.len += 1;
                 return;
             }
