@@ -71,8 +71,11 @@ struct Registry {
     factory: Option<RootContextFactory>,
     /// Context id -> cell, for the live contexts.
     ids: IdTable<Shared>,
-    /// Empty cells of deleted contexts, shared with nobody, for the next creations.
-    spare: Vec<Shared>,
+    /// The empty cell of a deleted context, shared with nobody, for the next creation (a field, not
+    /// the vector: the common case of one stream after another touches no vector).
+    spare: Option<Shared>,
+    /// More of them, when several streams ended since the last creation.
+    spares: Vec<Shared>,
     /// The one [`LAST`] held before (typically the root, while the last is a stream): a root's tick
     /// finds its root here; it becomes the last again when the last is deleted (for the next stream's
     /// creation).
@@ -88,7 +91,8 @@ impl Registry {
         Registry {
             factory,
             ids: IdTable::new(),
-            spare: Vec::new(),
+            spare: None,
+            spares: Vec::new(),
             previous: None,
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
@@ -98,7 +102,10 @@ impl Registry {
     /// Adds a context under `id` (the caller checked that the id is not in use). Hands back what the
     /// spare cell held (nothing: a spare cell is emptied), to be dropped outside the borrow.
     fn insert(&mut self, id: u32, kind: Kind) -> Option<Kind> {
-        let mut cell = self.spare.pop().unwrap_or_else(empty_cell);
+        let mut cell = match self.spare.take() {
+            Some(cell) => cell,
+            None => self.spares.pop().unwrap_or_else(empty_cell),
+        };
         let (displaced, unplaced) = match cell.try_borrow_mut() {
             Ok(mut context) => (context.replace(kind), None),
             Err(_) => (None, Some(kind)),
@@ -168,7 +175,9 @@ impl Registry {
             Err(_) => return None,
         };
         if Rc::strong_count(&cell) == 1 {
-            self.spare.push(cell);
+            if let Some(other) = self.spare.replace(cell) {
+                self.spares.push(other);
+            }
         }
         kind
     }
