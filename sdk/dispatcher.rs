@@ -99,24 +99,29 @@ impl Registry {
         }
     }
 
-    /// Adds a context under `id` (the caller checked that the id is not in use). Hands back what the
-    /// spare cell held (nothing: a spare cell is emptied), to be dropped outside the borrow.
-    fn insert(&mut self, id: u32, kind: Kind) -> Option<Kind> {
-        let mut cell = match self.spare.take() {
+    /// Adds a context under `id` (the caller checked that the id is not in use). Hands back a spare
+    /// cell it could not use (not reached: a spare cell is empty and idle), to be dropped outside
+    /// the borrow.
+    fn insert(&mut self, id: u32, kind: Kind) -> Option<Shared> {
+        let spare = match self.spare.take() {
             Some(cell) => cell,
             None => self.spares.pop().unwrap_or_else(empty_cell),
         };
-        let (displaced, unplaced) = match cell.try_borrow_mut() {
-            Ok(mut context) => (context.replace(kind), None),
-            Err(_) => (None, Some(kind)),
+        let unplaced = match spare.try_borrow_mut() {
+            Ok(mut context) if context.is_none() => {
+                // Replaces the `None` just seen: no drop code runs for it.
+                if let Some(_nothing) = context.replace(kind) {}
+                None
+            }
+            _ => Some(kind),
         };
-        if let Some(kind) = unplaced {
-            // Not reached: a spare cell is never borrowed.
-            cell = Rc::new(RefCell::new(Some(kind)));
-        }
+        let (cell, unusable) = match unplaced {
+            None => (spare, None),
+            Some(kind) => (Rc::new(RefCell::new(Some(kind))), Some(spare)),
+        };
         self.ids.insert_new(id, cell.clone());
         self.remember(id, cell);
-        displaced
+        unusable
     }
 
     /// Makes context `id` the last one looked up; the one before becomes `previous`. What is dropped
@@ -183,11 +188,11 @@ impl Registry {
     }
 }
 
-/// Drops a context that turned up where none should be (not reached: a spare cell is emptied),
-/// outside the registry borrow.
+/// Drops a spare cell that could not serve a creation (not reached: a spare cell is empty and idle),
+/// outside the registry borrow, with whatever it held.
 #[cold]
 #[inline(never)]
-fn drop_displaced(displaced: Kind) {
+fn drop_displaced(displaced: Shared) {
     drop(displaced);
 }
 
