@@ -4,10 +4,12 @@
 //! plugin). Each context lives in a reference-counted cell; a small open-addressing table maps the
 //! host's context ids to cells (a deleted context's emptied cell is kept for the next creation), and
 //! the last two contexts looked up are remembered (a host calls the same stream several times in a
-//! row, and its root for the next stream's creation or a tick). Each export has its own short entry: it takes a share of the context's cell (the registry is
-//! borrowed only for that), borrows the cell, calls the one method the callback names, and lets go, so
-//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly (out of line,
-//! off the common path):
+//! row, and its root for the next stream's creation or a tick). Each export has its own short entry:
+//! it takes a share of the context's cell (the last context's share is lent from a thread-local slot
+//! outside the registry, any other one is cloned under a short registry borrow), borrows the cell,
+//! calls the one method the callback names, and lets go (the lent share goes back to its slot), so
+//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly (out of
+//! line, off the common path):
 //! - a callback for a context whose own callback is still running (a re-entrant call) finds its cell
 //!   borrowed and is ignored (`Continue` / `true`), as is a callback for an unknown id;
 //! - a context the host deletes during its own callback is forgotten at once (its id is free for a new
