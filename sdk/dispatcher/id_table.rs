@@ -2,8 +2,9 @@
 //! probing and Fibonacci hashing (ids are small integers the host picks, not adversarial keys). Removal
 //! shifts the entries after the hole back, so there are no tombstones and lookups stay short.
 
-/// The smallest table allocated (a power of two).
-const MIN_CAPACITY: usize = 8;
+/// The smallest table allocated (a power of two): a plugin holds a few contexts at a time, and at
+/// that load an id rarely probes past its home slot (256 bytes for the context table).
+const MIN_CAPACITY: usize = 32;
 
 /// An id -> value map; capacity a power of two, at most half full.
 pub(super) struct IdTable<V> {
