@@ -129,6 +129,7 @@ impl Registry {
     /// Makes context `id` the last one looked up; the one before becomes `previous`. What is dropped
     /// here is a share of a cell the id table also holds (a removed context is forgotten at
     /// removal): no context drops inside the registry borrow.
+    #[inline(always)]
     fn remember(&mut self, id: u32, cell: Shared) {
         let before_id = LAST_ID.replace(id);
         if let Some(before) = LAST.replace(Some(cell)) {
