@@ -1,17 +1,19 @@
 //! Routes every callback from the host to the right user context.
 //!
 //! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
-//! plugin). Each context lives in a reference-counted cell in a slab slot; a small open-addressing table
-//! maps the host's context ids to slots, and the last two contexts looked up are remembered (a host
-//! calls the same stream several times in a row, and its root for the next stream's creation or a
-//! tick). Each export has its own short entry: it takes a share of the context's cell (the registry is
-//! borrowed only for that), borrows the cell, calls the one method the callback names, and lets go, so
-//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly (out of line,
-//! off the common path):
+//! plugin). Each context lives in a reference-counted cell; a small open-addressing table maps the
+//! host's context ids to cells (a deleted context's emptied cell is kept for the next creation), and
+//! the last two contexts looked up are remembered (a host calls the same stream several times in a
+//! row, and its root for the next stream's creation or a tick). Each export has its own short entry:
+//! it takes a share of the context's cell (the last context's share is lent from a thread-local slot
+//! outside the registry, any other one is cloned under a short registry borrow), borrows the cell,
+//! calls the one method the callback names, and lets go (the lent share goes back to its slot), so
+//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly (out of
+//! line, off the common path):
 //! - a callback for a context whose own callback is still running (a re-entrant call) finds its cell
 //!   borrowed and is ignored (`Continue` / `true`), as is a callback for an unknown id;
-//! - a context the host deletes during its own callback is forgotten at once (its id and slot are free
-//!   for a new context) and dropped when that callback lets go of its share;
+//! - a context the host deletes during its own callback is forgotten at once (its id is free for a new
+//!   context) and dropped when that callback lets go of its share;
 //! - if user code panics (natively: a failing test; on wasm a panic aborts the VM), the context being
 //!   called is dropped, the registry stays consistent, and later callbacks for that id are ignored as
 //!   for an unknown context.
@@ -47,12 +49,15 @@ fn context(cell: &mut Option<Kind>) -> Option<&mut dyn Context> {
     }
 }
 
-/// A slot's cell: a context, or `None` while the slot is free. Shared: a callback holds a clone while
-/// it runs, so the registry is free meanwhile, the cell's borrow flag tells a re-entrant call apart,
-/// and a context deleted during its own callback lives until that clone drops. A cell outlives its
-/// contexts: a freed slot keeps it for the next one (no allocation per context).
+/// A context's cell: the context, or `None` while the cell waits in the spare pool. Shared: a callback
+/// holds a clone while it runs, so the registry is free meanwhile, the cell's borrow flag tells a
+/// re-entrant call apart, and a context deleted during its own callback lives until that clone drops.
+/// A cell outlives its contexts: an idle one freed by a deletion serves the next creation (no
+/// allocation per context).
 type Shared = Rc<RefCell<Option<Kind>>>;
 
+#[cold]
+#[inline(never)]
 fn empty_cell() -> Shared {
     Rc::new(RefCell::new(None))
 }
@@ -66,17 +71,16 @@ struct PendingCall {
 
 struct Registry {
     factory: Option<RootContextFactory>,
-    /// Context id -> slot, for the live contexts.
-    ids: IdTable<u32>,
-    /// Every slot's cell. A free slot's cell is empty and shared with nobody else.
-    slots: Vec<Shared>,
-    /// The free slots.
-    free: Vec<u32>,
-    /// The context most recently created or looked up, and its id: a host calls the same context
-    /// several times in a row, so most lookups end here.
-    last: Option<(u32, Shared)>,
-    /// The one `last` held before (typically the root, while `last` is a stream): a stream's creation
-    /// and a root's tick find their root here.
+    /// Context id -> cell, for the live contexts.
+    ids: IdTable<Shared>,
+    /// The empty cell of a deleted context, shared with nobody, for the next creation (a field, not
+    /// the vector: the common case of one stream after another touches no vector).
+    spare: Option<Shared>,
+    /// More of them, when several streams ended since the last creation.
+    spares: Vec<Shared>,
+    /// The one [`LAST`] held before (typically the root, while the last is a stream): a root's tick
+    /// finds its root here; it becomes the last again when the last is deleted (for the next stream's
+    /// creation).
     previous: Option<(u32, Shared)>,
     /// Call token -> the call's owner (and closure).
     http_calls: IdTable<PendingCall>,
@@ -89,57 +93,58 @@ impl Registry {
         Registry {
             factory,
             ids: IdTable::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
-            last: None,
+            spare: None,
+            spares: Vec::new(),
             previous: None,
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
         }
     }
 
-    /// Adds a context under `id` (the caller checked that the id is not in use). Hands back what the
-    /// free slot held (nothing: a freed slot's cell is emptied), to be dropped outside the borrow.
-    fn insert(&mut self, id: u32, kind: Kind) -> Option<Kind> {
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None => {
-                self.slots.push(empty_cell());
-                (self.slots.len() - 1) as u32
+    /// Adds a context under `id` (the caller checked that the id is not in use). Hands back a spare
+    /// cell it could not use (not reached: a spare cell is empty and idle), to be dropped outside
+    /// the borrow.
+    fn insert(&mut self, id: u32, kind: Kind) -> Option<Shared> {
+        let spare = match self.spare.take() {
+            Some(cell) => cell,
+            None => self.spares.pop().unwrap_or_else(empty_cell),
+        };
+        let unplaced = match spare.try_borrow_mut() {
+            Ok(mut context) if context.is_none() => {
+                // Replaces the `None` just seen: no drop code runs for it.
+                if let Some(_nothing) = context.replace(kind) {}
+                None
             }
+            _ => Some(kind),
         };
-        let Some(cell) = self.slots.get_mut(index as usize) else {
-            return Some(kind);
+        let (cell, unusable) = match unplaced {
+            None => (spare, None),
+            Some(kind) => (Rc::new(RefCell::new(Some(kind))), Some(spare)),
         };
-        let (displaced, unplaced) = match cell.try_borrow_mut() {
-            Ok(mut context) => (context.replace(kind), None),
-            Err(_) => (None, Some(kind)),
-        };
-        if let Some(kind) = unplaced {
-            // Not reached: a free slot's cell is never borrowed.
-            *cell = Rc::new(RefCell::new(Some(kind)));
-        }
-        let cell = cell.clone();
-        self.ids.insert_new(id, index);
+        self.ids.insert_new(id, cell.clone());
         self.remember(id, cell);
-        displaced
+        unusable
     }
 
     /// Makes context `id` the last one looked up; the one before becomes `previous`. What is dropped
-    /// here is still in its slot (a removed context is forgotten at removal): no context drops inside
-    /// the registry borrow.
+    /// here is a share of a cell the id table also holds (a removed context is forgotten at
+    /// removal): no context drops inside the registry borrow.
+    #[inline(always)]
     fn remember(&mut self, id: u32, cell: Shared) {
-        if let Some(before) = self.last.replace((id, cell)) {
-            self.previous = Some(before);
+        let before_id = LAST_ID.replace(id);
+        if let Some(before) = LAST.replace(Some(cell)) {
+            // Dropped only when there is one (no drop code runs for an empty `previous`).
+            // (A binding dropped at the end of its block: no call through `mem::drop`.)
+            if let Some(_forgotten) = self.previous.replace((before_id, before)) {}
         }
     }
 
     /// Context `id`'s cell, shared.
     #[inline(always)]
     fn get(&mut self, id: u32) -> Option<Shared> {
-        match &self.last {
-            Some((last, cell)) if *last == id => Some(cell.clone()),
-            _ => self.find(id),
+        match last_share(id) {
+            Some(cell) => Some(cell),
+            None => self.find(id),
         }
     }
 
@@ -151,48 +156,58 @@ impl Registry {
                 return Some(cell.clone());
             }
         }
-        let cell = self.slots.get(*self.ids.get(id)? as usize)?.clone();
+        let cell = self.ids.get(id)?.clone();
         self.remember(id, cell.clone());
         Some(cell)
     }
 
-    /// Forgets context `id` and frees its slot; hands back the context when it was idle (to be
-    /// dropped outside the registry borrow). A running one stays with its callback's share of the
-    /// cell, and is dropped when that callback returns; its slot gets a new cell.
+    /// Forgets context `id`; hands back the context when it was idle (to be dropped outside the
+    /// registry borrow), and keeps its emptied cell for the next creation. A running one stays with
+    /// its callback's share of the cell, and is dropped when that callback returns.
     fn remove(&mut self, id: u32) -> Option<Kind> {
-        let index = self.ids.remove(id)?;
-        // Not the last shares: the slot holds one.
-        if matches!(&self.last, Some((last, _)) if *last == id) {
-            self.last = None;
-        }
-        if matches!(&self.previous, Some((previous, _)) if *previous == id) {
+        let cell = self.ids.remove(id)?;
+        // Not the last shares: `cell` is one.
+        if LAST_ID.get() == id {
+            let (promoted_id, promoted) = match self.previous.take() {
+                Some((previous_id, previous)) => (previous_id, Some(previous)),
+                None => (0, None),
+            };
+            LAST_ID.set(promoted_id);
+            if let Some(_forgotten) = LAST.replace(promoted) {}
+        } else if matches!(&self.previous, Some((previous, _)) if *previous == id) {
             self.previous = None;
         }
-        let cell = self.slots.get_mut(index as usize)?;
-        let idle = cell.try_borrow_mut().map(|mut context| context.take());
-        let kind = match idle {
-            Ok(kind) => kind,
-            Err(_) => {
-                // Not the last share either: the running callback holds one.
-                *cell = empty_cell();
-                None
-            }
+        let kind = match cell.try_borrow_mut() {
+            Ok(mut context) => context.take(),
+            // Running: the callback's share drops the context; this share is not the last one.
+            Err(_) => return None,
         };
-        self.free.push(index);
+        if Rc::strong_count(&cell) == 1 {
+            if let Some(other) = self.spare.replace(cell) {
+                self.spares.push(other);
+            }
+        }
         kind
     }
 }
 
-/// Drops a context that turned up where none should be (not reached: freeing a slot empties its
-/// cell), outside the registry borrow.
+/// Drops a spare cell that could not serve a creation (not reached: a spare cell is empty and idle),
+/// outside the registry borrow, with whatever it held.
 #[cold]
 #[inline(never)]
-fn drop_displaced(displaced: Kind) {
+fn drop_displaced(displaced: Shared) {
     drop(displaced);
 }
 
 thread_local! {
     static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new(None)) };
+    /// A share of the cell of the context most recently created or looked up (a host calls the same
+    /// context several times in a row, so most lookups end here), outside the registry: a callback
+    /// for it takes this share and gives it back when it returns (no registry borrow, no share count
+    /// change). Empty while lent out. When set, the id table maps [`LAST_ID`] to this cell.
+    static LAST: Cell<Option<Shared>> = const { Cell::new(None) };
+    /// The id [`LAST`] belongs to (also while the share is lent out).
+    static LAST_ID: Cell<u32> = const { Cell::new(0) };
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
     static CURRENT: Cell<u32> = const { Cell::new(0) };
@@ -317,8 +332,11 @@ pub fn reset() {
         let factory = r.factory;
         std::mem::replace(r, Registry::new(factory))
     });
+    LAST_ID.set(0);
+    let last = LAST.take();
     // Dropped outside the borrow: a context's `Drop` may use the SDK.
     drop(old);
+    drop(last);
     replace_current(0);
     task_hook(HostEvent::Reset);
 }
@@ -356,42 +374,89 @@ impl Drop for OnUnwind {
     }
 }
 
-/// Context `id`'s cell, shared; `None` for an unknown id.
+/// A clone of [`LAST`]'s share when it belongs to context `id` (and is not lent out).
+#[inline(always)]
+fn last_share(id: u32) -> Option<Shared> {
+    if LAST_ID.get() != id {
+        return None;
+    }
+    let last = LAST.take()?;
+    let share = last.clone();
+    // Refills the slot just emptied: no drop code for what it held.
+    if let Some(_nothing) = LAST.replace(Some(last)) {}
+    Some(share)
+}
+
+/// Context `id`'s cell, shared; `None` for an unknown id. The last context's share is lent (taken
+/// from [`LAST`], given back by [`give_back`]).
 #[inline(never)]
 fn lookup(id: u32) -> Option<Shared> {
+    if LAST_ID.get() == id {
+        if let Some(lent) = LAST.take() {
+            return Some(lent);
+        }
+    }
+    lookup_in_registry(id)
+}
+
+#[inline(never)]
+fn lookup_in_registry(id: u32) -> Option<Shared> {
     // `try_borrow_mut`: the registry is never borrowed across a callback.
     REGISTRY.with(|r| r.try_borrow_mut().ok()?.get(id))
 }
 
+/// Ends a callback's hold on context `id`'s cell: back to [`LAST`] when it is still the last one
+/// (its id unchanged, [`LAST`] not refilled meanwhile) and still live (the id table holds another
+/// share); else the share just drops (the last share when the host deleted the context meanwhile:
+/// the context is dropped here, outside any borrow).
+#[inline(never)]
+fn give_back(id: u32, share: Shared) {
+    if LAST_ID.get() == id && Rc::strong_count(&share) > 1 {
+        // What is replaced: a share of the same live context, taken by a lookup meanwhile.
+        if let Some(_other) = LAST.replace(Some(share)) {}
+    }
+    // Else `share` drops here.
+}
+
 /// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback
-/// is already running), else what `f` answers for the context (`None` only for a slot freed by a
-/// reset). Every export goes through here.
+/// is already running), else what `f` answers for the context (`None` only for a cell emptied by a
+/// deletion). Every export goes through here.
 #[inline(always)]
 fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
     match lookup(id) {
-        Some(shared) => with_cell(id, shared, default, f),
+        Some(shared) => with_cell(id, shared, || default, f),
         None => default,
     }
 }
 
-/// [`with_context`] for a cell already looked up.
+/// [`with_context`] for a cell already looked up; the default is made only when it is the answer (no
+/// drop code for an unused one).
 #[inline(always)]
-fn with_cell<R>(id: u32, shared: Shared, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
-    // Borrowed already: a re-entrant call for the running context.
-    let Ok(mut context) = shared.try_borrow_mut() else {
-        return default;
+fn with_cell<R>(
+    id: u32,
+    shared: Shared,
+    default: impl FnOnce() -> R,
+    f: impl FnOnce(&mut Option<Kind>) -> R,
+) -> R {
+    let answer = {
+        // Borrowed already: a re-entrant call for the running context.
+        let Ok(mut context) = shared.try_borrow_mut() else {
+            give_back(id, shared);
+            return default();
+        };
+        let previous = replace_current(id);
+        let on_unwind = OnUnwind {
+            id,
+            cell: Rc::as_ptr(&shared),
+            previous,
+        };
+        let answer = f(&mut context);
+        std::mem::forget(on_unwind);
+        replace_current(previous);
+        answer
     };
-    let previous = replace_current(id);
-    let on_unwind = OnUnwind {
-        id,
-        cell: Rc::as_ptr(&shared),
-        previous,
-    };
-    let answer = f(&mut context);
-    std::mem::forget(on_unwind);
-    replace_current(previous);
-    // Leaving scope: the borrow ends, then the share drops (the last one when the host deleted the
-    // context meanwhile: the context is dropped here).
+    // The borrow has ended.
+    give_back(id, shared);
     answer
 }
 
@@ -452,13 +517,18 @@ fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
 
 /// Asks a root for the context of new stream `id`: TCP first, then HTTP.
 fn create_stream(parent_id: u32, parent: Shared, id: u32) -> Option<Kind> {
-    with_cell(parent_id, parent, None, |kind| match kind {
-        Some(Kind::Root(root)) => match root.new_tcp_context(id) {
-            Some(tcp) => Some(Kind::Tcp(tcp)),
-            None => root.new_http_context(id).map(Kind::Http),
+    with_cell(
+        parent_id,
+        parent,
+        || None,
+        |kind| match kind {
+            Some(Kind::Root(root)) => match root.new_tcp_context(id) {
+                Some(tcp) => Some(Kind::Tcp(tcp)),
+                None => root.new_http_context(id).map(Kind::Http),
+            },
+            _ => None,
         },
-        _ => None,
-    })
+    )
 }
 
 /// What a context's creation starts from, found under one registry borrow.
@@ -467,8 +537,8 @@ enum Origin {
     Duplicate,
     /// A root context, made by the plugin's factory.
     Factory(RootContextFactory),
-    /// A stream context, made by its root.
-    Parent(Shared),
+    /// A stream context, made by its root (looked up after the registry borrow).
+    Parent,
 }
 
 /// Forgets the pending calls of a deleted context; their closures are dropped outside the registry
@@ -580,21 +650,24 @@ impl Callbacks for Dispatcher {
         // A host that reuses a live id must not silently replace that context (a re-created root would
         // never be configured): the live one stays and the duplicate is refused with an error log.
         let origin = REGISTRY.with(|r| {
-            let mut r = r.try_borrow_mut().ok()?;
+            let r = r.try_borrow_mut().ok()?;
             if r.ids.get(context_id).is_some() {
                 return Some(Origin::Duplicate);
             }
             if parent_context_id == 0 {
                 r.factory.map(Origin::Factory)
             } else {
-                r.get(parent_context_id).map(Origin::Parent)
+                Some(Origin::Parent)
             }
         });
         let created = match origin {
             None => return,
             Some(Origin::Duplicate) => return refuse_duplicate(context_id, parent_context_id),
             Some(Origin::Factory(factory)) => Kind::Root(factory(context_id)),
-            Some(Origin::Parent(parent)) => {
+            Some(Origin::Parent) => {
+                let Some(parent) = lookup(parent_context_id) else {
+                    return;
+                };
                 match create_stream(parent_context_id, parent, context_id) {
                     Some(kind) => kind,
                     None => return,

@@ -5,6 +5,7 @@ use crate::abi::{env, MapType};
 use crate::codec::{decode_map_bytes, decode_map_utf8, encode_map, DecodeError, OwnedBytePair};
 use crate::error::{check, Error};
 use crate::hostcall::{call_for_buffer, call_for_bytes, optional};
+use crate::memory::HostBuffer;
 
 /// Every entry of `map`, in order, duplicates kept; non-UTF-8 text is [`Error::Malformed`].
 pub(crate) fn pairs(map: MapType) -> Result<Vec<(String, String)>, Error> {
@@ -49,11 +50,16 @@ pub(crate) fn with_value<T>(
     key: &str,
     f: impl FnOnce(Option<&[u8]>) -> T,
 ) -> Result<T, Error> {
-    let buffer = call_for_buffer(|data, size| {
-        env::safe::proxy_get_header_map_value(map.into(), key.as_bytes(), data, size)
-    });
-    match buffer {
-        Ok(buffer) => Ok(f(Some(buffer.bytes()?))),
+    // The buffer stays where the host writes it (not moved out of a `Result`).
+    let mut buffer = HostBuffer::empty();
+    let (data, size) = buffer.slots();
+    match check(env::safe::proxy_get_header_map_value(
+        map.into(),
+        key.as_bytes(),
+        data,
+        size,
+    )) {
+        Ok(()) => Ok(f(Some(buffer.bytes()?))),
         Err(Error::NotFound) => Ok(f(None)),
         Err(e) => Err(e),
     }

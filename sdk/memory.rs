@@ -59,7 +59,8 @@ fn capacity_for(size: usize) -> usize {
 
 fn remember(ptr: *mut u8, size: usize, capacity: usize) {
     ALLOCATIONS.with(|recent| {
-        let next = recent.next.get();
+        // Always below `RECENT`; said again so the index needs no bounds check.
+        let next = recent.next.get() % RECENT;
         recent.entries[next].set((ptr as usize, size, capacity));
         recent.next.set((next + 1) % RECENT);
     });
@@ -72,11 +73,18 @@ fn remember(ptr: *mut u8, size: usize, capacity: usize) {
 fn claim(ptr: *mut u8, len: usize) -> usize {
     ALLOCATIONS.with(|recent| {
         let newest = recent.next.get() + RECENT - 1;
-        let Some(entry) = (0..RECENT)
-            .map(|age| &recent.entries[(newest - age) % RECENT])
-            .find(|entry| entry.get().0 == ptr as usize)
-        else {
-            return 0;
+        // The host hands back the block it allocated last: found on the first probe.
+        let first = &recent.entries[newest % RECENT];
+        let entry = if first.get().0 == ptr as usize {
+            first
+        } else {
+            let Some(entry) = (1..RECENT)
+                .map(|age| &recent.entries[(newest - age) % RECENT])
+                .find(|entry| entry.get().0 == ptr as usize)
+            else {
+                return 0;
+            };
+            entry
         };
         let (_, size, capacity) = entry.get();
         if len > size {
@@ -136,6 +144,10 @@ pub fn allocate(size: usize) -> *mut u8 {
     ptr
 }
 
+/// What [`HostBuffer::claimed`] answers for a refused buffer (no block is this large: a layout's size
+/// is at most `isize::MAX`).
+const REFUSED: usize = usize::MAX;
+
 /// A buffer the host hands back through a pair of out-pointers; freed on drop.
 pub(crate) struct HostBuffer {
     ptr: *mut u8,
@@ -167,22 +179,29 @@ impl HostBuffer {
 
     /// Checks the host's address and length against the allocation table and claims the block: its
     /// size, or 0 for no buffer at all (a claimed block's size is never 0).
+    #[inline(always)]
     fn checked(&self) -> Result<usize, DecodeError> {
+        match self.claimed() {
+            REFUSED => Err(DecodeError::BadBuffer),
+            capacity => Ok(capacity),
+        }
+    }
+
+    /// [`HostBuffer::checked`] answered in one word (no result through memory): [`REFUSED`] for a
+    /// buffer the allocation table does not vouch for.
+    #[inline(never)]
+    fn claimed(&self) -> usize {
         if self.ptr.is_null() {
-            return if self.len == 0 {
-                Ok(0)
-            } else {
-                Err(DecodeError::BadBuffer)
-            };
+            return if self.len == 0 { 0 } else { REFUSED };
         }
         if self.capacity.get() != 0 {
-            return Ok(self.capacity.get());
+            return self.capacity.get();
         }
         match claim(self.ptr, self.len) {
-            0 => Err(DecodeError::BadBuffer),
+            0 => REFUSED,
             capacity => {
                 self.capacity.set(capacity);
-                Ok(capacity)
+                capacity
             }
         }
     }

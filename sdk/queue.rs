@@ -3,7 +3,8 @@
 
 use crate::abi::env;
 use crate::error::{check, Error};
-use crate::hostcall::{call_for_buffer, call_for_bytes};
+use crate::hostcall::call_for_bytes;
+use crate::memory::HostBuffer;
 
 /// Registers (or finds) the queue `name` owned by the current root context, which then receives
 /// [`crate::RootContext::on_queue_ready`]. Call it from a root context. Errors: [`Error::BadArgument`]
@@ -43,7 +44,9 @@ pub fn dequeue(queue_id: u32) -> Result<Vec<u8>, Error> {
 /// Removes the oldest item of queue `queue_id` and runs `f` on it read in place, returning what `f`
 /// returns: no copy, for a caller that only looks at the item. Errors: as [`dequeue`].
 pub fn dequeue_with<T>(queue_id: u32, f: impl FnOnce(&[u8]) -> T) -> Result<T, Error> {
-    let item =
-        call_for_buffer(|data, size| env::safe::proxy_dequeue_shared_queue(queue_id, data, size))?;
+    // The buffer stays where the host writes it (not moved out of a `Result`).
+    let mut item = HostBuffer::empty();
+    let (data, size) = item.slots();
+    check(env::safe::proxy_dequeue_shared_queue(queue_id, data, size))?;
     Ok(f(item.bytes()?))
 }

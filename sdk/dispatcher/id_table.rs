@@ -2,8 +2,9 @@
 //! probing and Fibonacci hashing (ids are small integers the host picks, not adversarial keys). Removal
 //! shifts the entries after the hole back, so there are no tombstones and lookups stay short.
 
-/// The smallest table allocated (a power of two).
-const MIN_CAPACITY: usize = 8;
+/// The smallest table allocated (a power of two): a plugin holds a few contexts at a time, and at
+/// that load an id rarely probes past its home slot (256 bytes for the context table).
+const MIN_CAPACITY: usize = 32;
 
 /// An id -> value map; capacity a power of two, at most half full.
 pub(super) struct IdTable<V> {
@@ -86,7 +87,8 @@ impl<V> IdTable<V> {
         // Ends: the table is never full.
         while let Some(entry) = self.entries.get_mut(i) {
             if entry.is_none() {
-                *entry = Some((id, value));
+                // What is replaced is the `None` just seen: written so that no drop code runs for it.
+                if let Some(_vacant) = entry.replace((id, value)) {}
                 self.len += 1;
                 return;
             }
@@ -94,6 +96,8 @@ impl<V> IdTable<V> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn grow(&mut self) {
         let capacity = (self.entries.len() * 2).max(MIN_CAPACITY);
         let empty = std::iter::repeat_with(|| None).take(capacity).collect();
