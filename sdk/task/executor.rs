@@ -71,6 +71,8 @@ words! {
     static POLLING = NO_TASK as u64;
     /// How many slots hold a task: a context's deletion looks no further when none does.
     static LIVE = 0;
+    /// Whether the dispatcher has this layer's hook (1) or not yet (0).
+    static HOOKED = 0;
 }
 
 thread_local! {
@@ -93,7 +95,11 @@ pub(crate) struct GrpcHooks {
 /// Routes host events to the async layer; with `grpc`, gRPC events too.
 #[inline(always)]
 pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
-    dispatcher::install_task_hook(on_host_event);
+    // The dispatcher keeps the hook once given (it never clears it), so it is given once.
+    if HOOKED.with(Word::get) == 0 {
+        HOOKED.with(|h| h.set(1));
+        dispatcher::install_task_hook(on_host_event);
+    }
     if grpc.is_some() {
         GRPC.with(|g| g.set(grpc));
     }
