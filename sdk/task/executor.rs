@@ -7,6 +7,7 @@
 
 use crate::dispatcher::{self, GrpcEvent, HostEvent};
 use crate::task::http_call::Records;
+use crate::task::word::{words, Word};
 use crate::task::TaskError;
 use crate::Action;
 use std::cell::{Cell, RefCell};
@@ -65,11 +66,18 @@ pub(crate) struct Executor {
 /// No task is being polled.
 const NO_TASK: usize = usize::MAX;
 
+words! {
+    /// The task being polled ([`NO_TASK`]: none). Every SDK future asks, so it is a word of its own.
+    static POLLING = NO_TASK as u64;
+    /// Whether the dispatcher has this layer's hook (1) or not yet (0).
+    static HOOKED = 0;
+}
+
 thread_local! {
     static EXECUTOR: RefCell<Executor> = const { RefCell::new(Executor::new()) };
-    /// The task being polled ([`NO_TASK`]: none). Every SDK future asks, so it is a cell of its own.
-    static POLLING: Cell<usize> = const { Cell::new(NO_TASK) };
-    /// How many slots hold a task: a context's deletion looks no further when none does.
+    /// How many slots hold a task: a context's deletion looks no further when none does. Read once per
+    /// deletion, so it stays a thread-local: as a word it changed how the compiler shares the
+    /// dispatcher's thread-local reads, and callback plugins paid for it (measured with `--twins`).
     static LIVE: Cell<usize> = const { Cell::new(0) };
     /// The gRPC part of the hook, installed by the first gRPC call or stream of the async layer, so a
     /// plugin that awaits only HTTP calls, queues or ticks does not link it.
@@ -89,7 +97,11 @@ pub(crate) struct GrpcHooks {
 /// Routes host events to the async layer; with `grpc`, gRPC events too.
 #[inline(always)]
 pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
-    dispatcher::install_task_hook(on_host_event);
+    // The dispatcher keeps the hook once given (it never clears it), so it is given once.
+    if HOOKED.with(Word::get) == 0 {
+        HOOKED.with(|h| h.set(1));
+        dispatcher::install_task_hook(on_host_event);
+    }
     if grpc.is_some() {
         GRPC.with(|g| g.set(grpc));
     }
@@ -198,7 +210,7 @@ fn wake_index(index: usize) {
 /// The task being polled; [`TaskError::NotInTask`] when an SDK future is polled by anything else.
 #[inline(always)]
 pub(crate) fn current_task() -> Result<usize, TaskError> {
-    match POLLING.with(Cell::get) {
+    match POLLING.with(Word::get) as usize {
         NO_TASK => Err(TaskError::NotInTask),
         task => Ok(task),
     }
@@ -313,7 +325,7 @@ struct OnUnwind {
 
 impl Drop for OnUnwind {
     fn drop(&mut self) {
-        let _ = POLLING.try_with(|p| p.set(self.previous));
+        POLLING.with(|p| p.set(self.previous as u64));
         let _ = EXECUTOR.try_with(|e| {
             if let Ok(mut e) = e.try_borrow_mut() {
                 e.draining = false;
@@ -378,7 +390,7 @@ impl Executor {
         // The slot's waker leaves the slot for the poll (a no-op waker keeps its place), so polling
         // costs no reference count.
         let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
-        let previous = POLLING.with(|p| p.replace(index));
+        let previous = POLLING.with(|p| p.replace(index as u64)) as usize;
         Some(Taken {
             future,
             owner: slot.owner,
@@ -395,7 +407,7 @@ impl Executor {
         previous: usize,
         polled: PollResult,
     ) -> (Polled, bool) {
-        POLLING.with(|p| p.set(previous));
+        POLLING.with(|p| p.set(previous as u64));
         let drain = previous == NO_TASK && !self.draining && !self.ready.is_empty();
         let slot = &mut self.slots[index];
         slot.waker = polled.waker;
@@ -584,7 +596,7 @@ fn on_host_event(event: HostEvent) -> bool {
         } => super::http_call::deliver(token, num_headers, body_size, num_trailers),
         HostEvent::Reset => {
             let old = with_executor(|e| std::mem::replace(e, Executor::new()));
-            POLLING.with(|p| p.set(NO_TASK));
+            POLLING.with(|p| p.set(NO_TASK as u64));
             LIVE.with(|l| l.set(0));
             super::http_call::forget_all();
             if let Some(grpc) = grpc_hooks() {

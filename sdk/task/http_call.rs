@@ -6,6 +6,7 @@
 //! read finds the copy.
 
 use super::executor::{after_poll, current_task, install, run_ready, with_executor};
+use super::word::{words, Word};
 use super::TaskError;
 use crate::abi::MapType;
 use crate::codec::{decode_map_utf8, find_in_map};
@@ -13,7 +14,7 @@ use crate::error::Error;
 use crate::http_call::{self as calls, HttpRequest};
 use crate::maps;
 use core::fmt;
-use std::cell::{Cell, OnceCell};
+use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -55,13 +56,13 @@ pub(crate) struct Records {
     free: Vec<u32>,
 }
 
-thread_local! {
+words! {
     /// How many calls are in flight: a context's deletion looks no further when none is.
-    static IN_FLIGHT: Cell<usize> = const { Cell::new(0) };
+    static IN_FLIGHT = 0;
 }
 
 #[inline(always)]
-fn add_in_flight(delta: isize) {
+fn add_in_flight(delta: i64) {
     IN_FLIGHT.with(|n| n.set(n.get().wrapping_add_signed(delta)));
 }
 
@@ -69,13 +70,7 @@ fn add_in_flight(delta: isize) {
 /// natively, a test that panicked inside a delivery leaves one behind).
 pub(crate) fn forget_all() {
     IN_FLIGHT.with(|n| n.set(0));
-    DELIVERING.with(|d| {
-        d.set(Delivery {
-            record: NO_RECORD,
-            failed: false,
-            taken: Taken::No,
-        })
-    });
+    DELIVERING.with(|d| d.set(NO_DELIVERY.pack()));
 }
 
 #[inline(always)]
@@ -114,7 +109,7 @@ impl Records {
 
     /// The record of the call in flight with `token`, which lands now: it is no longer in flight.
     fn land(&mut self, token: u32) -> Option<u32> {
-        if IN_FLIGHT.with(Cell::get) == 0 {
+        if IN_FLIGHT.with(Word::get) == 0 {
             return None;
         }
         let index = self
@@ -180,26 +175,52 @@ enum Taken {
 
 const NO_RECORD: u32 = u32::MAX;
 
-thread_local! {
-    static DELIVERING: Cell<Delivery> = const {
-        Cell::new(Delivery { record: NO_RECORD, failed: false, taken: Taken::No })
-    };
+const NO_DELIVERY: Delivery = Delivery {
+    record: NO_RECORD,
+    failed: false,
+    taken: Taken::No,
+};
+
+impl Delivery {
+    /// The delivery as one word: the record in the low 32 bits, then `failed`, then `taken`.
+    #[inline(always)]
+    const fn pack(self) -> u64 {
+        self.record as u64 | (self.failed as u64) << 32 | (self.taken as u64) << 33
+    }
+
+    #[inline(always)]
+    fn unpack(word: u64) -> Self {
+        Delivery {
+            record: word as u32,
+            failed: word & 1 << 32 != 0,
+            taken: match word >> 33 {
+                0 => Taken::No,
+                1 => Taken::Held,
+                _ => Taken::Done,
+            },
+        }
+    }
+}
+
+words! {
+    /// The delivery under way, packed ([`Delivery::pack`]).
+    static DELIVERING = NO_DELIVERY.pack();
     /// Completions seen so far: a future first polled before any completion since it was made cannot
     /// have an answer yet.
-    static COMPLETIONS: Cell<u32> = const { Cell::new(0) };
+    static COMPLETIONS = 0;
 }
 
 #[inline(always)]
 fn delivering() -> Delivery {
-    DELIVERING.with(Cell::get)
+    Delivery::unpack(DELIVERING.with(Word::get))
 }
 
 #[inline(always)]
 fn set_taken(taken: Taken) {
     DELIVERING.with(|d| {
-        let mut delivery = d.get();
+        let mut delivery = Delivery::unpack(d.get());
         delivery.taken = taken;
-        d.set(delivery);
+        d.set(delivery.pack());
     });
 }
 
@@ -243,16 +264,15 @@ pub(crate) fn deliver(
             // The task acts on the call's context, as a callback plugin's response callback does.
             let _ = crate::context::set_effective_context(owner);
             let _current = crate::dispatcher::enter_context(owner);
-            let outer = DELIVERING.with(|d| {
-                d.replace(Delivery {
-                    record: index,
-                    failed,
-                    taken: Taken::No,
-                })
-            });
+            let delivery = Delivery {
+                record: index,
+                failed,
+                taken: Taken::No,
+            };
+            let outer = DELIVERING.with(|d| d.replace(delivery.pack()));
             let previous = taken.previous;
             let result = taken.poll(task);
-            let delivery = DELIVERING.with(|d| d.replace(outer));
+            let delivery = Delivery::unpack(DELIVERING.with(|d| d.replace(outer)));
             let (settled, polled, drain) = with_executor(|e| {
                 let (polled, drain) = e.finish(task, previous, result);
                 (settle(&mut e.calls, index, delivery.taken), polled, drain)
@@ -305,7 +325,7 @@ fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Op
 /// Cancels the calls in flight of deleted context `owner`: their late responses reach nobody, and a
 /// task of another context awaiting one gets [`TaskError::Cancelled`].
 pub(crate) fn forget_owned_by(owner: u32) {
-    if IN_FLIGHT.with(Cell::get) == 0 {
+    if IN_FLIGHT.with(Word::get) == 0 {
         return;
     }
     let (dropped, woken) = with_executor(|e| {
@@ -391,7 +411,7 @@ pub fn http_call(request: &HttpRequest<'_>) -> HttpCall {
         state: State::Waiting {
             index,
             task,
-            completions: COMPLETIONS.with(Cell::get),
+            completions: COMPLETIONS.with(Word::get),
         },
     }
 }
@@ -402,7 +422,7 @@ enum State {
     Waiting {
         index: u32,
         task: Option<usize>,
-        completions: u32,
+        completions: u64,
     },
     Refused(Error),
     Done,
@@ -443,7 +463,7 @@ impl Future for HttpCall {
                 // First polled by the task that made it, with no completion since: its record already
                 // names this task, and nothing can have arrived.
                 let fresh =
-                    made_by.take() == Some(task) && *completions == COMPLETIONS.with(Cell::get);
+                    made_by.take() == Some(task) && *completions == COMPLETIONS.with(Word::get);
                 if fresh {
                     return Poll::Pending;
                 }
