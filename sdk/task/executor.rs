@@ -116,6 +116,13 @@ pub(crate) fn with_executor<T>(f: impl FnOnce(&mut Executor) -> T) -> T {
     EXECUTOR.with(|e| f(&mut e.borrow_mut()))
 }
 
+/// Runs `f` with the executor's cell: one thread-local access for a whole poll (borrow, poll with no
+/// borrow held, borrow again), so what a poll carries stays in locals.
+#[inline(always)]
+pub(crate) fn with_cell<T>(f: impl FnOnce(&RefCell<Executor>) -> T) -> T {
+    EXECUTOR.with(f)
+}
+
 impl Executor {
     const fn new() -> Self {
         Executor {
@@ -260,39 +267,41 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
         });
         return Ok(None);
     }
-    let (index, mut taken) = with_executor(|e| {
-        let index = e.insert(owner, future, resume);
-        (index, e.take(index))
-    });
-    // Woken during its own first poll: polled again before the callback returns, so a stream task that
-    // finishes now answers through the callback's result, never by resuming a stream not yet paused.
-    loop {
-        let Some(task) = taken else {
-            return Ok(None);
+    with_cell(|cell| {
+        let (index, mut taken) = {
+            let mut e = cell.borrow_mut();
+            let index = e.insert(owner, future, resume);
+            (index, e.take(index))
         };
-        let previous = task.previous;
-        let result = task.poll(index);
-        let (polled, drain) = with_executor(|e| e.finish(index, previous, result));
-        match polled {
-            Polled::Finished(action, _, future) => {
-                drop(future);
-                if drain {
-                    run_ready();
-                }
-                return Ok(Some(action));
-            }
-            Polled::Pending { woken: true } => {
-                taken = with_executor(|e| {
-                    e.ready.retain(|&i| i != index);
-                    e.take(index)
-                });
-            }
-            Polled::Pending { woken: false } | Polled::Gone(_) => {
-                after_poll(polled, drain);
+        // Woken during its own first poll: polled again before the callback returns, so a stream task
+        // that finishes now answers through the callback's result, never by resuming a stream not yet
+        // paused.
+        loop {
+            let Some(mut task) = taken else {
                 return Ok(None);
+            };
+            let result = task.poll(index);
+            let (polled, drain) = cell.borrow_mut().finish(index, task, result);
+            match polled {
+                Polled::Finished(action, _, future) => {
+                    drop(future);
+                    if drain {
+                        run_ready();
+                    }
+                    return Ok(Some(action));
+                }
+                Polled::Pending { woken: true } => {
+                    let mut e = cell.borrow_mut();
+                    e.ready.retain(|&i| i != index);
+                    taken = e.take(index);
+                }
+                Polled::Pending { woken: false } | Polled::Gone(_) => {
+                    after_poll(polled, drain);
+                    return Ok(None);
+                }
             }
         }
-    }
+    })
 }
 
 /// What one poll of a task came to.
@@ -306,77 +315,67 @@ pub(crate) enum Polled {
     Gone(Option<BoxedTask>),
 }
 
-/// A task out of its slot for a poll.
+/// A task out of its slot for a poll: its future and its slot's waker.
 pub(crate) struct Taken {
     future: BoxedTask,
-    owner: u32,
     waker: Waker,
-    /// The task whose poll this one interrupts ([`NO_TASK`]: none): give it back to
-    /// [`Executor::finish`].
-    pub(crate) previous: usize,
+    owner: u32,
 }
 
 /// Armed while a task is polled and forgotten when the poll returns: dropped only when the poll panics
 /// (natively, a failing test; on wasm a panic aborts), it forgets the task and restores the executor.
-struct OnUnwind {
-    index: usize,
-    previous: usize,
-}
+struct OnUnwind(usize);
 
 impl Drop for OnUnwind {
     fn drop(&mut self) {
-        POLLING.with(|p| p.set(self.previous as u64));
+        POLLING.with(|p| p.set(NO_TASK as u64));
         let _ = EXECUTOR.try_with(|e| {
             if let Ok(mut e) = e.try_borrow_mut() {
                 e.draining = false;
-                e.vacate(self.index);
+                e.vacate(self.0);
             }
         });
     }
 }
 
 impl Taken {
-    /// Polls the task as its owner context (no executor borrow is held meanwhile).
-    pub(crate) fn poll(self, index: usize) -> PollResult {
-        let Taken {
-            mut future,
-            owner,
-            waker,
-            previous,
-        } = self;
-        let on_unwind = OnUnwind { index, previous };
+    /// Polls the task (in slot `index`) as its owner context (no executor borrow is held meanwhile).
+    #[inline(always)]
+    pub(crate) fn poll(&mut self, index: usize) -> Poll<Action> {
+        let on_unwind = OnUnwind(index);
         let caller = dispatcher::current_context_id();
+        let owner = self.owner;
         let result = if caller == owner {
-            future.as_mut().poll(&mut PollContext::from_waker(&waker))
+            self.future
+                .as_mut()
+                .poll(&mut PollContext::from_waker(&self.waker))
         } else {
-            let _current = dispatcher::enter_context(owner);
-            // A task woken from another context's callback (a tick, a queue) acts on its own context.
-            let switched = crate::context::set_effective_context(owner).is_ok();
-            let result = future.as_mut().poll(&mut PollContext::from_waker(&waker));
-            if switched {
-                let _ = crate::context::set_effective_context(caller);
-            }
-            result
+            self.poll_as_owner(caller)
         };
         std::mem::forget(on_unwind);
-        PollResult {
-            future,
-            waker,
-            result,
+        result
+    }
+
+    /// A task woken from another context's callback (a tick, a queue) acts on its own context.
+    #[inline(never)]
+    fn poll_as_owner(&mut self, caller: u32) -> Poll<Action> {
+        let _current = dispatcher::enter_context(self.owner);
+        let switched = crate::context::set_effective_context(self.owner).is_ok();
+        let result = self
+            .future
+            .as_mut()
+            .poll(&mut PollContext::from_waker(&self.waker));
+        if switched {
+            let _ = crate::context::set_effective_context(caller);
         }
+        result
     }
 }
 
-/// A poll's outcome, on its way back to the slot.
-pub(crate) struct PollResult {
-    future: BoxedTask,
-    waker: Waker,
-    result: Poll<Action>,
-}
-
 impl Executor {
-    /// Takes task `index` out of its slot for a poll and makes it the task being polled; `None` when
-    /// there is no idle task there (finished, cancelled, or being polled).
+    /// Takes task `index` out of its slot for a poll and makes it the task being polled (no task is
+    /// being polled: every caller checks); `None` when there is no idle task there (finished,
+    /// cancelled, or being polled).
     #[inline(always)]
     pub(crate) fn take(&mut self, index: usize) -> Option<Taken> {
         let slot = self.slots.get_mut(index)?;
@@ -390,12 +389,11 @@ impl Executor {
         // The slot's waker leaves the slot for the poll (a no-op waker keeps its place), so polling
         // costs no reference count.
         let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
-        let previous = POLLING.with(|p| p.replace(index as u64)) as usize;
+        POLLING.with(|p| p.set(index as u64));
         Some(Taken {
             future,
-            owner: slot.owner,
             waker,
-            previous,
+            owner: slot.owner,
         })
     }
 
@@ -404,27 +402,29 @@ impl Executor {
     pub(crate) fn finish(
         &mut self,
         index: usize,
-        previous: usize,
-        polled: PollResult,
+        task: Taken,
+        result: Poll<Action>,
     ) -> (Polled, bool) {
-        POLLING.with(|p| p.set(previous as u64));
-        let drain = previous == NO_TASK && !self.draining && !self.ready.is_empty();
-        let slot = &mut self.slots[index];
-        slot.waker = polled.waker;
+        POLLING.with(|p| p.set(NO_TASK as u64));
+        let drain = !self.draining && !self.ready.is_empty();
+        let Some(slot) = self.slots.get_mut(index) else {
+            return (Polled::Gone(Some(task.future)), drain);
+        };
+        slot.waker = task.waker;
         let cancelled = matches!(slot.state, State::CancelledWhileRunning);
-        let outcome = match polled.result {
+        let outcome = match result {
             Poll::Pending if !cancelled => {
-                slot.state = State::Idle(polled.future);
+                slot.state = State::Idle(task.future);
                 return (Polled::Pending { woken: slot.queued }, drain);
             }
-            Poll::Pending => Polled::Gone(Some(polled.future)),
+            Poll::Pending => Polled::Gone(Some(task.future)),
             Poll::Ready(action) => {
                 let resume = if cancelled {
                     Resume::Nothing
                 } else {
                     slot.resume
                 };
-                Polled::Finished(action, resume, polled.future)
+                Polled::Finished(action, resume, task.future)
             }
         };
         self.vacate(index);
@@ -471,12 +471,11 @@ pub(crate) fn after_poll(polled: Polled, drain: bool) {
 /// Polls task `index` and resumes its stream when it finished with [`Action::Continue`]; returns
 /// whether woken tasks wait for [`run_ready`].
 fn poll_and_resume(index: usize) -> bool {
-    let Some(task) = with_executor(|e| e.take(index)) else {
+    let Some(mut task) = with_executor(|e| e.take(index)) else {
         return false;
     };
-    let previous = task.previous;
     let result = task.poll(index);
-    let (polled, drain) = with_executor(|e| e.finish(index, previous, result));
+    let (polled, drain) = with_executor(|e| e.finish(index, task, result));
     after_poll(polled, false);
     drain
 }

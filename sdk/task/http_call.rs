@@ -5,7 +5,7 @@
 //! call, or kept across a later `await`) is copied out of the host before the callback returns: a later
 //! read finds the copy.
 
-use super::executor::{after_poll, current_task, install, run_ready, with_executor};
+use super::executor::{after_poll, current_task, install, run_ready, with_cell, with_executor};
 use super::word::{words, Word};
 use super::TaskError;
 use crate::abi::MapType;
@@ -236,89 +236,123 @@ pub(crate) fn deliver(
 ) -> bool {
     COMPLETIONS.with(|c| c.set(c.get().wrapping_add(1)));
     let failed = num_headers == 0 && body_size == 0 && num_trailers == 0;
-    // The task woken for the answer (polled now, or queued when a poll is running).
-    let mut woken = None;
-    let found = with_executor(|e| {
-        let index = e.calls.land(token)?;
-        let record = e.calls.get(index)?;
-        record.answer = if failed {
-            Answer::Failed(TaskError::CallFailed.into())
-        } else {
-            Answer::Live { body_size }
+    with_cell(|cell| {
+        // One borrow: the call's record lands, and the task awaiting it is taken out for a poll now
+        // (or queued when a poll is running).
+        let found = {
+            let mut e = cell.borrow_mut();
+            let e = &mut *e;
+            e.calls.land(token).and_then(|index| {
+                let record = e.calls.get(index)?;
+                // Just landed: its answer was awaited (nothing to drop).
+                if let Answer::Awaited = record.answer {
+                    std::mem::forget(std::mem::replace(
+                        &mut record.answer,
+                        if failed {
+                            Answer::Failed(TaskError::CallFailed.into())
+                        } else {
+                            Answer::Live { body_size }
+                        },
+                    ));
+                }
+                let owner = record.owner;
+                let task = record.task;
+                let taken = match task {
+                    Some(task) => e.take_now(task),
+                    None => None,
+                };
+                Some((index, owner, task, taken))
+            })
         };
-        let owner = record.owner;
-        let taken = match record.task {
-            Some(task) => {
-                woken = Some(task);
-                e.take_now(task).map(|taken| (task, taken))
+        let Some((index, owner, woken, taken)) = found else {
+            return false;
+        };
+        let keep_body = match (woken, taken) {
+            (Some(task), Some(mut taken)) => {
+                // The task acts on the call's context, as a callback plugin's response callback does.
+                let _ = crate::context::set_effective_context(owner);
+                let _current = crate::dispatcher::enter_context(owner);
+                let delivery = Delivery {
+                    record: index,
+                    failed,
+                    taken: Taken::No,
+                };
+                let outer = DELIVERING.with(|d| d.replace(delivery.pack()));
+                let result = taken.poll(task);
+                let delivery = Delivery::unpack(DELIVERING.with(|d| d.replace(outer)));
+                let (settled, polled, drain) = {
+                    let mut e = cell.borrow_mut();
+                    let (polled, drain) = e.finish(task, taken, result);
+                    (settle(&mut e.calls, index, delivery.taken), polled, drain)
+                };
+                after_poll(polled, drain);
+                settled
+            }
+            _ => settle(&mut cell.borrow_mut().calls, index, Taken::No),
+        };
+        if let Some(body_size) = keep_body {
+            keep_answer(cell, index, woken, body_size, num_headers, num_trailers);
+        }
+        true
+    })
+}
+
+/// Copies the answer of record `index` out of the host before its callback ends (the future or its
+/// response outlives the callback), and ends the landed call's hold on it.
+#[inline(never)]
+fn keep_answer(
+    cell: &std::cell::RefCell<super::executor::Executor>,
+    index: u32,
+    woken: Option<usize>,
+    body_size: usize,
+    num_headers: usize,
+    num_trailers: usize,
+) {
+    let kept = keep(body_size, num_headers, num_trailers);
+    // A future that moved to another task during the poll: that task is woken for the copy.
+    let moved = {
+        let mut e = cell.borrow_mut();
+        let e = &mut *e;
+        match e.calls.get(index) {
+            Some(record) => {
+                record.answer = kept;
+                let moved = record.task.filter(|&task| Some(task) != woken);
+                if let Some(task) = moved {
+                    e.wake_task(task);
+                }
+                e.calls.release(index);
+                Some(moved.is_some())
             }
             None => None,
-        };
-        Some((index, owner, taken))
-    });
-    let Some((index, owner, taken)) = found else {
-        return false;
-    };
-    let (keep_body, released) = match taken {
-        Some((task, taken)) => {
-            // The task acts on the call's context, as a callback plugin's response callback does.
-            let _ = crate::context::set_effective_context(owner);
-            let _current = crate::dispatcher::enter_context(owner);
-            let delivery = Delivery {
-                record: index,
-                failed,
-                taken: Taken::No,
-            };
-            let outer = DELIVERING.with(|d| d.replace(delivery.pack()));
-            let previous = taken.previous;
-            let result = taken.poll(task);
-            let delivery = Delivery::unpack(DELIVERING.with(|d| d.replace(outer)));
-            let (settled, polled, drain) = with_executor(|e| {
-                let (polled, drain) = e.finish(task, previous, result);
-                (settle(&mut e.calls, index, delivery.taken), polled, drain)
-            });
-            after_poll(polled, drain);
-            settled
         }
-        None => with_records(|r| settle(r, index, Taken::No)),
     };
-    drop(released);
-    if let Some(body_size) = keep_body {
-        let kept = keep(body_size, num_headers, num_trailers);
-        // A future that moved to another task during the poll: that task is woken for the copy.
-        let (old, moved) = with_executor(|e| {
-            let record = e.calls.get(index)?;
-            let old = std::mem::replace(&mut record.answer, kept);
-            let moved = record.task.filter(|&task| Some(task) != woken);
-            if let Some(task) = moved {
-                e.wake_task(task);
-            }
-            Some((old, moved.is_some()))
-        })
-        .unzip();
-        drop(old);
-        release(index);
-        if moved == Some(true) {
-            run_ready();
-        }
+    if moved == Some(true) {
+        run_ready();
     }
-    true
 }
 
 /// Ends the landed call's hold on record `index` after the poll (and the future's, when the poll ended
 /// it). `Some(body_size)` when the answer must be kept first (the future or its response outlives the
-/// callback): then the caller releases the record itself afterwards.
+/// callback): then the caller releases the record itself afterwards. What a release frees (a failure,
+/// or nothing) drops here: an answer's drop does not use the SDK.
 #[inline(always)]
-fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Option<Answer>) {
+fn settle(records: &mut Records, index: u32, taken: Taken) -> Option<usize> {
     if taken == Taken::Done {
-        return (None, records.release_n(index, 2));
+        records.release_n(index, 2);
+        return None;
     }
     match records.get(index) {
         Some(record) if record.holders > 1 => match record.answer {
-            Answer::Live { body_size } => (Some(body_size), None),
-            _ => (None, records.release(index)),
+            Answer::Live { body_size } => Some(body_size),
+            _ => {
+                records.release(index);
+                None
+            }
         },
-        _ => (None, records.release(index)),
+        _ => {
+            records.release(index);
+            None
+        }
     }
 }
 
