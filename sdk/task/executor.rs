@@ -46,11 +46,17 @@ struct Slot {
     state: State,
     queued: bool,
     resume: Resume,
+    /// While vacant: the next vacant slot ([`NO_SLOT`]: none).
+    next_free: u32,
 }
+
+/// The end of the vacant slots' chain.
+const NO_SLOT: u32 = u32::MAX;
 
 pub(crate) struct Executor {
     slots: Vec<Slot>,
-    free: Vec<usize>,
+    /// The first vacant slot ([`NO_SLOT`]: none); each names the next.
+    free: u32,
     ready: VecDeque<usize>,
     /// Whether `run_ready` is draining the queue.
     draining: bool,
@@ -71,6 +77,9 @@ words! {
     static POLLING = NO_TASK as u64;
     /// Whether the dispatcher has this layer's hook (1) or not yet (0).
     static HOOKED = 0;
+    /// Whether [`GRPC`] holds the gRPC hooks (1), so a plugin without gRPC futures reads no
+    /// thread-local at a deletion.
+    static GRPC_ON = 0;
 }
 
 thread_local! {
@@ -104,10 +113,15 @@ pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
     }
     if grpc.is_some() {
         GRPC.with(|g| g.set(grpc));
+        GRPC_ON.with(|g| g.set(1));
     }
 }
 
+#[inline(always)]
 fn grpc_hooks() -> Option<&'static GrpcHooks> {
+    if GRPC_ON.with(Word::get) == 0 {
+        return None;
+    }
     GRPC.with(Cell::get)
 }
 
@@ -127,7 +141,7 @@ impl Executor {
     const fn new() -> Self {
         Executor {
             slots: Vec::new(),
-            free: Vec::new(),
+            free: NO_SLOT,
             ready: VecDeque::new(),
             draining: false,
             ticks: 0,
@@ -139,15 +153,16 @@ impl Executor {
 
     fn insert(&mut self, owner: u32, future: BoxedTask, resume: Resume) -> usize {
         LIVE.with(|l| l.set(l.get() + 1));
-        match self.free.pop() {
-            Some(index) => {
-                let slot = &mut self.slots[index];
+        let index = self.free as usize;
+        match self.slots.get_mut(index) {
+            Some(slot) => {
+                self.free = slot.next_free;
                 if slot.waker.will_wake(Waker::noop()) {
                     // A poll that panicked (natively) left the slot without its waker.
                     slot.waker = Waker::from(Arc::new(SlotWaker(index)));
                 }
                 slot.owner = owner;
-                slot.state = State::Idle(future);
+                set_state(slot, State::Idle(future));
                 slot.queued = false;
                 slot.resume = resume;
                 index
@@ -160,18 +175,58 @@ impl Executor {
                     state: State::Idle(future),
                     queued: false,
                     resume,
+                    next_free: NO_SLOT,
                 });
                 index
             }
         }
     }
 
+    /// Adds a task owned by `owner` that is polled right away: its slot says it is running, and its
+    /// waker is handed out with its index (the future stays with the caller for that poll).
+    #[inline(always)]
+    fn insert_running(&mut self, owner: u32, resume: Resume) -> (usize, Waker) {
+        LIVE.with(|l| l.set(l.get() + 1));
+        let mut index = self.free as usize;
+        let waker = match self.slots.get_mut(index) {
+            Some(slot) => {
+                self.free = slot.next_free;
+                slot.owner = owner;
+                set_state(slot, State::Running);
+                slot.queued = false;
+                slot.resume = resume;
+                let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
+                if waker.will_wake(Waker::noop()) {
+                    // A poll that panicked (natively) left the slot without its waker.
+                    Waker::from(Arc::new(SlotWaker(index)))
+                } else {
+                    waker
+                }
+            }
+            None => {
+                index = self.slots.len();
+                self.slots.push(Slot {
+                    waker: Waker::noop().clone(),
+                    owner,
+                    state: State::Running,
+                    queued: false,
+                    resume,
+                    next_free: NO_SLOT,
+                });
+                Waker::from(Arc::new(SlotWaker(index)))
+            }
+        };
+        POLLING.with(|p| p.set(index as u64));
+        (index, waker)
+    }
+
     #[inline(always)]
     fn vacate(&mut self, index: usize) {
         if let Some(slot) = self.slots.get_mut(index) {
             if !matches!(slot.state, State::Vacant) {
-                slot.state = State::Vacant;
-                self.free.push(index);
+                set_state(slot, State::Vacant);
+                slot.next_free = self.free;
+                self.free = index as u32;
                 LIVE.with(|l| l.set(l.get() - 1));
             }
         }
@@ -185,6 +240,16 @@ impl Executor {
                 self.ready.push_back(index);
             }
         }
+    }
+}
+
+/// Sets a slot's state; an old state without a future (the common case) is replaced with no drop code
+/// run (an idle one's future drops here: not reached, every caller takes it out first).
+#[inline(always)]
+fn set_state(slot: &mut Slot, state: State) {
+    match std::mem::replace(&mut slot.state, state) {
+        State::Idle(future) => drop(future),
+        other => std::mem::forget(other),
     }
 }
 
@@ -269,9 +334,13 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
     }
     with_cell(|cell| {
         let (index, mut taken) = {
-            let mut e = cell.borrow_mut();
-            let index = e.insert(owner, future, resume);
-            (index, e.take(index))
+            let (index, waker) = cell.borrow_mut().insert_running(owner, resume);
+            let task = Taken {
+                future,
+                waker,
+                owner,
+            };
+            (index, Some(task))
         };
         // Woken during its own first poll: polled again before the callback returns, so a stream task
         // that finishes now answers through the callback's result, never by resuming a stream not yet
@@ -280,7 +349,8 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
             let Some(mut task) = taken else {
                 return Ok(None);
             };
-            let result = task.poll(index);
+            // Spawned by its owner's callback, which runs.
+            let result = task.poll_as_current(index);
             let (polled, drain) = cell.borrow_mut().finish(index, task, result);
             match polled {
                 Polled::Finished(action, _, future) => {
@@ -356,6 +426,19 @@ impl Taken {
         result
     }
 
+    /// Polls the task (in slot `index`) in a callback of its owner: the current and effective context
+    /// are the owner already (a spawn, the owner's call completing).
+    #[inline(always)]
+    pub(crate) fn poll_as_current(&mut self, index: usize) -> Poll<Action> {
+        let on_unwind = OnUnwind(index);
+        let result = self
+            .future
+            .as_mut()
+            .poll(&mut PollContext::from_waker(&self.waker));
+        std::mem::forget(on_unwind);
+        result
+    }
+
     /// A task woken from another context's callback (a tick, a queue) acts on its own context.
     #[inline(never)]
     fn poll_as_owner(&mut self, caller: u32) -> Poll<Action> {
@@ -399,6 +482,7 @@ impl Executor {
 
     /// Puts a polled task back (or frees its slot when it finished or was cancelled meanwhile); with
     /// it, whether woken tasks wait for [`run_ready`].
+    #[inline(always)]
     pub(crate) fn finish(
         &mut self,
         index: usize,
@@ -410,11 +494,12 @@ impl Executor {
         let Some(slot) = self.slots.get_mut(index) else {
             return (Polled::Gone(Some(task.future)), drain);
         };
-        slot.waker = task.waker;
+        // What is replaced is the no-op waker that kept the place (nothing to drop).
+        std::mem::forget(std::mem::replace(&mut slot.waker, task.waker));
         let cancelled = matches!(slot.state, State::CancelledWhileRunning);
         let outcome = match result {
             Poll::Pending if !cancelled => {
-                slot.state = State::Idle(task.future);
+                set_state(slot, State::Idle(task.future));
                 return (Polled::Pending { woken: slot.queued }, drain);
             }
             Poll::Pending => Polled::Gone(Some(task.future)),
@@ -532,7 +617,8 @@ fn cancel_owned_by(owner: u32) {
             match std::mem::replace(&mut slot.state, State::Vacant) {
                 State::Idle(future) => {
                     dropped.push(future);
-                    e.free.push(index);
+                    slot.next_free = e.free;
+                    e.free = index as u32;
                     LIVE.with(|l| l.set(l.get() - 1));
                 }
                 State::Running => slot.state = State::CancelledWhileRunning,

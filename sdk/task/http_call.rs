@@ -48,12 +48,15 @@ struct Record {
     /// The task that awaits the call, once polled.
     task: Option<usize>,
     answer: Answer,
+    /// While free: the next free record ([`NO_RECORD`]: none).
+    next_free: u32,
 }
 
 /// The calls' records, kept by the executor; a record's index is free again once nobody holds it.
 pub(crate) struct Records {
     all: Vec<Record>,
-    free: Vec<u32>,
+    /// The first free record ([`NO_RECORD`]: none); each names the next.
+    free: u32,
 }
 
 words! {
@@ -82,43 +85,53 @@ impl Records {
     pub(crate) const fn new() -> Self {
         Records {
             all: Vec::new(),
-            free: Vec::new(),
+            free: NO_RECORD,
         }
     }
 
     fn open(&mut self, token: u32, owner: u32, task: Option<usize>) -> u32 {
         add_in_flight(1);
-        let record = Record {
-            holders: 2,
-            token: Some(token),
-            owner,
-            task,
-            answer: Answer::Awaited,
-        };
-        match self.free.pop() {
-            Some(index) => {
-                self.all[index as usize] = record;
+        let index = self.free;
+        match self.all.get_mut(index as usize) {
+            Some(record) => {
+                // A free record's answer holds nothing (its release dropped a copy or failure): it
+                // is overwritten with no drop code.
+                std::mem::forget(std::mem::replace(&mut record.answer, Answer::Awaited));
+                self.free = record.next_free;
+                record.holders = 2;
+                record.token = Some(token);
+                record.owner = owner;
+                record.task = task;
                 index
             }
             None => {
-                self.all.push(record);
+                self.all.push(Record {
+                    holders: 2,
+                    token: Some(token),
+                    owner,
+                    task,
+                    answer: Answer::Awaited,
+                    next_free: NO_RECORD,
+                });
                 (self.all.len() - 1) as u32
             }
         }
     }
 
     /// The record of the call in flight with `token`, which lands now: it is no longer in flight.
-    fn land(&mut self, token: u32) -> Option<u32> {
+    #[inline(always)]
+    fn land(&mut self, token: u32) -> Option<(u32, &mut Record)> {
         if IN_FLIGHT.with(Word::get) == 0 {
             return None;
         }
-        let index = self
+        let (index, record) = self
             .all
-            .iter()
-            .position(|r| r.holders > 0 && r.token == Some(token))?;
-        self.all[index].token = None;
+            .iter_mut()
+            .enumerate()
+            .find(|(_, r)| r.holders > 0 && r.token == Some(token))?;
+        record.token = None;
         add_in_flight(-1);
-        Some(index as u32)
+        Some((index as u32, record))
     }
 
     #[inline(always)]
@@ -126,29 +139,35 @@ impl Records {
         self.all.get_mut(index as usize).filter(|r| r.holders > 0)
     }
 
-    /// One holder lets go; the record's contents are handed back to drop outside the borrow.
+    /// One holder lets go.
     #[inline(always)]
-    fn release(&mut self, index: u32) -> Option<Answer> {
+    fn release(&mut self, index: u32) {
         self.release_n(index, 1)
     }
 
-    /// `n` holders let go at once.
+    /// `n` holders let go at once; the last one frees the record (a kept copy or a failure drops here:
+    /// an answer's drop does not use the SDK).
     #[inline(always)]
-    fn release_n(&mut self, index: u32, n: u8) -> Option<Answer> {
-        let record = self.get(index)?;
+    fn release_n(&mut self, index: u32, n: u8) {
+        let free = self.free;
+        let Some(record) = self.get(index) else {
+            return;
+        };
         record.holders = record.holders.saturating_sub(n);
         if record.holders > 0 {
-            return None;
+            return;
         }
         record.task = None;
-        let answer = std::mem::replace(&mut record.answer, Answer::Awaited);
-        self.free.push(index);
-        Some(answer)
+        if let Answer::Kept { .. } | Answer::Failed(_) = record.answer {
+            record.answer = Answer::Awaited;
+        }
+        record.next_free = free;
+        self.free = index;
     }
 }
 
 fn release(index: u32) {
-    drop(with_records(|r| r.release(index)));
+    with_records(|r| r.release(index));
 }
 
 /// The call whose answer is in the host's buffers while its completion polls the awaiting task, and
@@ -236,14 +255,13 @@ pub(crate) fn deliver(
 ) -> bool {
     COMPLETIONS.with(|c| c.set(c.get().wrapping_add(1)));
     let failed = num_headers == 0 && body_size == 0 && num_trailers == 0;
-    with_cell(|cell| {
+    with_cell(move |cell| {
         // One borrow: the call's record lands, and the task awaiting it is taken out for a poll now
         // (or queued when a poll is running).
         let found = {
             let mut e = cell.borrow_mut();
             let e = &mut *e;
-            e.calls.land(token).and_then(|index| {
-                let record = e.calls.get(index)?;
+            let landed = e.calls.land(token).map(|(index, record)| {
                 // Just landed: its answer was awaited (nothing to drop).
                 if let Answer::Awaited = record.answer {
                     std::mem::forget(std::mem::replace(
@@ -255,13 +273,14 @@ pub(crate) fn deliver(
                         },
                     ));
                 }
-                let owner = record.owner;
-                let task = record.task;
+                (index, record.owner, record.task)
+            });
+            landed.map(|(index, owner, task)| {
                 let taken = match task {
                     Some(task) => e.take_now(task),
                     None => None,
                 };
-                Some((index, owner, task, taken))
+                (index, owner, task, taken)
             })
         };
         let Some((index, owner, woken, taken)) = found else {
@@ -278,7 +297,7 @@ pub(crate) fn deliver(
                     taken: Taken::No,
                 };
                 let outer = DELIVERING.with(|d| d.replace(delivery.pack()));
-                let result = taken.poll(task);
+                let result = taken.poll_as_current(task);
                 let delivery = Delivery::unpack(DELIVERING.with(|d| d.replace(outer)));
                 let (settled, polled, drain) = {
                     let mut e = cell.borrow_mut();
@@ -362,8 +381,7 @@ pub(crate) fn forget_owned_by(owner: u32) {
     if IN_FLIGHT.with(Word::get) == 0 {
         return;
     }
-    let (dropped, woken) = with_executor(|e| {
-        let mut dropped = Vec::new();
+    let woken = with_executor(|e| {
         let mut woken = false;
         let mut tasks = Vec::new();
         for index in 0..e.calls.all.len() {
@@ -373,22 +391,19 @@ pub(crate) fn forget_owned_by(owner: u32) {
             }
             record.token = None;
             add_in_flight(-1);
-            dropped.push(std::mem::replace(
-                &mut record.answer,
-                Answer::Failed(TaskError::Cancelled.into()),
-            ));
+            // In flight: its answer was awaited (nothing to drop).
+            record.answer = Answer::Failed(TaskError::Cancelled.into());
             if let Some(task) = record.task {
                 tasks.push(task);
             }
-            dropped.extend(e.calls.release(index as u32));
+            e.calls.release(index as u32);
         }
         for task in tasks {
             e.wake_task(task);
             woken = true;
         }
-        (dropped, woken)
+        woken
     });
-    drop(dropped);
     if woken {
         run_ready();
     }
