@@ -10,7 +10,7 @@ use crate::task::http_call::Records;
 use crate::task::word::{words, Word};
 use crate::task::TaskError;
 use crate::Action;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -60,8 +60,7 @@ pub(crate) struct Executor {
     ready: VecDeque<usize>,
     /// Whether `run_ready` is draining the queue.
     draining: bool,
-    /// Ticks seen so far, and the tasks waiting for the next one.
-    ticks: u64,
+    /// The tasks waiting for the next tick.
     tick_waiters: Vec<usize>,
     /// Tasks waiting for a shared queue to have items.
     queue_waiters: Vec<(u32, usize)>,
@@ -80,10 +79,13 @@ words! {
     /// Whether [`GRPC`] holds the gRPC hooks (1), so a plugin without gRPC futures reads no
     /// thread-local at a deletion.
     static GRPC_ON = 0;
+    /// Ticks seen so far (a word, not a field: the executor stays 4-byte aligned, so making it adds no
+    /// new alignment to the allocation code a callback plugin shares).
+    static TICKS = 0;
 }
 
 thread_local! {
-    static EXECUTOR: RefCell<Executor> = const { RefCell::new(Executor::new()) };
+    static EXECUTOR: ExecutorCell = const { ExecutorCell::new() };
     /// How many slots hold a task: a context's deletion looks no further when none does. Read once per
     /// deletion, so it stays a thread-local: as a word it changed how the compiler shares the
     /// dispatcher's thread-local reads, and callback plugins paid for it (measured with `--twins`).
@@ -109,6 +111,7 @@ pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
     // The dispatcher keeps the hook once given (it never clears it), so it is given once.
     if HOOKED.with(Word::get) == 0 {
         HOOKED.with(|h| h.set(1));
+        EXECUTOR.with(ExecutorCell::make);
         dispatcher::install_task_hook(on_host_event);
     }
     if grpc.is_some() {
@@ -127,14 +130,62 @@ fn grpc_hooks() -> Option<&'static GrpcHooks> {
 
 #[inline(always)]
 pub(crate) fn with_executor<T>(f: impl FnOnce(&mut Executor) -> T) -> T {
-    EXECUTOR.with(|e| f(&mut e.borrow_mut()))
+    EXECUTOR.with(|e| e.lend(f))
 }
 
 /// Runs `f` with the executor's cell: one thread-local access for a whole poll (borrow, poll with no
 /// borrow held, borrow again), so what a poll carries stays in locals.
 #[inline(always)]
-pub(crate) fn with_cell<T>(f: impl FnOnce(&RefCell<Executor>) -> T) -> T {
+pub(crate) fn with_cell<T>(f: impl FnOnce(&ExecutorCell) -> T) -> T {
     EXECUTOR.with(f)
+}
+
+/// Where the executor lives: it is lent out for each access and put back after (in a wasm plugin a
+/// take and a put cost less than a `RefCell`'s borrow, an out-of-line call), and is absent while lent,
+/// so an access nested in another finds it busy. Made when the async layer is first used.
+pub(crate) struct ExecutorCell(Cell<Option<Box<Executor>>>);
+
+impl ExecutorCell {
+    const fn new() -> Self {
+        ExecutorCell(Cell::new(None))
+    }
+
+    /// Makes the executor (once: the async layer's first use).
+    fn make(&self) {
+        let previous = self.0.replace(Some(Box::new(Executor::new())));
+        drop(previous);
+    }
+
+    /// Runs `f` with the executor lent out. Not reached while it is lent (no access nests in
+    /// another): that panics, as a `RefCell` would.
+    #[inline(always)]
+    pub(crate) fn lend<T>(&self, f: impl FnOnce(&mut Executor) -> T) -> T {
+        let Some(mut executor) = self.0.take() else {
+            executor_busy()
+        };
+        let answer = f(&mut executor);
+        // The cell is empty while lent: what is replaced is nothing.
+        if let Some(_nothing) = self.0.replace(Some(executor)) {}
+        answer
+    }
+
+    /// [`ExecutorCell::lend`], or `None` while the executor is lent (or before the async layer's
+    /// first use).
+    #[inline(always)]
+    pub(crate) fn try_lend<T>(&self, f: impl FnOnce(&mut Executor) -> T) -> Option<T> {
+        let mut executor = self.0.take()?;
+        let answer = f(&mut executor);
+        if let Some(_nothing) = self.0.replace(Some(executor)) {}
+        Some(answer)
+    }
+}
+
+/// Not reached: no access to the executor nests in another, and every path reaches it after
+/// [`install`].
+#[cold]
+#[inline(never)]
+fn executor_busy() -> ! {
+    panic!("proxywasm: the async executor is already in use")
 }
 
 impl Executor {
@@ -144,7 +195,6 @@ impl Executor {
             free: NO_SLOT,
             ready: VecDeque::new(),
             draining: false,
-            ticks: 0,
             tick_waiters: Vec::new(),
             queue_waiters: Vec::new(),
             calls: Records::new(),
@@ -270,11 +320,7 @@ impl Wake for SlotWaker {
 
 fn wake_index(index: usize) {
     // A waker used on another thread, or while the executor is busy being torn down, wakes nothing.
-    let _ = EXECUTOR.try_with(|e| {
-        if let Ok(mut e) = e.try_borrow_mut() {
-            e.wake(index);
-        }
-    });
+    let _ = EXECUTOR.try_with(|e| e.try_lend(|e| e.wake(index)));
 }
 
 // ---- what the futures ask ----
@@ -294,13 +340,13 @@ pub(crate) fn wait_for_tick(index: usize) -> u64 {
         if !e.tick_waiters.contains(&index) {
             e.tick_waiters.push(index);
         }
-        e.ticks
+        TICKS.with(Word::get)
     })
 }
 
 /// Ticks seen so far.
 pub(crate) fn ticks() -> u64 {
-    with_executor(|e| e.ticks)
+    TICKS.with(Word::get)
 }
 
 /// Makes task `index` wait for queue `queue_id` to be ready.
@@ -334,7 +380,7 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
     }
     with_cell(|cell| {
         let (index, mut taken) = {
-            let (index, waker) = cell.borrow_mut().insert_running(owner, resume);
+            let (index, waker) = cell.lend(|e| e.insert_running(owner, resume));
             let task = Taken {
                 future,
                 waker,
@@ -351,7 +397,7 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
             };
             // Spawned by its owner's callback, which runs.
             let result = task.poll_as_current(index);
-            let (polled, drain) = cell.borrow_mut().finish(index, task, result);
+            let (polled, drain) = cell.lend(|e| e.finish(index, task, result));
             match polled {
                 Polled::Finished(action, _, future) => {
                     drop(future);
@@ -361,9 +407,10 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
                     return Ok(Some(action));
                 }
                 Polled::Pending { woken: true } => {
-                    let mut e = cell.borrow_mut();
-                    e.ready.retain(|&i| i != index);
-                    taken = e.take(index);
+                    taken = cell.lend(|e| {
+                        e.ready.retain(|&i| i != index);
+                        e.take(index)
+                    });
                 }
                 Polled::Pending { woken: false } | Polled::Gone(_) => {
                     after_poll(polled, drain);
@@ -400,10 +447,10 @@ impl Drop for OnUnwind {
     fn drop(&mut self) {
         POLLING.with(|p| p.set(NO_TASK as u64));
         let _ = EXECUTOR.try_with(|e| {
-            if let Ok(mut e) = e.try_borrow_mut() {
+            e.try_lend(|e| {
                 e.draining = false;
                 e.vacate(self.0);
-            }
+            })
         });
     }
 }
@@ -512,7 +559,11 @@ impl Executor {
                 Polled::Finished(action, resume, task.future)
             }
         };
-        self.vacate(index);
+        // The slot is vacated: running or cancelled, it holds no future (nothing to drop).
+        std::mem::forget(std::mem::replace(&mut slot.state, State::Vacant));
+        slot.next_free = self.free;
+        self.free = index as u32;
+        LIVE.with(|l| l.set(l.get() - 1));
         (outcome, drain)
     }
 
@@ -540,12 +591,15 @@ impl Executor {
 pub(crate) fn after_poll(polled: Polled, drain: bool) {
     match polled {
         Polled::Finished(action, resume, future) => {
-            drop(future);
+            // Dropped here, at the end of its scope.
+            let _future = future;
             if action == Action::Continue {
                 resume_stream(resume);
             }
         }
-        Polled::Gone(future) => drop(future),
+        Polled::Gone(future) => {
+            let _future = future;
+        }
         Polled::Pending { .. } => {}
     }
     if drain {
@@ -565,6 +619,7 @@ fn poll_and_resume(index: usize) -> bool {
     drain
 }
 
+#[inline(always)]
 fn resume_stream(resume: Resume) {
     let resumed = match resume {
         Resume::Nothing => return,
@@ -572,10 +627,16 @@ fn resume_stream(resume: Resume) {
         Resume::Response => crate::http::resume_http_response(),
     };
     if let Err(e) = resumed {
-        crate::logging::error(&format!(
-            "proxywasm: a finished task cannot resume its stream: {e}"
-        ));
+        cannot_resume(e);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn cannot_resume(e: crate::error::Error) {
+    crate::logging::error(&format!(
+        "proxywasm: a finished task cannot resume its stream: {e}"
+    ));
 }
 
 /// Polls every woken task until none is left. Called at the end of each host callback that can wake
@@ -644,7 +705,7 @@ fn on_host_event(event: HostEvent) -> bool {
         }
         HostEvent::Tick => {
             with_executor(|e| {
-                e.ticks += 1;
+                TICKS.with(|t| t.set(t.get() + 1));
                 for index in std::mem::take(&mut e.tick_waiters) {
                     e.wake(index);
                 }
@@ -682,6 +743,7 @@ fn on_host_event(event: HostEvent) -> bool {
         HostEvent::Reset => {
             let old = with_executor(|e| std::mem::replace(e, Executor::new()));
             POLLING.with(|p| p.set(NO_TASK as u64));
+            TICKS.with(|t| t.set(0));
             LIVE.with(|l| l.set(0));
             super::http_call::forget_all();
             if let Some(grpc) = grpc_hooks() {

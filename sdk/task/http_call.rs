@@ -236,11 +236,13 @@ fn delivering() -> Delivery {
 
 #[inline(always)]
 fn set_taken(taken: Taken) {
-    DELIVERING.with(|d| {
-        let mut delivery = Delivery::unpack(d.get());
-        delivery.taken = taken;
-        d.set(delivery.pack());
-    });
+    DELIVERING.with(|d| d.set(d.get() & !(3 << 33) | (taken as u64) << 33));
+}
+
+/// The record being delivered ([`NO_RECORD`]: none).
+#[inline(always)]
+fn delivering_record() -> u32 {
+    DELIVERING.with(Word::get) as u32
 }
 
 /// Delivers the response to call `token` (from the dispatcher's hook): polls the task that awaits it
@@ -258,9 +260,7 @@ pub(crate) fn deliver(
     with_cell(move |cell| {
         // One borrow: the call's record lands, and the task awaiting it is taken out for a poll now
         // (or queued when a poll is running).
-        let found = {
-            let mut e = cell.borrow_mut();
-            let e = &mut *e;
+        let found = cell.lend(|e| {
             let landed = e.calls.land(token).map(|(index, record)| {
                 // Just landed: its answer was awaited (nothing to drop).
                 if let Answer::Awaited = record.answer {
@@ -282,7 +282,7 @@ pub(crate) fn deliver(
                 };
                 (index, owner, task, taken)
             })
-        };
+        });
         let Some((index, owner, woken, taken)) = found else {
             return false;
         };
@@ -299,15 +299,14 @@ pub(crate) fn deliver(
                 let outer = DELIVERING.with(|d| d.replace(delivery.pack()));
                 let result = taken.poll_as_current(task);
                 let delivery = Delivery::unpack(DELIVERING.with(|d| d.replace(outer)));
-                let (settled, polled, drain) = {
-                    let mut e = cell.borrow_mut();
+                let (settled, polled, drain) = cell.lend(|e| {
                     let (polled, drain) = e.finish(task, taken, result);
                     (settle(&mut e.calls, index, delivery.taken), polled, drain)
-                };
+                });
                 after_poll(polled, drain);
                 settled
             }
-            _ => settle(&mut cell.borrow_mut().calls, index, Taken::No),
+            _ => cell.lend(|e| settle(&mut e.calls, index, Taken::No)),
         };
         if let Some(body_size) = keep_body {
             keep_answer(cell, index, woken, body_size, num_headers, num_trailers);
@@ -320,7 +319,7 @@ pub(crate) fn deliver(
 /// response outlives the callback), and ends the landed call's hold on it.
 #[inline(never)]
 fn keep_answer(
-    cell: &std::cell::RefCell<super::executor::Executor>,
+    cell: &super::executor::ExecutorCell,
     index: u32,
     woken: Option<usize>,
     body_size: usize,
@@ -329,22 +328,18 @@ fn keep_answer(
 ) {
     let kept = keep(body_size, num_headers, num_trailers);
     // A future that moved to another task during the poll: that task is woken for the copy.
-    let moved = {
-        let mut e = cell.borrow_mut();
-        let e = &mut *e;
-        match e.calls.get(index) {
-            Some(record) => {
-                record.answer = kept;
-                let moved = record.task.filter(|&task| Some(task) != woken);
-                if let Some(task) = moved {
-                    e.wake_task(task);
-                }
-                e.calls.release(index);
-                Some(moved.is_some())
+    let moved = cell.lend(|e| match e.calls.get(index) {
+        Some(record) => {
+            record.answer = kept;
+            let moved = record.task.filter(|&task| Some(task) != woken);
+            if let Some(task) = moved {
+                e.wake_task(task);
             }
-            None => None,
+            e.calls.release(index);
+            Some(moved.is_some())
         }
-    };
+        None => None,
+    });
     if moved == Some(true) {
         run_ready();
     }
@@ -657,7 +652,7 @@ impl HttpResponse {
     /// Whether the answer is in the host's buffers now (its completion callback runs).
     #[inline(always)]
     fn is_live(&self) -> bool {
-        delivering().record == self.record
+        delivering_record() == self.record
     }
 
     /// `part`, read (or taken from the copy) on first use.
