@@ -121,7 +121,7 @@ fn a_context_deleted_during_its_own_callback_lives_until_the_callback_returns() 
     let dropped = Rc::new(Cell::new(false));
     Dispatcher::proxy_on_context_create(1, 0);
     let context = DeletesItself(dropped.clone());
-    REGISTRY.with(|r| r.borrow_mut().insert(2, Kind::Http(Box::new(context))));
+    SLOTS.with(|s| s.insert(2, Kind::Http(Box::new(context))));
     assert_eq!(
         Dispatcher::proxy_on_request_headers(2, 1, false),
         Action::Pause
@@ -182,7 +182,7 @@ fn a_deleted_context_is_dropped_and_forgotten_though_it_was_the_most_recent() {
     Dispatcher::proxy_on_context_create(1, 0);
     for id in [2, 3] {
         let context = Counted(drops.clone());
-        REGISTRY.with(|r| r.borrow_mut().insert(id, Kind::Http(Box::new(context))));
+        SLOTS.with(|s| s.insert(id, Kind::Http(Box::new(context))));
         assert_eq!(
             Dispatcher::proxy_on_request_headers(id, 1, false),
             Action::Pause
@@ -309,7 +309,7 @@ fn an_id_deleted_during_its_callback_can_be_reused_at_once() {
     let dropped = Rc::new(Cell::new(false));
     Dispatcher::proxy_on_context_create(1, 0);
     let context = ReusesItsId(dropped.clone());
-    REGISTRY.with(|r| r.borrow_mut().insert(2, Kind::Http(Box::new(context))));
+    SLOTS.with(|s| s.insert(2, Kind::Http(Box::new(context))));
     assert_eq!(
         Dispatcher::proxy_on_request_headers(2, 1, false),
         Action::Continue
