@@ -541,13 +541,13 @@ impl Drop for OnUnwind {
     }
 }
 
-/// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback
-/// is already running), else what `f` answers. Every export goes through here.
+/// Runs `f` on context `id` as the current context: what `default` makes for an unknown id (or one
+/// whose callback is already running), else what `f` answers. Every export goes through here.
 #[inline(always)]
-fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Kind) -> R) -> R {
+fn with_context<R>(id: u32, default: impl FnOnce() -> R, f: impl FnOnce(&mut Kind) -> R) -> R {
     SLOTS.with(|slots| {
         let Some(mut kind) = slots.take(id) else {
-            return default;
+            return default();
         };
         let previous = replace_current(id);
         let on_unwind = OnUnwind { id, previous };
@@ -562,6 +562,7 @@ fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Kind) -> R) -> R {
 /// A callback the host makes for every stream (or a root's tick): one shared body runs them all, so
 /// each export stays small.
 #[derive(Clone, Copy)]
+#[repr(u32)]
 enum Frequent {
     RequestHeaders,
     RequestBody,
@@ -576,41 +577,62 @@ enum Frequent {
 
 /// Runs a [`Frequent`] callback on context `id`, with the size (header count or data size) and
 /// end-of-stream flag of the data callbacks. The answer is `true` for a paused stream or a context
-/// done; for an unknown id or a context of another kind, `true` for `Done` and `false` otherwise.
+/// not done yet; `false` for an unknown id, a context of another kind, or a callback that answers
+/// nothing.
 #[inline(never)]
 fn frequent(id: u32, event: Frequent, size: usize, end: bool) -> bool {
     let paused = |action: Action| action == Action::Pause;
-    let default = matches!(event, Frequent::Done);
-    with_context(id, default, |kind| match (kind, event) {
-        (Kind::Http(http), Frequent::RequestHeaders) => {
-            paused(http.on_http_request_headers(size, end))
-        }
-        (Kind::Http(http), Frequent::RequestBody) => paused(http.on_http_request_body(size, end)),
-        (Kind::Http(http), Frequent::ResponseHeaders) => {
-            paused(http.on_http_response_headers(size, end))
-        }
-        (Kind::Http(http), Frequent::ResponseBody) => paused(http.on_http_response_body(size, end)),
-        (Kind::Tcp(tcp), Frequent::DownstreamData) => paused(tcp.on_downstream_data(size, end)),
-        (Kind::Tcp(tcp), Frequent::UpstreamData) => paused(tcp.on_upstream_data(size, end)),
-        (Kind::Root(root), Frequent::Done) => root.on_done(),
-        (Kind::Http(http), Frequent::Done) => {
-            http.on_http_stream_done();
-            http.on_done()
-        }
-        (Kind::Tcp(tcp), Frequent::Done) => {
-            tcp.on_stream_done();
-            tcp.on_done()
-        }
-        (kind, Frequent::Log) => {
-            context(kind).on_log();
-            false
-        }
-        (Kind::Root(root), Frequent::Tick) => {
-            root.on_tick();
-            false
-        }
-        _ => default,
-    })
+    with_context(
+        id,
+        || false,
+        |kind| match event {
+            Frequent::RequestHeaders => match kind {
+                Kind::Http(http) => paused(http.on_http_request_headers(size, end)),
+                _ => false,
+            },
+            Frequent::RequestBody => match kind {
+                Kind::Http(http) => paused(http.on_http_request_body(size, end)),
+                _ => false,
+            },
+            Frequent::ResponseHeaders => match kind {
+                Kind::Http(http) => paused(http.on_http_response_headers(size, end)),
+                _ => false,
+            },
+            Frequent::ResponseBody => match kind {
+                Kind::Http(http) => paused(http.on_http_response_body(size, end)),
+                _ => false,
+            },
+            Frequent::DownstreamData => match kind {
+                Kind::Tcp(tcp) => paused(tcp.on_downstream_data(size, end)),
+                _ => false,
+            },
+            Frequent::UpstreamData => match kind {
+                Kind::Tcp(tcp) => paused(tcp.on_upstream_data(size, end)),
+                _ => false,
+            },
+            Frequent::Done => !match kind {
+                Kind::Root(root) => root.on_done(),
+                Kind::Http(http) => {
+                    http.on_http_stream_done();
+                    http.on_done()
+                }
+                Kind::Tcp(tcp) => {
+                    tcp.on_stream_done();
+                    tcp.on_done()
+                }
+            },
+            Frequent::Log => {
+                context(kind).on_log();
+                false
+            }
+            Frequent::Tick => {
+                if let Kind::Root(root) = kind {
+                    root.on_tick();
+                }
+                false
+            }
+        },
+    )
 }
 
 /// A callback the host makes seldom (once per plugin, or per connection, call or trailer): one shared
@@ -645,56 +667,66 @@ enum Rare {
 fn rare(id: u32, event: Rare) -> bool {
     use crate::config::{during, Start};
     let paused = |action: Action| action == Action::Pause;
-    with_context(id, false, |kind| match (kind, event) {
-        (Kind::Root(root), Rare::VmStart(size)) => during(Start::Vm, || root.on_vm_start(size)),
-        (Kind::Root(root), Rare::Configure(size)) => {
-            during(Start::Plugin, || root.on_plugin_start(size))
-        }
-        (Kind::Root(root), Rare::QueueReady(queue)) => {
-            root.on_queue_ready(queue);
-            false
-        }
-        (Kind::Root(root), Rare::ForeignFunction(function, size)) => {
-            root.on_foreign_function(function, size);
-            false
-        }
-        (Kind::Tcp(tcp), Rare::NewConnection) => paused(tcp.on_new_connection()),
-        (Kind::Tcp(tcp), Rare::DownstreamClose(peer)) => {
-            tcp.on_downstream_close(peer);
-            false
-        }
-        (Kind::Tcp(tcp), Rare::UpstreamClose(peer)) => {
-            tcp.on_upstream_close(peer);
-            false
-        }
-        (Kind::Http(http), Rare::RequestTrailers(n)) => paused(http.on_http_request_trailers(n)),
-        (Kind::Http(http), Rare::ResponseTrailers(n)) => paused(http.on_http_response_trailers(n)),
-        (
-            kind,
-            Rare::HttpCallResponse {
-                token,
-                headers,
-                body,
-                trailers,
-            },
-        ) => {
-            context(kind).on_http_call_response(token, headers, body, trailers);
-            false
-        }
-        (kind, Rare::Grpc { token, event, size }) => {
-            let context = context(kind);
-            match event {
-                GrpcEvent::InitialMetadata => context.on_grpc_receive_initial_metadata(token, size),
-                GrpcEvent::Message => context.on_grpc_receive(token, size),
-                GrpcEvent::TrailingMetadata => {
-                    context.on_grpc_receive_trailing_metadata(token, size)
-                }
-                GrpcEvent::Close(status) => context.on_grpc_close(token, status),
+    with_context(
+        id,
+        || false,
+        |kind| match (kind, event) {
+            (Kind::Root(root), Rare::VmStart(size)) => during(Start::Vm, || root.on_vm_start(size)),
+            (Kind::Root(root), Rare::Configure(size)) => {
+                during(Start::Plugin, || root.on_plugin_start(size))
             }
-            false
-        }
-        _ => false,
-    })
+            (Kind::Root(root), Rare::QueueReady(queue)) => {
+                root.on_queue_ready(queue);
+                false
+            }
+            (Kind::Root(root), Rare::ForeignFunction(function, size)) => {
+                root.on_foreign_function(function, size);
+                false
+            }
+            (Kind::Tcp(tcp), Rare::NewConnection) => paused(tcp.on_new_connection()),
+            (Kind::Tcp(tcp), Rare::DownstreamClose(peer)) => {
+                tcp.on_downstream_close(peer);
+                false
+            }
+            (Kind::Tcp(tcp), Rare::UpstreamClose(peer)) => {
+                tcp.on_upstream_close(peer);
+                false
+            }
+            (Kind::Http(http), Rare::RequestTrailers(n)) => {
+                paused(http.on_http_request_trailers(n))
+            }
+            (Kind::Http(http), Rare::ResponseTrailers(n)) => {
+                paused(http.on_http_response_trailers(n))
+            }
+            (
+                kind,
+                Rare::HttpCallResponse {
+                    token,
+                    headers,
+                    body,
+                    trailers,
+                },
+            ) => {
+                context(kind).on_http_call_response(token, headers, body, trailers);
+                false
+            }
+            (kind, Rare::Grpc { token, event, size }) => {
+                let context = context(kind);
+                match event {
+                    GrpcEvent::InitialMetadata => {
+                        context.on_grpc_receive_initial_metadata(token, size)
+                    }
+                    GrpcEvent::Message => context.on_grpc_receive(token, size),
+                    GrpcEvent::TrailingMetadata => {
+                        context.on_grpc_receive_trailing_metadata(token, size)
+                    }
+                    GrpcEvent::Close(status) => context.on_grpc_close(token, status),
+                }
+                false
+            }
+            _ => false,
+        },
+    )
 }
 
 /// A stream's answer to a [`Rare`] callback.
@@ -720,13 +752,17 @@ fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
 
 /// Asks root `parent_id` for the context of new stream `id`: TCP first, then HTTP.
 fn create_stream(parent_id: u32, id: u32) -> Option<Kind> {
-    with_context(parent_id, None, |kind| match kind {
-        Kind::Root(root) => match root.new_tcp_context(id) {
-            Some(tcp) => Some(Kind::Tcp(tcp)),
-            None => root.new_http_context(id).map(Kind::Http),
+    with_context(
+        parent_id,
+        || None,
+        move |kind| match kind {
+            Kind::Root(root) => match root.new_tcp_context(id) {
+                Some(tcp) => Some(Kind::Tcp(tcp)),
+                None => root.new_http_context(id).map(Kind::Http),
+            },
+            _ => None,
         },
-        _ => None,
-    })
+    )
 }
 
 /// The plugin's root context factory.
@@ -858,7 +894,7 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_done(context_id: u32) -> BoolResult {
-        boolean(frequent(context_id, Frequent::Done, 0, false))
+        boolean(!frequent(context_id, Frequent::Done, 0, false))
     }
 
     fn proxy_on_log(context_id: u32) {
