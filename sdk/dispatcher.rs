@@ -291,9 +291,20 @@ impl Slots {
     /// `previous`, the previous one to the id table.
     #[inline(never)]
     fn insert(&self, id: u32, kind: Kind) {
+        self.insert_inline(id, kind);
+    }
+
+    /// [`Slots::insert`], inlined into a stream's creation.
+    #[inline(always)]
+    fn insert_inline(&self, id: u32, kind: Kind) {
         let previous = self.previous.replace(self.last.replace(Held::Idle(kind)));
         let previous_id = self.previous_id.replace(self.last_id.replace(id));
-        stash(previous_id, previous);
+        if !previous.is_free() {
+            stash(previous_id, previous);
+        } else {
+            // Nothing to drop (`forget`: no drop code for it).
+            std::mem::forget(previous);
+        }
     }
 
     /// Whether context `id` is live (idle or running).
@@ -368,6 +379,7 @@ impl Slots {
 }
 
 /// Moves a context out of the previous slot into the id table.
+#[inline(never)]
 fn stash(id: u32, held: Held) {
     let entry = match held {
         Held::Idle(kind) => Stored::Idle(kind),
@@ -890,7 +902,7 @@ impl Callbacks for Dispatcher {
             };
             stream
         };
-        SLOTS.with(|s| s.insert(context_id, created));
+        SLOTS.with(|s| s.insert_inline(context_id, created));
     }
 
     fn proxy_on_done(context_id: u32) -> BoolResult {
