@@ -571,8 +571,8 @@ fn with_context<R>(id: u32, default: impl FnOnce() -> R, f: impl FnOnce(&mut Kin
     })
 }
 
-/// A callback the host makes for every stream (or a root's tick): one shared body runs them all, so
-/// each export stays small.
+/// A callback the host makes for every stream (or a root's tick and queue): one shared body runs them
+/// all, so each export stays small.
 #[derive(Clone, Copy)]
 #[repr(u32)]
 enum Frequent {
@@ -585,6 +585,8 @@ enum Frequent {
     Done,
     Log,
     Tick,
+    /// The size is the queue's id.
+    QueueReady,
 }
 
 /// Runs a [`Frequent`] callback on context `id`, with the size (header count or data size) and
@@ -643,17 +645,23 @@ fn frequent(id: u32, event: Frequent, size: usize, end: bool) -> bool {
                 }
                 false
             }
+            Frequent::QueueReady => {
+                if let Kind::Root(root) = kind {
+                    // The id the export widened.
+                    root.on_queue_ready(size as u32);
+                }
+                false
+            }
         },
     )
 }
 
-/// A callback the host makes seldom (once per plugin, or per connection, call or trailer): one shared
+/// A callback the host makes seldom (once per plugin, or per connection, call or trailers): one shared
 /// body runs them all, so their exports stay small. The per-stream callbacks have their own inlined
 /// bodies.
 enum Rare {
     VmStart(usize),
     Configure(usize),
-    QueueReady(u32),
     ForeignFunction(u32, usize),
     NewConnection,
     DownstreamClose(PeerType),
@@ -686,10 +694,6 @@ fn rare(id: u32, event: Rare) -> bool {
             (Kind::Root(root), Rare::VmStart(size)) => during(Start::Vm, || root.on_vm_start(size)),
             (Kind::Root(root), Rare::Configure(size)) => {
                 during(Start::Plugin, || root.on_plugin_start(size))
-            }
-            (Kind::Root(root), Rare::QueueReady(queue)) => {
-                root.on_queue_ready(queue);
-                false
             }
             (Kind::Root(root), Rare::ForeignFunction(function, size)) => {
                 root.on_foreign_function(function, size);
@@ -937,7 +941,7 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
-        rare(context_id, Rare::QueueReady(queue_id));
+        frequent(context_id, Frequent::QueueReady, queue_id as usize, false);
         task_hook(HostEvent::QueueReady(queue_id));
     }
 
