@@ -10,7 +10,7 @@ use crate::task::http_call::Records;
 use crate::task::word::{words, Word};
 use crate::task::TaskError;
 use crate::Action;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -46,16 +46,21 @@ struct Slot {
     state: State,
     queued: bool,
     resume: Resume,
+    /// While vacant: the next vacant slot ([`NO_SLOT`]: none).
+    next_free: u32,
 }
+
+/// The end of the vacant slots' chain.
+const NO_SLOT: u32 = u32::MAX;
 
 pub(crate) struct Executor {
     slots: Vec<Slot>,
-    free: Vec<usize>,
+    /// The first vacant slot ([`NO_SLOT`]: none); each names the next.
+    free: u32,
     ready: VecDeque<usize>,
     /// Whether `run_ready` is draining the queue.
     draining: bool,
-    /// Ticks seen so far, and the tasks waiting for the next one.
-    ticks: u64,
+    /// The tasks waiting for the next tick.
     tick_waiters: Vec<usize>,
     /// Tasks waiting for a shared queue to have items.
     queue_waiters: Vec<(u32, usize)>,
@@ -71,10 +76,16 @@ words! {
     static POLLING = NO_TASK as u64;
     /// Whether the dispatcher has this layer's hook (1) or not yet (0).
     static HOOKED = 0;
+    /// Whether [`GRPC`] holds the gRPC hooks (1), so a plugin without gRPC futures reads no
+    /// thread-local at a deletion.
+    static GRPC_ON = 0;
+    /// Ticks seen so far (a word, not a field: the executor stays 4-byte aligned, so making it adds no
+    /// new alignment to the allocation code a callback plugin shares).
+    static TICKS = 0;
 }
 
 thread_local! {
-    static EXECUTOR: RefCell<Executor> = const { RefCell::new(Executor::new()) };
+    static EXECUTOR: ExecutorCell = const { ExecutorCell::new() };
     /// How many slots hold a task: a context's deletion looks no further when none does. Read once per
     /// deletion, so it stays a thread-local: as a word it changed how the compiler shares the
     /// dispatcher's thread-local reads, and callback plugins paid for it (measured with `--twins`).
@@ -100,30 +111,90 @@ pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
     // The dispatcher keeps the hook once given (it never clears it), so it is given once.
     if HOOKED.with(Word::get) == 0 {
         HOOKED.with(|h| h.set(1));
+        EXECUTOR.with(ExecutorCell::make);
         dispatcher::install_task_hook(on_host_event);
     }
     if grpc.is_some() {
         GRPC.with(|g| g.set(grpc));
+        GRPC_ON.with(|g| g.set(1));
     }
 }
 
+#[inline(always)]
 fn grpc_hooks() -> Option<&'static GrpcHooks> {
+    if GRPC_ON.with(Word::get) == 0 {
+        return None;
+    }
     GRPC.with(Cell::get)
 }
 
 #[inline(always)]
 pub(crate) fn with_executor<T>(f: impl FnOnce(&mut Executor) -> T) -> T {
-    EXECUTOR.with(|e| f(&mut e.borrow_mut()))
+    EXECUTOR.with(|e| e.lend(f))
+}
+
+/// Runs `f` with the executor's cell: one thread-local access for a whole poll (borrow, poll with no
+/// borrow held, borrow again), so what a poll carries stays in locals.
+#[inline(always)]
+pub(crate) fn with_cell<T>(f: impl FnOnce(&ExecutorCell) -> T) -> T {
+    EXECUTOR.with(f)
+}
+
+/// Where the executor lives: it is lent out for each access and put back after (in a wasm plugin a
+/// take and a put cost less than a `RefCell`'s borrow, an out-of-line call), and is absent while lent,
+/// so an access nested in another finds it busy. Made when the async layer is first used.
+pub(crate) struct ExecutorCell(Cell<Option<Box<Executor>>>);
+
+impl ExecutorCell {
+    const fn new() -> Self {
+        ExecutorCell(Cell::new(None))
+    }
+
+    /// Makes the executor (once: the async layer's first use).
+    fn make(&self) {
+        let previous = self.0.replace(Some(Box::new(Executor::new())));
+        drop(previous);
+    }
+
+    /// Runs `f` with the executor lent out. Not reached while it is lent (no access nests in
+    /// another): that panics, as a `RefCell` would.
+    #[inline(always)]
+    pub(crate) fn lend<T>(&self, f: impl FnOnce(&mut Executor) -> T) -> T {
+        let Some(mut executor) = self.0.take() else {
+            executor_busy()
+        };
+        let answer = f(&mut executor);
+        // The cell is empty while lent: what is replaced is nothing.
+        if let Some(_nothing) = self.0.replace(Some(executor)) {}
+        answer
+    }
+
+    /// [`ExecutorCell::lend`], or `None` while the executor is lent (or before the async layer's
+    /// first use).
+    #[inline(always)]
+    pub(crate) fn try_lend<T>(&self, f: impl FnOnce(&mut Executor) -> T) -> Option<T> {
+        let mut executor = self.0.take()?;
+        let answer = f(&mut executor);
+        if let Some(_nothing) = self.0.replace(Some(executor)) {}
+        Some(answer)
+    }
+}
+
+/// Not reached: no access to the executor nests in another, and every path reaches it after
+/// [`install`].
+#[cold]
+#[inline(never)]
+fn executor_busy() -> ! {
+    panic!("proxywasm: the async executor is already in use")
 }
 
 impl Executor {
     const fn new() -> Self {
         Executor {
             slots: Vec::new(),
-            free: Vec::new(),
+            free: NO_SLOT,
             ready: VecDeque::new(),
             draining: false,
-            ticks: 0,
             tick_waiters: Vec::new(),
             queue_waiters: Vec::new(),
             calls: Records::new(),
@@ -132,15 +203,16 @@ impl Executor {
 
     fn insert(&mut self, owner: u32, future: BoxedTask, resume: Resume) -> usize {
         LIVE.with(|l| l.set(l.get() + 1));
-        match self.free.pop() {
-            Some(index) => {
-                let slot = &mut self.slots[index];
+        let index = self.free as usize;
+        match self.slots.get_mut(index) {
+            Some(slot) => {
+                self.free = slot.next_free;
                 if slot.waker.will_wake(Waker::noop()) {
                     // A poll that panicked (natively) left the slot without its waker.
                     slot.waker = Waker::from(Arc::new(SlotWaker(index)));
                 }
                 slot.owner = owner;
-                slot.state = State::Idle(future);
+                set_state(slot, State::Idle(future));
                 slot.queued = false;
                 slot.resume = resume;
                 index
@@ -153,18 +225,58 @@ impl Executor {
                     state: State::Idle(future),
                     queued: false,
                     resume,
+                    next_free: NO_SLOT,
                 });
                 index
             }
         }
     }
 
+    /// Adds a task owned by `owner` that is polled right away: its slot says it is running, and its
+    /// waker is handed out with its index (the future stays with the caller for that poll).
+    #[inline(always)]
+    fn insert_running(&mut self, owner: u32, resume: Resume) -> (usize, Waker) {
+        LIVE.with(|l| l.set(l.get() + 1));
+        let mut index = self.free as usize;
+        let waker = match self.slots.get_mut(index) {
+            Some(slot) => {
+                self.free = slot.next_free;
+                slot.owner = owner;
+                set_state(slot, State::Running);
+                slot.queued = false;
+                slot.resume = resume;
+                let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
+                if waker.will_wake(Waker::noop()) {
+                    // A poll that panicked (natively) left the slot without its waker.
+                    Waker::from(Arc::new(SlotWaker(index)))
+                } else {
+                    waker
+                }
+            }
+            None => {
+                index = self.slots.len();
+                self.slots.push(Slot {
+                    waker: Waker::noop().clone(),
+                    owner,
+                    state: State::Running,
+                    queued: false,
+                    resume,
+                    next_free: NO_SLOT,
+                });
+                Waker::from(Arc::new(SlotWaker(index)))
+            }
+        };
+        POLLING.with(|p| p.set(index as u64));
+        (index, waker)
+    }
+
     #[inline(always)]
     fn vacate(&mut self, index: usize) {
         if let Some(slot) = self.slots.get_mut(index) {
             if !matches!(slot.state, State::Vacant) {
-                slot.state = State::Vacant;
-                self.free.push(index);
+                set_state(slot, State::Vacant);
+                slot.next_free = self.free;
+                self.free = index as u32;
                 LIVE.with(|l| l.set(l.get() - 1));
             }
         }
@@ -178,6 +290,16 @@ impl Executor {
                 self.ready.push_back(index);
             }
         }
+    }
+}
+
+/// Sets a slot's state; an old state without a future (the common case) is replaced with no drop code
+/// run (an idle one's future drops here: not reached, every caller takes it out first).
+#[inline(always)]
+fn set_state(slot: &mut Slot, state: State) {
+    match std::mem::replace(&mut slot.state, state) {
+        State::Idle(future) => drop(future),
+        other => std::mem::forget(other),
     }
 }
 
@@ -198,11 +320,7 @@ impl Wake for SlotWaker {
 
 fn wake_index(index: usize) {
     // A waker used on another thread, or while the executor is busy being torn down, wakes nothing.
-    let _ = EXECUTOR.try_with(|e| {
-        if let Ok(mut e) = e.try_borrow_mut() {
-            e.wake(index);
-        }
-    });
+    let _ = EXECUTOR.try_with(|e| e.try_lend(|e| e.wake(index)));
 }
 
 // ---- what the futures ask ----
@@ -222,13 +340,13 @@ pub(crate) fn wait_for_tick(index: usize) -> u64 {
         if !e.tick_waiters.contains(&index) {
             e.tick_waiters.push(index);
         }
-        e.ticks
+        TICKS.with(Word::get)
     })
 }
 
 /// Ticks seen so far.
 pub(crate) fn ticks() -> u64 {
-    with_executor(|e| e.ticks)
+    TICKS.with(Word::get)
 }
 
 /// Makes task `index` wait for queue `queue_id` to be ready.
@@ -260,39 +378,47 @@ pub(crate) fn spawn(future: BoxedTask, resume: Resume) -> Result<Option<Action>,
         });
         return Ok(None);
     }
-    let (index, mut taken) = with_executor(|e| {
-        let index = e.insert(owner, future, resume);
-        (index, e.take(index))
-    });
-    // Woken during its own first poll: polled again before the callback returns, so a stream task that
-    // finishes now answers through the callback's result, never by resuming a stream not yet paused.
-    loop {
-        let Some(task) = taken else {
-            return Ok(None);
+    with_cell(|cell| {
+        let (index, mut taken) = {
+            let (index, waker) = cell.lend(|e| e.insert_running(owner, resume));
+            let task = Taken {
+                future,
+                waker,
+                owner,
+            };
+            (index, Some(task))
         };
-        let previous = task.previous;
-        let result = task.poll(index);
-        let (polled, drain) = with_executor(|e| e.finish(index, previous, result));
-        match polled {
-            Polled::Finished(action, _, future) => {
-                drop(future);
-                if drain {
-                    run_ready();
-                }
-                return Ok(Some(action));
-            }
-            Polled::Pending { woken: true } => {
-                taken = with_executor(|e| {
-                    e.ready.retain(|&i| i != index);
-                    e.take(index)
-                });
-            }
-            Polled::Pending { woken: false } | Polled::Gone(_) => {
-                after_poll(polled, drain);
+        // Woken during its own first poll: polled again before the callback returns, so a stream task
+        // that finishes now answers through the callback's result, never by resuming a stream not yet
+        // paused.
+        loop {
+            let Some(mut task) = taken else {
                 return Ok(None);
+            };
+            // Spawned by its owner's callback, which runs.
+            let result = task.poll_as_current(index);
+            let (polled, drain) = cell.lend(|e| e.finish(index, task, result));
+            match polled {
+                Polled::Finished(action, _, future) => {
+                    drop(future);
+                    if drain {
+                        run_ready();
+                    }
+                    return Ok(Some(action));
+                }
+                Polled::Pending { woken: true } => {
+                    taken = cell.lend(|e| {
+                        e.ready.retain(|&i| i != index);
+                        e.take(index)
+                    });
+                }
+                Polled::Pending { woken: false } | Polled::Gone(_) => {
+                    after_poll(polled, drain);
+                    return Ok(None);
+                }
             }
         }
-    }
+    })
 }
 
 /// What one poll of a task came to.
@@ -306,77 +432,80 @@ pub(crate) enum Polled {
     Gone(Option<BoxedTask>),
 }
 
-/// A task out of its slot for a poll.
+/// A task out of its slot for a poll: its future and its slot's waker.
 pub(crate) struct Taken {
     future: BoxedTask,
-    owner: u32,
     waker: Waker,
-    /// The task whose poll this one interrupts ([`NO_TASK`]: none): give it back to
-    /// [`Executor::finish`].
-    pub(crate) previous: usize,
+    owner: u32,
 }
 
 /// Armed while a task is polled and forgotten when the poll returns: dropped only when the poll panics
 /// (natively, a failing test; on wasm a panic aborts), it forgets the task and restores the executor.
-struct OnUnwind {
-    index: usize,
-    previous: usize,
-}
+struct OnUnwind(usize);
 
 impl Drop for OnUnwind {
     fn drop(&mut self) {
-        POLLING.with(|p| p.set(self.previous as u64));
+        POLLING.with(|p| p.set(NO_TASK as u64));
         let _ = EXECUTOR.try_with(|e| {
-            if let Ok(mut e) = e.try_borrow_mut() {
+            e.try_lend(|e| {
                 e.draining = false;
-                e.vacate(self.index);
-            }
+                e.vacate(self.0);
+            })
         });
     }
 }
 
 impl Taken {
-    /// Polls the task as its owner context (no executor borrow is held meanwhile).
-    pub(crate) fn poll(self, index: usize) -> PollResult {
-        let Taken {
-            mut future,
-            owner,
-            waker,
-            previous,
-        } = self;
-        let on_unwind = OnUnwind { index, previous };
+    /// Polls the task (in slot `index`) as its owner context (no executor borrow is held meanwhile).
+    #[inline(always)]
+    pub(crate) fn poll(&mut self, index: usize) -> Poll<Action> {
+        let on_unwind = OnUnwind(index);
         let caller = dispatcher::current_context_id();
+        let owner = self.owner;
         let result = if caller == owner {
-            future.as_mut().poll(&mut PollContext::from_waker(&waker))
+            self.future
+                .as_mut()
+                .poll(&mut PollContext::from_waker(&self.waker))
         } else {
-            let _current = dispatcher::enter_context(owner);
-            // A task woken from another context's callback (a tick, a queue) acts on its own context.
-            let switched = crate::context::set_effective_context(owner).is_ok();
-            let result = future.as_mut().poll(&mut PollContext::from_waker(&waker));
-            if switched {
-                let _ = crate::context::set_effective_context(caller);
-            }
-            result
+            self.poll_as_owner(caller)
         };
         std::mem::forget(on_unwind);
-        PollResult {
-            future,
-            waker,
-            result,
+        result
+    }
+
+    /// Polls the task (in slot `index`) in a callback of its owner: the current and effective context
+    /// are the owner already (a spawn, the owner's call completing).
+    #[inline(always)]
+    pub(crate) fn poll_as_current(&mut self, index: usize) -> Poll<Action> {
+        let on_unwind = OnUnwind(index);
+        let result = self
+            .future
+            .as_mut()
+            .poll(&mut PollContext::from_waker(&self.waker));
+        std::mem::forget(on_unwind);
+        result
+    }
+
+    /// A task woken from another context's callback (a tick, a queue) acts on its own context.
+    #[inline(never)]
+    fn poll_as_owner(&mut self, caller: u32) -> Poll<Action> {
+        let _current = dispatcher::enter_context(self.owner);
+        let switched = crate::context::set_effective_context(self.owner).is_ok();
+        let result = self
+            .future
+            .as_mut()
+            .poll(&mut PollContext::from_waker(&self.waker));
+        if switched {
+            let _ = crate::context::set_effective_context(caller);
         }
+        result
     }
 }
 
-/// A poll's outcome, on its way back to the slot.
-pub(crate) struct PollResult {
-    future: BoxedTask,
-    waker: Waker,
-    result: Poll<Action>,
-}
-
 impl Executor {
-    /// Takes task `index` out of its slot for a poll and makes it the task being polled; `None` when
-    /// there is no idle task there (finished, cancelled, or being polled).
+    /// Takes task `index` out of its slot for a poll and makes it the task being polled (no task is
+    /// being polled: every caller checks); `None` when there is no idle task there (finished,
+    /// cancelled, or being polled).
     #[inline(always)]
     pub(crate) fn take(&mut self, index: usize) -> Option<Taken> {
         let slot = self.slots.get_mut(index)?;
@@ -390,44 +519,51 @@ impl Executor {
         // The slot's waker leaves the slot for the poll (a no-op waker keeps its place), so polling
         // costs no reference count.
         let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
-        let previous = POLLING.with(|p| p.replace(index as u64)) as usize;
+        POLLING.with(|p| p.set(index as u64));
         Some(Taken {
             future,
-            owner: slot.owner,
             waker,
-            previous,
+            owner: slot.owner,
         })
     }
 
     /// Puts a polled task back (or frees its slot when it finished or was cancelled meanwhile); with
     /// it, whether woken tasks wait for [`run_ready`].
+    #[inline(always)]
     pub(crate) fn finish(
         &mut self,
         index: usize,
-        previous: usize,
-        polled: PollResult,
+        task: Taken,
+        result: Poll<Action>,
     ) -> (Polled, bool) {
-        POLLING.with(|p| p.set(previous as u64));
-        let drain = previous == NO_TASK && !self.draining && !self.ready.is_empty();
-        let slot = &mut self.slots[index];
-        slot.waker = polled.waker;
+        POLLING.with(|p| p.set(NO_TASK as u64));
+        let drain = !self.draining && !self.ready.is_empty();
+        let Some(slot) = self.slots.get_mut(index) else {
+            return (Polled::Gone(Some(task.future)), drain);
+        };
+        // What is replaced is the no-op waker that kept the place (nothing to drop).
+        std::mem::forget(std::mem::replace(&mut slot.waker, task.waker));
         let cancelled = matches!(slot.state, State::CancelledWhileRunning);
-        let outcome = match polled.result {
+        let outcome = match result {
             Poll::Pending if !cancelled => {
-                slot.state = State::Idle(polled.future);
+                set_state(slot, State::Idle(task.future));
                 return (Polled::Pending { woken: slot.queued }, drain);
             }
-            Poll::Pending => Polled::Gone(Some(polled.future)),
+            Poll::Pending => Polled::Gone(Some(task.future)),
             Poll::Ready(action) => {
                 let resume = if cancelled {
                     Resume::Nothing
                 } else {
                     slot.resume
                 };
-                Polled::Finished(action, resume, polled.future)
+                Polled::Finished(action, resume, task.future)
             }
         };
-        self.vacate(index);
+        // The slot is vacated: running or cancelled, it holds no future (nothing to drop).
+        std::mem::forget(std::mem::replace(&mut slot.state, State::Vacant));
+        slot.next_free = self.free;
+        self.free = index as u32;
+        LIVE.with(|l| l.set(l.get() - 1));
         (outcome, drain)
     }
 
@@ -455,12 +591,15 @@ impl Executor {
 pub(crate) fn after_poll(polled: Polled, drain: bool) {
     match polled {
         Polled::Finished(action, resume, future) => {
-            drop(future);
+            // Dropped here, at the end of its scope.
+            let _future = future;
             if action == Action::Continue {
                 resume_stream(resume);
             }
         }
-        Polled::Gone(future) => drop(future),
+        Polled::Gone(future) => {
+            let _future = future;
+        }
         Polled::Pending { .. } => {}
     }
     if drain {
@@ -471,16 +610,16 @@ pub(crate) fn after_poll(polled: Polled, drain: bool) {
 /// Polls task `index` and resumes its stream when it finished with [`Action::Continue`]; returns
 /// whether woken tasks wait for [`run_ready`].
 fn poll_and_resume(index: usize) -> bool {
-    let Some(task) = with_executor(|e| e.take(index)) else {
+    let Some(mut task) = with_executor(|e| e.take(index)) else {
         return false;
     };
-    let previous = task.previous;
     let result = task.poll(index);
-    let (polled, drain) = with_executor(|e| e.finish(index, previous, result));
+    let (polled, drain) = with_executor(|e| e.finish(index, task, result));
     after_poll(polled, false);
     drain
 }
 
+#[inline(always)]
 fn resume_stream(resume: Resume) {
     let resumed = match resume {
         Resume::Nothing => return,
@@ -488,10 +627,16 @@ fn resume_stream(resume: Resume) {
         Resume::Response => crate::http::resume_http_response(),
     };
     if let Err(e) = resumed {
-        crate::logging::error(&format!(
-            "proxywasm: a finished task cannot resume its stream: {e}"
-        ));
+        cannot_resume(e);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn cannot_resume(e: crate::error::Error) {
+    crate::logging::error(&format!(
+        "proxywasm: a finished task cannot resume its stream: {e}"
+    ));
 }
 
 /// Polls every woken task until none is left. Called at the end of each host callback that can wake
@@ -533,7 +678,8 @@ fn cancel_owned_by(owner: u32) {
             match std::mem::replace(&mut slot.state, State::Vacant) {
                 State::Idle(future) => {
                     dropped.push(future);
-                    e.free.push(index);
+                    slot.next_free = e.free;
+                    e.free = index as u32;
                     LIVE.with(|l| l.set(l.get() - 1));
                 }
                 State::Running => slot.state = State::CancelledWhileRunning,
@@ -559,7 +705,7 @@ fn on_host_event(event: HostEvent) -> bool {
         }
         HostEvent::Tick => {
             with_executor(|e| {
-                e.ticks += 1;
+                TICKS.with(|t| t.set(t.get() + 1));
                 for index in std::mem::take(&mut e.tick_waiters) {
                     e.wake(index);
                 }
@@ -597,6 +743,7 @@ fn on_host_event(event: HostEvent) -> bool {
         HostEvent::Reset => {
             let old = with_executor(|e| std::mem::replace(e, Executor::new()));
             POLLING.with(|p| p.set(NO_TASK as u64));
+            TICKS.with(|t| t.set(0));
             LIVE.with(|l| l.set(0));
             super::http_call::forget_all();
             if let Some(grpc) = grpc_hooks() {

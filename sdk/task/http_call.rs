@@ -5,7 +5,7 @@
 //! call, or kept across a later `await`) is copied out of the host before the callback returns: a later
 //! read finds the copy.
 
-use super::executor::{after_poll, current_task, install, run_ready, with_executor};
+use super::executor::{after_poll, current_task, install, run_ready, with_cell, with_executor};
 use super::word::{words, Word};
 use super::TaskError;
 use crate::abi::MapType;
@@ -48,12 +48,15 @@ struct Record {
     /// The task that awaits the call, once polled.
     task: Option<usize>,
     answer: Answer,
+    /// While free: the next free record ([`NO_RECORD`]: none).
+    next_free: u32,
 }
 
 /// The calls' records, kept by the executor; a record's index is free again once nobody holds it.
 pub(crate) struct Records {
     all: Vec<Record>,
-    free: Vec<u32>,
+    /// The first free record ([`NO_RECORD`]: none); each names the next.
+    free: u32,
 }
 
 words! {
@@ -82,43 +85,53 @@ impl Records {
     pub(crate) const fn new() -> Self {
         Records {
             all: Vec::new(),
-            free: Vec::new(),
+            free: NO_RECORD,
         }
     }
 
     fn open(&mut self, token: u32, owner: u32, task: Option<usize>) -> u32 {
         add_in_flight(1);
-        let record = Record {
-            holders: 2,
-            token: Some(token),
-            owner,
-            task,
-            answer: Answer::Awaited,
-        };
-        match self.free.pop() {
-            Some(index) => {
-                self.all[index as usize] = record;
+        let index = self.free;
+        match self.all.get_mut(index as usize) {
+            Some(record) => {
+                // A free record's answer holds nothing (its release dropped a copy or failure): it
+                // is overwritten with no drop code.
+                std::mem::forget(std::mem::replace(&mut record.answer, Answer::Awaited));
+                self.free = record.next_free;
+                record.holders = 2;
+                record.token = Some(token);
+                record.owner = owner;
+                record.task = task;
                 index
             }
             None => {
-                self.all.push(record);
+                self.all.push(Record {
+                    holders: 2,
+                    token: Some(token),
+                    owner,
+                    task,
+                    answer: Answer::Awaited,
+                    next_free: NO_RECORD,
+                });
                 (self.all.len() - 1) as u32
             }
         }
     }
 
     /// The record of the call in flight with `token`, which lands now: it is no longer in flight.
-    fn land(&mut self, token: u32) -> Option<u32> {
+    #[inline(always)]
+    fn land(&mut self, token: u32) -> Option<(u32, &mut Record)> {
         if IN_FLIGHT.with(Word::get) == 0 {
             return None;
         }
-        let index = self
+        let (index, record) = self
             .all
-            .iter()
-            .position(|r| r.holders > 0 && r.token == Some(token))?;
-        self.all[index].token = None;
+            .iter_mut()
+            .enumerate()
+            .find(|(_, r)| r.holders > 0 && r.token == Some(token))?;
+        record.token = None;
         add_in_flight(-1);
-        Some(index as u32)
+        Some((index as u32, record))
     }
 
     #[inline(always)]
@@ -126,29 +139,35 @@ impl Records {
         self.all.get_mut(index as usize).filter(|r| r.holders > 0)
     }
 
-    /// One holder lets go; the record's contents are handed back to drop outside the borrow.
+    /// One holder lets go.
     #[inline(always)]
-    fn release(&mut self, index: u32) -> Option<Answer> {
+    fn release(&mut self, index: u32) {
         self.release_n(index, 1)
     }
 
-    /// `n` holders let go at once.
+    /// `n` holders let go at once; the last one frees the record (a kept copy or a failure drops here:
+    /// an answer's drop does not use the SDK).
     #[inline(always)]
-    fn release_n(&mut self, index: u32, n: u8) -> Option<Answer> {
-        let record = self.get(index)?;
+    fn release_n(&mut self, index: u32, n: u8) {
+        let free = self.free;
+        let Some(record) = self.get(index) else {
+            return;
+        };
         record.holders = record.holders.saturating_sub(n);
         if record.holders > 0 {
-            return None;
+            return;
         }
         record.task = None;
-        let answer = std::mem::replace(&mut record.answer, Answer::Awaited);
-        self.free.push(index);
-        Some(answer)
+        if let Answer::Kept { .. } | Answer::Failed(_) = record.answer {
+            record.answer = Answer::Awaited;
+        }
+        record.next_free = free;
+        self.free = index;
     }
 }
 
 fn release(index: u32) {
-    drop(with_records(|r| r.release(index)));
+    with_records(|r| r.release(index));
 }
 
 /// The call whose answer is in the host's buffers while its completion polls the awaiting task, and
@@ -217,11 +236,13 @@ fn delivering() -> Delivery {
 
 #[inline(always)]
 fn set_taken(taken: Taken) {
-    DELIVERING.with(|d| {
-        let mut delivery = Delivery::unpack(d.get());
-        delivery.taken = taken;
-        d.set(delivery.pack());
-    });
+    DELIVERING.with(|d| d.set(d.get() & !(3 << 33) | (taken as u64) << 33));
+}
+
+/// The record being delivered ([`NO_RECORD`]: none).
+#[inline(always)]
+fn delivering_record() -> u32 {
+    DELIVERING.with(Word::get) as u32
 }
 
 /// Delivers the response to call `token` (from the dispatcher's hook): polls the task that awaits it
@@ -236,89 +257,116 @@ pub(crate) fn deliver(
 ) -> bool {
     COMPLETIONS.with(|c| c.set(c.get().wrapping_add(1)));
     let failed = num_headers == 0 && body_size == 0 && num_trailers == 0;
-    // The task woken for the answer (polled now, or queued when a poll is running).
-    let mut woken = None;
-    let found = with_executor(|e| {
-        let index = e.calls.land(token)?;
-        let record = e.calls.get(index)?;
-        record.answer = if failed {
-            Answer::Failed(TaskError::CallFailed.into())
-        } else {
-            Answer::Live { body_size }
-        };
-        let owner = record.owner;
-        let taken = match record.task {
-            Some(task) => {
-                woken = Some(task);
-                e.take_now(task).map(|taken| (task, taken))
-            }
-            None => None,
-        };
-        Some((index, owner, taken))
-    });
-    let Some((index, owner, taken)) = found else {
-        return false;
-    };
-    let (keep_body, released) = match taken {
-        Some((task, taken)) => {
-            // The task acts on the call's context, as a callback plugin's response callback does.
-            let _ = crate::context::set_effective_context(owner);
-            let _current = crate::dispatcher::enter_context(owner);
-            let delivery = Delivery {
-                record: index,
-                failed,
-                taken: Taken::No,
-            };
-            let outer = DELIVERING.with(|d| d.replace(delivery.pack()));
-            let previous = taken.previous;
-            let result = taken.poll(task);
-            let delivery = Delivery::unpack(DELIVERING.with(|d| d.replace(outer)));
-            let (settled, polled, drain) = with_executor(|e| {
-                let (polled, drain) = e.finish(task, previous, result);
-                (settle(&mut e.calls, index, delivery.taken), polled, drain)
+    with_cell(move |cell| {
+        // One borrow: the call's record lands, and the task awaiting it is taken out for a poll now
+        // (or queued when a poll is running).
+        let found = cell.lend(|e| {
+            let landed = e.calls.land(token).map(|(index, record)| {
+                // Just landed: its answer was awaited (nothing to drop).
+                if let Answer::Awaited = record.answer {
+                    std::mem::forget(std::mem::replace(
+                        &mut record.answer,
+                        if failed {
+                            Answer::Failed(TaskError::CallFailed.into())
+                        } else {
+                            Answer::Live { body_size }
+                        },
+                    ));
+                }
+                (index, record.owner, record.task)
             });
-            after_poll(polled, drain);
-            settled
+            landed.map(|(index, owner, task)| {
+                let taken = match task {
+                    Some(task) => e.take_now(task),
+                    None => None,
+                };
+                (index, owner, task, taken)
+            })
+        });
+        let Some((index, owner, woken, taken)) = found else {
+            return false;
+        };
+        let keep_body = match (woken, taken) {
+            (Some(task), Some(mut taken)) => {
+                // The task acts on the call's context, as a callback plugin's response callback does.
+                let _ = crate::context::set_effective_context(owner);
+                let _current = crate::dispatcher::enter_context(owner);
+                let delivery = Delivery {
+                    record: index,
+                    failed,
+                    taken: Taken::No,
+                };
+                let outer = DELIVERING.with(|d| d.replace(delivery.pack()));
+                let result = taken.poll_as_current(task);
+                let delivery = Delivery::unpack(DELIVERING.with(|d| d.replace(outer)));
+                let (settled, polled, drain) = cell.lend(|e| {
+                    let (polled, drain) = e.finish(task, taken, result);
+                    (settle(&mut e.calls, index, delivery.taken), polled, drain)
+                });
+                after_poll(polled, drain);
+                settled
+            }
+            _ => cell.lend(|e| settle(&mut e.calls, index, Taken::No)),
+        };
+        if let Some(body_size) = keep_body {
+            keep_answer(cell, index, woken, body_size, num_headers, num_trailers);
         }
-        None => with_records(|r| settle(r, index, Taken::No)),
-    };
-    drop(released);
-    if let Some(body_size) = keep_body {
-        let kept = keep(body_size, num_headers, num_trailers);
-        // A future that moved to another task during the poll: that task is woken for the copy.
-        let (old, moved) = with_executor(|e| {
-            let record = e.calls.get(index)?;
-            let old = std::mem::replace(&mut record.answer, kept);
+        true
+    })
+}
+
+/// Copies the answer of record `index` out of the host before its callback ends (the future or its
+/// response outlives the callback), and ends the landed call's hold on it.
+#[inline(never)]
+fn keep_answer(
+    cell: &super::executor::ExecutorCell,
+    index: u32,
+    woken: Option<usize>,
+    body_size: usize,
+    num_headers: usize,
+    num_trailers: usize,
+) {
+    let kept = keep(body_size, num_headers, num_trailers);
+    // A future that moved to another task during the poll: that task is woken for the copy.
+    let moved = cell.lend(|e| match e.calls.get(index) {
+        Some(record) => {
+            record.answer = kept;
             let moved = record.task.filter(|&task| Some(task) != woken);
             if let Some(task) = moved {
                 e.wake_task(task);
             }
-            Some((old, moved.is_some()))
-        })
-        .unzip();
-        drop(old);
-        release(index);
-        if moved == Some(true) {
-            run_ready();
+            e.calls.release(index);
+            Some(moved.is_some())
         }
+        None => None,
+    });
+    if moved == Some(true) {
+        run_ready();
     }
-    true
 }
 
 /// Ends the landed call's hold on record `index` after the poll (and the future's, when the poll ended
 /// it). `Some(body_size)` when the answer must be kept first (the future or its response outlives the
-/// callback): then the caller releases the record itself afterwards.
+/// callback): then the caller releases the record itself afterwards. What a release frees (a failure,
+/// or nothing) drops here: an answer's drop does not use the SDK.
 #[inline(always)]
-fn settle(records: &mut Records, index: u32, taken: Taken) -> (Option<usize>, Option<Answer>) {
+fn settle(records: &mut Records, index: u32, taken: Taken) -> Option<usize> {
     if taken == Taken::Done {
-        return (None, records.release_n(index, 2));
+        records.release_n(index, 2);
+        return None;
     }
     match records.get(index) {
         Some(record) if record.holders > 1 => match record.answer {
-            Answer::Live { body_size } => (Some(body_size), None),
-            _ => (None, records.release(index)),
+            Answer::Live { body_size } => Some(body_size),
+            _ => {
+                records.release(index);
+                None
+            }
         },
-        _ => (None, records.release(index)),
+        _ => {
+            records.release(index);
+            None
+        }
     }
 }
 
@@ -328,8 +376,7 @@ pub(crate) fn forget_owned_by(owner: u32) {
     if IN_FLIGHT.with(Word::get) == 0 {
         return;
     }
-    let (dropped, woken) = with_executor(|e| {
-        let mut dropped = Vec::new();
+    let woken = with_executor(|e| {
         let mut woken = false;
         let mut tasks = Vec::new();
         for index in 0..e.calls.all.len() {
@@ -339,22 +386,19 @@ pub(crate) fn forget_owned_by(owner: u32) {
             }
             record.token = None;
             add_in_flight(-1);
-            dropped.push(std::mem::replace(
-                &mut record.answer,
-                Answer::Failed(TaskError::Cancelled.into()),
-            ));
+            // In flight: its answer was awaited (nothing to drop).
+            record.answer = Answer::Failed(TaskError::Cancelled.into());
             if let Some(task) = record.task {
                 tasks.push(task);
             }
-            dropped.extend(e.calls.release(index as u32));
+            e.calls.release(index as u32);
         }
         for task in tasks {
             e.wake_task(task);
             woken = true;
         }
-        (dropped, woken)
+        woken
     });
-    drop(dropped);
     if woken {
         run_ready();
     }
@@ -608,7 +652,7 @@ impl HttpResponse {
     /// Whether the answer is in the host's buffers now (its completion callback runs).
     #[inline(always)]
     fn is_live(&self) -> bool {
-        delivering().record == self.record
+        delivering_record() == self.record
     }
 
     /// `part`, read (or taken from the copy) on first use.
