@@ -177,7 +177,8 @@ thread_local! {
             handover: Cell::new(Held::Free),
         }
     };
-    /// Set once a call has been registered: a deletion then looks for the deleted context's calls.
+    /// Set while a call may be pending (set by a registration, cleared by the first deletion that finds
+    /// none): a deletion then looks for the deleted context's calls.
     static CALLS_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
@@ -793,12 +794,12 @@ fn factory() -> Option<RootContextFactory> {
 fn forget_calls_of(context_id: u32) {
     let owned = |call: &Stored| call.owner() == Some(context_id);
     while let Some(call) = with_registry(|r| {
-        let call = r.http_calls.remove_one_where(owned);
-        let call = call.or_else(|| r.grpc_calls.remove_one_where(owned));
         if r.http_calls.is_empty() && r.grpc_calls.is_empty() {
             CALLS_REGISTERED.set(false);
+            return None;
         }
-        call
+        let call = r.http_calls.remove_one_where(owned);
+        call.or_else(|| r.grpc_calls.remove_one_where(owned))
     }) {
         drop(call);
     }
