@@ -114,6 +114,7 @@ enum Stored {
 }
 
 impl Stored {
+    /// The pending call, for a value of a call table.
     fn into_call(self) -> Option<PendingCall> {
         match self {
             Stored::Call(call) => Some(call),
@@ -121,6 +122,7 @@ impl Stored {
         }
     }
 
+    /// The context that opened the call, for a value of a call table.
     fn owner(&self) -> Option<u32> {
         match self {
             Stored::Call(call) => Some(call.context_id),
@@ -146,6 +148,13 @@ impl Registry {
             ids: IdTable::new(),
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
+        }
+    }
+
+    /// Clears [`CALLS_REGISTERED`] once no call is pending, so deletions stop looking for calls.
+    fn note_calls_left(&self) {
+        if self.http_calls.is_empty() && self.grpc_calls.is_empty() {
+            CALLS_REGISTERED.set(false);
         }
     }
 }
@@ -177,7 +186,8 @@ thread_local! {
             handover: Cell::new(Held::Free),
         }
     };
-    /// Set once a call has been registered: a deletion then looks for the deleted context's calls.
+    /// Whether a call may be pending (set when one is registered, cleared when none is left): a
+    /// deletion then looks for the deleted context's calls.
     static CALLS_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
@@ -795,9 +805,7 @@ fn forget_calls_of(context_id: u32) {
     while let Some(call) = with_registry(|r| {
         let call = r.http_calls.remove_one_where(owned);
         let call = call.or_else(|| r.grpc_calls.remove_one_where(owned));
-        if r.http_calls.is_empty() && r.grpc_calls.is_empty() {
-            CALLS_REGISTERED.set(false);
-        }
+        r.note_calls_left();
         call
     }) {
         drop(call);
@@ -832,8 +840,12 @@ fn push_decimal(out: &mut String, n: u32) {
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
 fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trailers: usize) {
-    let Some(call) = with_registry(|r| r.http_calls.remove(token)).and_then(Stored::into_call)
-    else {
+    let removed = with_registry(|r| {
+        let call = r.http_calls.remove(token);
+        r.note_calls_left();
+        call
+    });
+    let Some(call) = removed.and_then(Stored::into_call) else {
         task_hook(HostEvent::HttpCallResponse {
             token,
             num_headers,
@@ -866,7 +878,9 @@ fn deliver_grpc(token: u32, event: GrpcEvent, size: usize) {
     let close = matches!(event, GrpcEvent::Close(_));
     let owner = with_registry(|r| {
         if close {
-            r.grpc_calls.remove(token).and_then(|call| call.owner())
+            let call = r.grpc_calls.remove(token);
+            r.note_calls_left();
+            call.and_then(|call| call.owner())
         } else {
             r.grpc_calls.get(token).and_then(Stored::owner)
         }
