@@ -324,13 +324,13 @@ impl Slots {
             || REGISTRY.with(|r| r.try_borrow().is_ok_and(|r| r.ids.get(id).is_some()))
     }
 
-    /// Forgets context `id`: `Idle` with the context when it was idle (for the caller to drop outside
-    /// any borrow), `Running` when its callback runs (that callback drops it), `Free` for an unknown
-    /// id.
+    /// Deletes context `id`: forgets it (its id is free at once), then its pending calls, then drops
+    /// it when it was idle (outside any borrow: a context's `Drop` may use the SDK). A running context
+    /// is dropped by its callback when that returns; an unknown id is ignored.
     #[inline(always)]
-    fn remove(&self, id: u32) -> Held {
+    fn delete(&self, id: u32) {
         if self.last_id.get() != id {
-            return self.remove_elsewhere(id);
+            return self.delete_elsewhere(id);
         }
         let held = self.last.replace(Held::Free);
         // The previous context becomes the last (the next stream's creation finds its root here);
@@ -340,20 +340,31 @@ impl Slots {
             std::mem::forget(self.last.replace(self.previous.replace(Held::Free)));
             self.last_id.set(self.previous_id.get());
         }
-        held
+        forget_calls(id);
+        // Each box dropped by itself: no drop code for the whole slot value through memory.
+        match held {
+            Held::Idle(Kind::Http(http)) => drop(http),
+            Held::Idle(Kind::Tcp(tcp)) => drop(tcp),
+            Held::Idle(Kind::Root(root)) => drop(root),
+            // Nothing to drop.
+            other => std::mem::forget(other),
+        }
     }
 
-    /// [`Slots::remove`] for a context that is not `last`'s.
+    /// [`Slots::delete`] for a context that is not `last`'s.
     #[inline(never)]
-    fn remove_elsewhere(&self, id: u32) -> Held {
-        if self.previous_id.get() == id && !is_free(&self.previous) {
-            return self.previous.replace(Held::Free);
-        }
-        with_registry(|r| match r.ids.remove(id) {
-            Some(Stored::Idle(kind)) => Held::Idle(kind),
-            Some(Stored::Running) => Held::Running,
-            _ => Held::Free,
-        })
+    fn delete_elsewhere(&self, id: u32) {
+        let held = if self.previous_id.get() == id && !is_free(&self.previous) {
+            self.previous.replace(Held::Free)
+        } else {
+            with_registry(|r| match r.ids.remove(id) {
+                Some(Stored::Idle(kind)) => Held::Idle(kind),
+                Some(Stored::Running) => Held::Running,
+                _ => Held::Free,
+            })
+        };
+        forget_calls(id);
+        drop(held);
     }
 
     /// After a panic in context `id`'s callback (natively): removes its running mark, so the id
@@ -796,6 +807,14 @@ fn factory() -> Option<RootContextFactory> {
     REGISTRY.with(|r| r.try_borrow().ok()?.factory)
 }
 
+/// Forgets the pending calls of a deleted context, if any call is pending.
+#[inline(always)]
+fn forget_calls(context_id: u32) {
+    if CALLS_REGISTERED.get() {
+        forget_calls_of(context_id);
+    }
+}
+
 /// Forgets the pending calls of a deleted context; their closures are dropped one at a time, outside
 /// the registry borrow.
 #[cold]
@@ -932,12 +951,7 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_delete(context_id: u32) {
-        let removed = SLOTS.with(|s| s.remove(context_id));
-        if CALLS_REGISTERED.get() {
-            forget_calls_of(context_id);
-        }
-        // Dropped outside any borrow: a context's `Drop` may use the SDK.
-        drop(removed);
+        SLOTS.with(|s| s.delete(context_id));
         task_hook(HostEvent::ContextDeleted(context_id));
     }
 
