@@ -114,6 +114,7 @@ enum Stored {
 }
 
 impl Stored {
+    /// The pending call, for a value of a call table.
     fn into_call(self) -> Option<PendingCall> {
         match self {
             Stored::Call(call) => Some(call),
@@ -121,6 +122,7 @@ impl Stored {
         }
     }
 
+    /// The context that opened the call, for a value of a call table.
     fn owner(&self) -> Option<u32> {
         match self {
             Stored::Call(call) => Some(call.context_id),
@@ -146,6 +148,13 @@ impl Registry {
             ids: IdTable::new(),
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
+        }
+    }
+
+    /// Clears [`CALLS_REGISTERED`] once no call is pending, so deletions stop looking for calls.
+    fn note_calls_left(&self) {
+        if self.http_calls.is_empty() && self.grpc_calls.is_empty() {
+            CALLS_REGISTERED.set(false);
         }
     }
 }
@@ -177,8 +186,8 @@ thread_local! {
             handover: Cell::new(Held::Free),
         }
     };
-    /// Set while a call may be pending (set by a registration, cleared by the first deletion that finds
-    /// none): a deletion then looks for the deleted context's calls.
+    /// Whether a call may be pending (set when one is registered, cleared when none is left): a
+    /// deletion then looks for the deleted context's calls.
     static CALLS_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
@@ -315,13 +324,13 @@ impl Slots {
             || REGISTRY.with(|r| r.try_borrow().is_ok_and(|r| r.ids.get(id).is_some()))
     }
 
-    /// Forgets context `id`: `Idle` with the context when it was idle (for the caller to drop outside
-    /// any borrow), `Running` when its callback runs (that callback drops it), `Free` for an unknown
-    /// id.
+    /// Deletes context `id`: forgets it (its id is free at once), then its pending calls, then drops
+    /// it when it was idle (outside any borrow: a context's `Drop` may use the SDK). A running context
+    /// is dropped by its callback when that returns; an unknown id is ignored.
     #[inline(always)]
-    fn remove(&self, id: u32) -> Held {
+    fn delete(&self, id: u32) {
         if self.last_id.get() != id {
-            return self.remove_elsewhere(id);
+            return self.delete_elsewhere(id);
         }
         let held = self.last.replace(Held::Free);
         // The previous context becomes the last (the next stream's creation finds its root here);
@@ -331,20 +340,31 @@ impl Slots {
             std::mem::forget(self.last.replace(self.previous.replace(Held::Free)));
             self.last_id.set(self.previous_id.get());
         }
-        held
+        forget_calls(id);
+        // Each box dropped by itself: no drop code for the whole slot value through memory.
+        match held {
+            Held::Idle(Kind::Http(http)) => drop(http),
+            Held::Idle(Kind::Tcp(tcp)) => drop(tcp),
+            Held::Idle(Kind::Root(root)) => drop(root),
+            // Nothing to drop.
+            other => std::mem::forget(other),
+        }
     }
 
-    /// [`Slots::remove`] for a context that is not `last`'s.
+    /// [`Slots::delete`] for a context that is not `last`'s.
     #[inline(never)]
-    fn remove_elsewhere(&self, id: u32) -> Held {
-        if self.previous_id.get() == id && !is_free(&self.previous) {
-            return self.previous.replace(Held::Free);
-        }
-        with_registry(|r| match r.ids.remove(id) {
-            Some(Stored::Idle(kind)) => Held::Idle(kind),
-            Some(Stored::Running) => Held::Running,
-            _ => Held::Free,
-        })
+    fn delete_elsewhere(&self, id: u32) {
+        let held = if self.previous_id.get() == id && !is_free(&self.previous) {
+            self.previous.replace(Held::Free)
+        } else {
+            with_registry(|r| match r.ids.remove(id) {
+                Some(Stored::Idle(kind)) => Held::Idle(kind),
+                Some(Stored::Running) => Held::Running,
+                _ => Held::Free,
+            })
+        };
+        forget_calls(id);
+        drop(held);
     }
 
     /// After a panic in context `id`'s callback (natively): removes its running mark, so the id
@@ -787,6 +807,14 @@ fn factory() -> Option<RootContextFactory> {
     REGISTRY.with(|r| r.try_borrow().ok()?.factory)
 }
 
+/// Forgets the pending calls of a deleted context, if any call is pending.
+#[inline(always)]
+fn forget_calls(context_id: u32) {
+    if CALLS_REGISTERED.get() {
+        forget_calls_of(context_id);
+    }
+}
+
 /// Forgets the pending calls of a deleted context; their closures are dropped one at a time, outside
 /// the registry borrow.
 #[cold]
@@ -794,12 +822,10 @@ fn factory() -> Option<RootContextFactory> {
 fn forget_calls_of(context_id: u32) {
     let owned = |call: &Stored| call.owner() == Some(context_id);
     while let Some(call) = with_registry(|r| {
-        if r.http_calls.is_empty() && r.grpc_calls.is_empty() {
-            CALLS_REGISTERED.set(false);
-            return None;
-        }
         let call = r.http_calls.remove_one_where(owned);
-        call.or_else(|| r.grpc_calls.remove_one_where(owned))
+        let call = call.or_else(|| r.grpc_calls.remove_one_where(owned));
+        r.note_calls_left();
+        call
     }) {
         drop(call);
     }
@@ -833,8 +859,12 @@ fn push_decimal(out: &mut String, n: u32) {
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
 fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trailers: usize) {
-    let Some(call) = with_registry(|r| r.http_calls.remove(token)).and_then(Stored::into_call)
-    else {
+    let removed = with_registry(|r| {
+        let call = r.http_calls.remove(token);
+        r.note_calls_left();
+        call
+    });
+    let Some(call) = removed.and_then(Stored::into_call) else {
         task_hook(HostEvent::HttpCallResponse {
             token,
             num_headers,
@@ -867,7 +897,9 @@ fn deliver_grpc(token: u32, event: GrpcEvent, size: usize) {
     let close = matches!(event, GrpcEvent::Close(_));
     let owner = with_registry(|r| {
         if close {
-            r.grpc_calls.remove(token).and_then(|call| call.owner())
+            let call = r.grpc_calls.remove(token);
+            r.note_calls_left();
+            call.and_then(|call| call.owner())
         } else {
             r.grpc_calls.get(token).and_then(Stored::owner)
         }
@@ -919,12 +951,7 @@ impl Callbacks for Dispatcher {
     }
 
     fn proxy_on_delete(context_id: u32) {
-        let removed = SLOTS.with(|s| s.remove(context_id));
-        if CALLS_REGISTERED.get() {
-            forget_calls_of(context_id);
-        }
-        // Dropped outside any borrow: a context's `Drop` may use the SDK.
-        drop(removed);
+        SLOTS.with(|s| s.delete(context_id));
         task_hook(HostEvent::ContextDeleted(context_id));
     }
 

@@ -140,6 +140,9 @@ impl<V> IdTable<V> {
 
     /// Removes one entry whose value matches `doomed`, if any; hands back its value.
     pub(super) fn remove_one_where(&mut self, doomed: impl Fn(&V) -> bool) -> Option<V> {
+        if self.len == 0 {
+            return None;
+        }
         let id = self.entries.iter().find_map(|entry| match entry {
             Some((id, value)) if doomed(value) => Some(*id),
             _ => None,
