@@ -1,27 +1,28 @@
 //! Routes every callback from the host to the right user context.
 //!
 //! The registry is thread-local (a wasm VM has one thread; natively, each test thread has its own
-//! plugin). Each context lives in a reference-counted cell; a small open-addressing table maps the
-//! host's context ids to cells (a deleted context's emptied cell is kept for the next creation), and
-//! the last two contexts looked up are remembered (a host calls the same stream several times in a
-//! row, and its root for the next stream's creation or a tick). Each export has its own short entry:
-//! it takes a share of the context's cell (the last context's share is lent from a thread-local slot
-//! outside the registry, any other one is cloned under a short registry borrow), borrows the cell,
-//! calls the one method the callback names, and lets go (the lent share goes back to its slot), so
-//! the callback may call any SDK function meanwhile. What this leaves to handle explicitly (out of
-//! line, off the common path):
-//! - a callback for a context whose own callback is still running (a re-entrant call) finds its cell
-//!   borrowed and is ignored (`Continue` / `true`), as is a callback for an unknown id;
+//! plugin). Contexts are owned by value: the two most recently used ones sit in two thread-local
+//! slots (`Slots`: a host calls the same stream several times in a row, and its root for the next
+//! stream's creation or a tick), every other one in a small open-addressing table keyed by the host's
+//! context id. Every id lives in exactly one of these places. A callback moves its context out of its
+//! place (leaving a running mark), calls the one method the callback names, and moves it back, so the
+//! callback may call any SDK function meanwhile, and nothing is borrowed or reference-counted. The
+//! common path touches only the last slot; a context found elsewhere is first moved into it (the last
+//! one moves to the previous slot, the previous one to the table). The per-stream callbacks share one
+//! body (`frequent`), the seldom ones another (`rare`), so each export is a few instructions. What
+//! this leaves to handle explicitly (out of line, off the common path):
+//! - a callback for a context whose own callback is still running (a re-entrant call) finds the
+//!   running mark and is ignored (`Continue` / `true`), as is a callback for an unknown id;
 //! - a context the host deletes during its own callback is forgotten at once (its id is free for a new
-//!   context) and dropped when that callback lets go of its share;
+//!   context): the callback finds no running mark to come back to, and the context is dropped when
+//!   the callback returns;
 //! - if user code panics (natively: a failing test; on wasm a panic aborts the VM), the context being
-//!   called is dropped, the registry stays consistent, and later callbacks for that id are ignored as
-//!   for an unknown context.
+//!   called is dropped by the unwinding, its running mark is removed so later callbacks for that id
+//!   are ignored as for an unknown context, and the registry stays consistent.
 
 use crate::abi::{Action, BoolResult, Callbacks, PeerType, UnknownEnumValue};
 use crate::traits::{Context, HttpContext, RootContext, TcpContext};
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 mod id_table;
 
@@ -39,27 +40,59 @@ enum Kind {
     Tcp(Box<dyn TcpContext>),
 }
 
-/// The callbacks every context kind has, of the context in a cell.
+/// The callbacks every context kind has.
 #[inline(always)]
-fn context(cell: &mut Option<Kind>) -> Option<&mut dyn Context> {
-    match cell.as_mut()? {
-        Kind::Root(c) => Some(&mut **c),
-        Kind::Http(c) => Some(&mut **c),
-        Kind::Tcp(c) => Some(&mut **c),
+fn context(kind: &mut Kind) -> &mut dyn Context {
+    match kind {
+        Kind::Root(c) => &mut **c,
+        Kind::Http(c) => &mut **c,
+        Kind::Tcp(c) => &mut **c,
     }
 }
 
-/// A context's cell: the context, or `None` while the cell waits in the spare pool. Shared: a callback
-/// holds a clone while it runs, so the registry is free meanwhile, the cell's borrow flag tells a
-/// re-entrant call apart, and a context deleted during its own callback lives until that clone drops.
-/// A cell outlives its contexts: an idle one freed by a deletion serves the next creation (no
-/// allocation per context).
-type Shared = Rc<RefCell<Option<Kind>>>;
+/// What a slot holds (the id is beside it).
+enum Held {
+    /// A context no callback is running for.
+    Idle(Kind),
+    /// The context is out with its running callback, which puts it back here.
+    Running,
+    /// Nothing. In the last slot, its id is then no live context's (a callback for it needs no
+    /// search).
+    Free,
+}
 
-#[cold]
-#[inline(never)]
-fn empty_cell() -> Shared {
-    Rc::new(RefCell::new(None))
+impl Held {
+    fn is_free(&self) -> bool {
+        matches!(self, Held::Free)
+    }
+}
+
+/// What a slot holds, without its context.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Idle,
+    Running,
+    Free,
+}
+
+/// The state of `slot` (it is left as it was).
+#[inline(always)]
+fn state(slot: &Cell<Held>) -> State {
+    let held = slot.replace(Held::Free);
+    let state = match &held {
+        Held::Idle(_) => State::Idle,
+        Held::Running => State::Running,
+        Held::Free => State::Free,
+    };
+    // What comes back is the `Free` just stored (`forget`: no drop code for it).
+    std::mem::forget(slot.replace(held));
+    state
+}
+
+/// Whether `slot` holds nothing (it is left as it was).
+#[inline(always)]
+fn is_free(slot: &Cell<Held>) -> bool {
+    state(slot) == State::Free
 }
 
 /// A pending HTTP call, gRPC call or gRPC stream: the context that opened it, and for an HTTP call
@@ -69,23 +102,43 @@ struct PendingCall {
     callback: Option<HttpCallback>,
 }
 
+/// What the id tables hold. One type for the context table and the call tables, so the table's code
+/// is linked once.
+enum Stored {
+    /// An idle context (context table).
+    Idle(Kind),
+    /// A context whose callback runs (context table).
+    Running,
+    /// A pending call (call tables).
+    Call(PendingCall),
+}
+
+impl Stored {
+    /// The pending call, for a value of a call table.
+    fn into_call(self) -> Option<PendingCall> {
+        match self {
+            Stored::Call(call) => Some(call),
+            _ => None,
+        }
+    }
+
+    /// The context that opened the call, for a value of a call table.
+    fn owner(&self) -> Option<u32> {
+        match self {
+            Stored::Call(call) => Some(call.context_id),
+            _ => None,
+        }
+    }
+}
+
 struct Registry {
     factory: Option<RootContextFactory>,
-    /// Context id -> cell, for the live contexts.
-    ids: IdTable<Shared>,
-    /// The empty cell of a deleted context, shared with nobody, for the next creation (a field, not
-    /// the vector: the common case of one stream after another touches no vector).
-    spare: Option<Shared>,
-    /// More of them, when several streams ended since the last creation.
-    spares: Vec<Shared>,
-    /// The one [`LAST`] held before (typically the root, while the last is a stream): a root's tick
-    /// finds its root here; it becomes the last again when the last is deleted (for the next stream's
-    /// creation).
-    previous: Option<(u32, Shared)>,
+    /// Context id -> context, for the live contexts not in a slot.
+    ids: IdTable<Stored>,
     /// Call token -> the call's owner (and closure).
-    http_calls: IdTable<PendingCall>,
+    http_calls: IdTable<Stored>,
     /// Call token -> the gRPC call or stream (no closure).
-    grpc_calls: IdTable<PendingCall>,
+    grpc_calls: IdTable<Stored>,
 }
 
 impl Registry {
@@ -93,124 +146,268 @@ impl Registry {
         Registry {
             factory,
             ids: IdTable::new(),
-            spare: None,
-            spares: Vec::new(),
-            previous: None,
             http_calls: IdTable::new(),
             grpc_calls: IdTable::new(),
         }
     }
 
-    /// Adds a context under `id` (the caller checked that the id is not in use). Hands back a spare
-    /// cell it could not use (not reached: a spare cell is empty and idle), to be dropped outside
-    /// the borrow.
-    fn insert(&mut self, id: u32, kind: Kind) -> Option<Shared> {
-        let spare = match self.spare.take() {
-            Some(cell) => cell,
-            None => self.spares.pop().unwrap_or_else(empty_cell),
-        };
-        let unplaced = match spare.try_borrow_mut() {
-            Ok(mut context) if context.is_none() => {
-                // Replaces the `None` just seen: no drop code runs for it.
-                if let Some(_nothing) = context.replace(kind) {}
-                None
-            }
-            _ => Some(kind),
-        };
-        let (cell, unusable) = match unplaced {
-            None => (spare, None),
-            Some(kind) => (Rc::new(RefCell::new(Some(kind))), Some(spare)),
-        };
-        self.ids.insert_new(id, cell.clone());
-        self.remember(id, cell);
-        unusable
-    }
-
-    /// Makes context `id` the last one looked up; the one before becomes `previous`. What is dropped
-    /// here is a share of a cell the id table also holds (a removed context is forgotten at
-    /// removal): no context drops inside the registry borrow.
-    #[inline(always)]
-    fn remember(&mut self, id: u32, cell: Shared) {
-        let before_id = LAST_ID.replace(id);
-        if let Some(before) = LAST.replace(Some(cell)) {
-            // Dropped only when there is one (no drop code runs for an empty `previous`).
-            // (A binding dropped at the end of its block: no call through `mem::drop`.)
-            if let Some(_forgotten) = self.previous.replace((before_id, before)) {}
+    /// Clears [`CALLS_REGISTERED`] once no call is pending, so deletions stop looking for calls.
+    fn note_calls_left(&self) {
+        if self.http_calls.is_empty() && self.grpc_calls.is_empty() {
+            CALLS_REGISTERED.set(false);
         }
-    }
-
-    /// Context `id`'s cell, shared.
-    #[inline(always)]
-    fn get(&mut self, id: u32) -> Option<Shared> {
-        match last_share(id) {
-            Some(cell) => Some(cell),
-            None => self.find(id),
-        }
-    }
-
-    /// Context `id`'s cell from `previous`, else from the id table (then remembered as the last one).
-    #[inline(never)]
-    fn find(&mut self, id: u32) -> Option<Shared> {
-        if let Some((previous, cell)) = &self.previous {
-            if *previous == id {
-                return Some(cell.clone());
-            }
-        }
-        let cell = self.ids.get(id)?.clone();
-        self.remember(id, cell.clone());
-        Some(cell)
-    }
-
-    /// Forgets context `id`; hands back the context when it was idle (to be dropped outside the
-    /// registry borrow), and keeps its emptied cell for the next creation. A running one stays with
-    /// its callback's share of the cell, and is dropped when that callback returns.
-    fn remove(&mut self, id: u32) -> Option<Kind> {
-        let cell = self.ids.remove(id)?;
-        // Not the last shares: `cell` is one.
-        if LAST_ID.get() == id {
-            let (promoted_id, promoted) = match self.previous.take() {
-                Some((previous_id, previous)) => (previous_id, Some(previous)),
-                None => (0, None),
-            };
-            LAST_ID.set(promoted_id);
-            if let Some(_forgotten) = LAST.replace(promoted) {}
-        } else if matches!(&self.previous, Some((previous, _)) if *previous == id) {
-            self.previous = None;
-        }
-        let kind = match cell.try_borrow_mut() {
-            Ok(mut context) => context.take(),
-            // Running: the callback's share drops the context; this share is not the last one.
-            Err(_) => return None,
-        };
-        if Rc::strong_count(&cell) == 1 {
-            if let Some(other) = self.spare.replace(cell) {
-                self.spares.push(other);
-            }
-        }
-        kind
     }
 }
 
-/// Drops a spare cell that could not serve a creation (not reached: a spare cell is empty and idle),
-/// outside the registry borrow, with whatever it held.
-#[cold]
-#[inline(never)]
-fn drop_displaced(displaced: Shared) {
-    drop(displaced);
+/// The two remembered contexts, each beside its id.
+struct Slots {
+    /// The context most recently created or called (a host calls the same context several times in a
+    /// row, so most callbacks find their context here).
+    last: Cell<Held>,
+    last_id: Cell<u32>,
+    /// The context `last` held before (typically the root, while the last is a stream): a root's tick
+    /// finds it here, and it becomes the last again when the last is deleted (for the next stream's
+    /// creation).
+    previous: Cell<Held>,
+    /// Meaningless while `previous` is free.
+    previous_id: Cell<u32>,
+    /// A context on its way back from its callback to a slot other than `last` (free otherwise).
+    handover: Cell<Held>,
 }
 
 thread_local! {
     static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new(None)) };
-    /// A share of the cell of the context most recently created or looked up (a host calls the same
-    /// context several times in a row, so most lookups end here), outside the registry: a callback
-    /// for it takes this share and gives it back when it returns (no registry borrow, no share count
-    /// change). Empty while lent out. When set, the id table maps [`LAST_ID`] to this cell.
-    static LAST: Cell<Option<Shared>> = const { Cell::new(None) };
-    /// The id [`LAST`] belongs to (also while the share is lent out).
-    static LAST_ID: Cell<u32> = const { Cell::new(0) };
+    static SLOTS: Slots = const {
+        Slots {
+            last: Cell::new(Held::Free),
+            last_id: Cell::new(0),
+            previous: Cell::new(Held::Free),
+            previous_id: Cell::new(0),
+            handover: Cell::new(Held::Free),
+        }
+    };
+    /// Whether a call may be pending (set when one is registered, cleared when none is left): a
+    /// deletion then looks for the deleted context's calls.
+    static CALLS_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
     static CURRENT: Cell<u32> = const { Cell::new(0) };
+}
+
+impl Slots {
+    /// Takes context `id` out for its callback, leaving its running mark; `None` for an unknown id or
+    /// a context whose callback is already running.
+    #[inline(always)]
+    fn take(&self, id: u32) -> Option<Kind> {
+        if self.last_id.get() != id && !self.promote(id) {
+            return None;
+        }
+        // Running already (a re-entrant call) or free (a dead id): left as it is.
+        if state(&self.last) != State::Idle {
+            return None;
+        }
+        match self.last.replace(Held::Running) {
+            Held::Idle(kind) => Some(kind),
+            // Not reached (the slot was just seen idle); nothing to drop.
+            _ => None,
+        }
+    }
+
+    /// Puts context `id` back where its running mark is; drops it when the mark is gone (the host
+    /// deleted the context during the callback).
+    #[inline(always)]
+    fn give_back(&self, id: u32, kind: Kind) {
+        if self.last_id.get() == id && state(&self.last) == State::Running {
+            // What comes back is the running mark (`forget`: no drop code for it).
+            std::mem::forget(self.last.replace(Held::Idle(kind)));
+        } else {
+            // The hand-over slot is empty between hand-overs (`forget`: no drop code for it).
+            std::mem::forget(self.handover.replace(Held::Idle(kind)));
+            self.settle(id);
+        }
+    }
+
+    /// Makes context `id` (not `last`'s) the last one, if it is live and idle: from `previous` (the
+    /// two swap) or from the id table (the last one moves to `previous`, the previous one to the
+    /// table). `false` for an unknown id or a running context.
+    #[inline(never)]
+    fn promote(&self, id: u32) -> bool {
+        if self.previous_id.get() == id {
+            match self.previous.replace(Held::Free) {
+                Held::Idle(kind) => {
+                    // What comes back is the `Free` just stored (`forget`: no drop code for it).
+                    std::mem::forget(self.previous.replace(self.last.replace(Held::Idle(kind))));
+                    self.previous_id.set(self.last_id.replace(id));
+                    return true;
+                }
+                Held::Running => {
+                    self.previous.set(Held::Running);
+                    return false;
+                }
+                Held::Free => {}
+            }
+        }
+        let idle = REGISTRY.with(|r| {
+            let mut r = r.try_borrow_mut().ok()?;
+            // A running context (`None`) stays where it is.
+            match r.ids.get(id) {
+                Some(Stored::Idle(_)) => match r.ids.remove(id)? {
+                    Stored::Idle(kind) => Some(kind),
+                    _ => None,
+                },
+                _ => None,
+            }
+        });
+        match idle {
+            Some(kind) => {
+                self.insert(id, kind);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends [`Slots::give_back`] for a context whose running mark is not in `last`: the context
+    /// waiting in `handover` goes to its mark in `previous` or the id table, or is dropped when it has
+    /// none (deleted meanwhile).
+    #[cold]
+    #[inline(never)]
+    fn settle(&self, id: u32) {
+        let Held::Idle(kind) = self.handover.replace(Held::Free) else {
+            return;
+        };
+        if self.previous_id.get() == id && state(&self.previous) == State::Running {
+            // What comes back is the running mark (`forget`: no drop code for it).
+            return std::mem::forget(self.previous.replace(Held::Idle(kind)));
+        }
+        let deleted = REGISTRY.with(|r| {
+            let Ok(mut r) = r.try_borrow_mut() else {
+                return Some(kind);
+            };
+            match r.ids.get_mut(id) {
+                Some(mark @ Stored::Running) => {
+                    // What is replaced is the running mark: nothing to drop.
+                    std::mem::forget(std::mem::replace(mark, Stored::Idle(kind)));
+                    None
+                }
+                _ => Some(kind),
+            }
+        });
+        // Dropped outside the registry borrow: a context's `Drop` may use the SDK.
+        drop(deleted);
+    }
+
+    /// Makes context `id` (which no slot or table entry holds) the last one: the last one moves to
+    /// `previous`, the previous one to the id table.
+    #[inline(never)]
+    fn insert(&self, id: u32, kind: Kind) {
+        self.insert_inline(id, kind);
+    }
+
+    /// [`Slots::insert`], inlined into a stream's creation.
+    #[inline(always)]
+    fn insert_inline(&self, id: u32, kind: Kind) {
+        let previous = self.previous.replace(self.last.replace(Held::Idle(kind)));
+        let previous_id = self.previous_id.replace(self.last_id.replace(id));
+        if !previous.is_free() {
+            stash(previous_id, previous);
+        } else {
+            // Nothing to drop (`forget`: no drop code for it).
+            std::mem::forget(previous);
+        }
+    }
+
+    /// Whether context `id` is live (idle or running).
+    fn is_live(&self, id: u32) -> bool {
+        (self.last_id.get() == id && !is_free(&self.last))
+            || (self.previous_id.get() == id && !is_free(&self.previous))
+            || REGISTRY.with(|r| r.try_borrow().is_ok_and(|r| r.ids.get(id).is_some()))
+    }
+
+    /// Deletes context `id`: forgets it (its id is free at once), then its pending calls, then drops
+    /// it when it was idle (outside any borrow: a context's `Drop` may use the SDK). A running context
+    /// is dropped by its callback when that returns; an unknown id is ignored.
+    #[inline(always)]
+    fn delete(&self, id: u32) {
+        if self.last_id.get() != id {
+            return self.delete_elsewhere(id);
+        }
+        let held = self.last.replace(Held::Free);
+        // The previous context becomes the last (the next stream's creation finds its root here);
+        // else the slot stays free under the deleted id.
+        if !held.is_free() && !is_free(&self.previous) {
+            // What comes back is the `Free` just stored (`forget`: no drop code for it).
+            std::mem::forget(self.last.replace(self.previous.replace(Held::Free)));
+            self.last_id.set(self.previous_id.get());
+        }
+        forget_calls(id);
+        // Each box dropped by itself: no drop code for the whole slot value through memory.
+        match held {
+            Held::Idle(Kind::Http(http)) => drop(http),
+            Held::Idle(Kind::Tcp(tcp)) => drop(tcp),
+            Held::Idle(Kind::Root(root)) => drop(root),
+            // Nothing to drop.
+            other => std::mem::forget(other),
+        }
+    }
+
+    /// [`Slots::delete`] for a context that is not `last`'s.
+    #[inline(never)]
+    fn delete_elsewhere(&self, id: u32) {
+        let held = if self.previous_id.get() == id && !is_free(&self.previous) {
+            self.previous.replace(Held::Free)
+        } else {
+            with_registry(|r| match r.ids.remove(id) {
+                Some(Stored::Idle(kind)) => Held::Idle(kind),
+                Some(Stored::Running) => Held::Running,
+                _ => Held::Free,
+            })
+        };
+        forget_calls(id);
+        drop(held);
+    }
+
+    /// After a panic in context `id`'s callback (natively): removes its running mark, so the id
+    /// counts as unknown. The context itself is dropped by the unwinding.
+    fn forget_running(&self, id: u32) {
+        if self.last_id.get() == id {
+            match self.last.replace(Held::Free) {
+                // The slot stays free under the failed context's id.
+                Held::Running => return,
+                other => self.last.set(other),
+            }
+        }
+        if self.previous_id.get() == id {
+            match self.previous.replace(Held::Free) {
+                Held::Running => return,
+                other => self.previous.set(other),
+            }
+        }
+        let _ = REGISTRY.try_with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                if matches!(r.ids.get(id), Some(Stored::Running)) {
+                    // A running mark: nothing to drop.
+                    r.ids.remove(id);
+                }
+            }
+        });
+    }
+
+    /// How many contexts the slots hold.
+    fn len(&self) -> usize {
+        usize::from(!is_free(&self.last)) + usize::from(!is_free(&self.previous))
+    }
+}
+
+/// Moves a context out of the previous slot into the id table.
+#[inline(never)]
+fn stash(id: u32, held: Held) {
+    let entry = match held {
+        Held::Idle(kind) => Stored::Idle(kind),
+        Held::Running => Stored::Running,
+        Held::Free => return,
+    };
+    with_registry(|r| r.ids.insert_new(id, entry));
 }
 
 /// What the async layer ([`crate::task`]) hears of the host, besides call completions.
@@ -303,8 +500,9 @@ pub(crate) fn register_http_call(token: u32, callback: Option<HttpCallback>) {
         context_id,
         callback,
     };
+    CALLS_REGISTERED.set(true);
     // A token the host hands out again replaces the forgotten call it belonged to.
-    let replaced = with_registry(|r| r.http_calls.insert(token, call));
+    let replaced = with_registry(|r| r.http_calls.insert(token, Stored::Call(call)));
     drop(replaced);
 }
 
@@ -315,13 +513,20 @@ pub(crate) fn register_grpc_call(token: u32) {
         context_id,
         callback: None,
     };
-    let replaced = with_registry(|r| r.grpc_calls.insert(token, call));
+    CALLS_REGISTERED.set(true);
+    let replaced = with_registry(|r| r.grpc_calls.insert(token, Stored::Call(call)));
     drop(replaced);
 }
 
 /// How many contexts and pending calls the registry holds (for leak checks in tests).
 pub fn registry_size() -> (usize, usize) {
-    with_registry(|r| (r.ids.len(), r.http_calls.len() + r.grpc_calls.len()))
+    let in_slots = SLOTS.with(Slots::len);
+    with_registry(|r| {
+        (
+            r.ids.len() + in_slots,
+            r.http_calls.len() + r.grpc_calls.len(),
+        )
+    })
 }
 
 /// Forgets every context, pending call and remembered metric id, keeping the root factory. The host
@@ -332,11 +537,15 @@ pub fn reset() {
         let factory = r.factory;
         std::mem::replace(r, Registry::new(factory))
     });
-    LAST_ID.set(0);
-    let last = LAST.take();
+    let (last, previous) = SLOTS.with(|s| {
+        s.last_id.set(0);
+        (s.last.replace(Held::Free), s.previous.replace(Held::Free))
+    });
+    CALLS_REGISTERED.set(false);
     // Dropped outside the borrow: a context's `Drop` may use the SDK.
     drop(old);
     drop(last);
+    drop(previous);
     replace_current(0);
     task_hook(HostEvent::Reset);
 }
@@ -351,156 +560,219 @@ impl Drop for RestoreCurrent {
 }
 
 /// Armed while a context's callback runs; forgotten when it returns. Dropped only when the callback
-/// panics (natively; on wasm a panic aborts): then it forgets the failed context (if the id still names
-/// it) so the id counts as gone, and puts back the previous current context.
+/// panics (natively; on wasm a panic aborts): then it removes the failed context's running mark so the
+/// id counts as gone, and puts back the previous current context.
 struct OnUnwind {
     id: u32,
-    /// The failed context's cell (compared, never read).
-    cell: *const RefCell<Option<Kind>>,
     previous: u32,
 }
 
 impl Drop for OnUnwind {
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|c| c.set(self.previous));
-        let _ = REGISTRY.try_with(|r| {
-            if let Ok(mut r) = r.try_borrow_mut() {
-                if r.get(self.id).is_some_and(|s| Rc::as_ptr(&s) == self.cell) {
-                    // The cell is borrowed by the failed callback: nothing is dropped here.
-                    r.remove(self.id);
-                }
-            }
-        });
+        let _ = SLOTS.try_with(|s| s.forget_running(self.id));
     }
 }
 
-/// A clone of [`LAST`]'s share when it belongs to context `id` (and is not lent out).
+/// Runs `f` on context `id` as the current context: what `default` makes for an unknown id (or one
+/// whose callback is already running), else what `f` answers. Every export goes through here.
 #[inline(always)]
-fn last_share(id: u32) -> Option<Shared> {
-    if LAST_ID.get() != id {
-        return None;
-    }
-    let last = LAST.take()?;
-    let share = last.clone();
-    // Refills the slot just emptied: no drop code for what it held.
-    if let Some(_nothing) = LAST.replace(Some(last)) {}
-    Some(share)
-}
-
-/// Context `id`'s cell, shared; `None` for an unknown id. The last context's share is lent (taken
-/// from [`LAST`], given back by [`give_back`]).
-#[inline(never)]
-fn lookup(id: u32) -> Option<Shared> {
-    if LAST_ID.get() == id {
-        if let Some(lent) = LAST.take() {
-            return Some(lent);
-        }
-    }
-    lookup_in_registry(id)
-}
-
-#[inline(never)]
-fn lookup_in_registry(id: u32) -> Option<Shared> {
-    // `try_borrow_mut`: the registry is never borrowed across a callback.
-    REGISTRY.with(|r| r.try_borrow_mut().ok()?.get(id))
-}
-
-/// Ends a callback's hold on context `id`'s cell: back to [`LAST`] when it is still the last one
-/// (its id unchanged, [`LAST`] not refilled meanwhile) and still live (the id table holds another
-/// share); else the share just drops (the last share when the host deleted the context meanwhile:
-/// the context is dropped here, outside any borrow).
-#[inline(never)]
-fn give_back(id: u32, share: Shared) {
-    if LAST_ID.get() == id && Rc::strong_count(&share) > 1 {
-        // What is replaced: a share of the same live context, taken by a lookup meanwhile.
-        if let Some(_other) = LAST.replace(Some(share)) {}
-    }
-    // Else `share` drops here.
-}
-
-/// Runs `f` on context `id` as the current context: `default` for an unknown id (or one whose callback
-/// is already running), else what `f` answers for the context (`None` only for a cell emptied by a
-/// deletion). Every export goes through here.
-#[inline(always)]
-fn with_context<R>(id: u32, default: R, f: impl FnOnce(&mut Option<Kind>) -> R) -> R {
-    match lookup(id) {
-        Some(shared) => with_cell(id, shared, || default, f),
-        None => default,
-    }
-}
-
-/// [`with_context`] for a cell already looked up; the default is made only when it is the answer (no
-/// drop code for an unused one).
-#[inline(always)]
-fn with_cell<R>(
-    id: u32,
-    shared: Shared,
-    default: impl FnOnce() -> R,
-    f: impl FnOnce(&mut Option<Kind>) -> R,
-) -> R {
-    let answer = {
-        // Borrowed already: a re-entrant call for the running context.
-        let Ok(mut context) = shared.try_borrow_mut() else {
-            give_back(id, shared);
+fn with_context<R>(id: u32, default: impl FnOnce() -> R, f: impl FnOnce(&mut Kind) -> R) -> R {
+    SLOTS.with(|slots| {
+        let Some(mut kind) = slots.take(id) else {
             return default();
         };
         let previous = replace_current(id);
-        let on_unwind = OnUnwind {
-            id,
-            cell: Rc::as_ptr(&shared),
-            previous,
-        };
-        let answer = f(&mut context);
+        let on_unwind = OnUnwind { id, previous };
+        let answer = f(&mut kind);
         std::mem::forget(on_unwind);
         replace_current(previous);
+        slots.give_back(id, kind);
         answer
-    };
-    // The borrow has ended.
-    give_back(id, shared);
-    answer
-}
-
-/// Runs an HTTP stream callback; `Continue` for any other context kind.
-#[inline(always)]
-fn on_http(id: u32, f: impl FnOnce(&mut dyn HttpContext) -> Action) -> Action {
-    with_context(id, Action::Continue, |kind| match kind {
-        Some(Kind::Http(http)) => f(&mut **http),
-        _ => Action::Continue,
     })
 }
 
-/// Runs a TCP stream callback; `Continue` for any other context kind.
-#[inline(always)]
-fn on_tcp(id: u32, f: impl FnOnce(&mut dyn TcpContext) -> Action) -> Action {
-    with_context(id, Action::Continue, |kind| match kind {
-        Some(Kind::Tcp(tcp)) => f(&mut **tcp),
-        _ => Action::Continue,
-    })
+/// A callback the host makes for every stream (or a root's tick and queue): one shared body runs them
+/// all, so each export stays small.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+enum Frequent {
+    RequestHeaders,
+    RequestBody,
+    ResponseHeaders,
+    ResponseBody,
+    DownstreamData,
+    UpstreamData,
+    Done,
+    Log,
+    Tick,
+    /// The size is the queue's id.
+    QueueReady,
 }
 
-/// Runs a root context callback; nothing for any other context kind.
-#[inline(always)]
-fn on_root(id: u32, f: impl FnOnce(&mut dyn RootContext)) {
-    with_context(id, (), |kind| {
-        if let Some(Kind::Root(root)) = kind {
-            f(&mut **root);
-        }
-    });
+/// Runs a [`Frequent`] callback on context `id`, with the size (header count or data size) and
+/// end-of-stream flag of the data callbacks. The answer is `true` for a paused stream or a context
+/// not done yet; `false` for an unknown id, a context of another kind, or a callback that answers
+/// nothing.
+#[inline(never)]
+fn frequent(id: u32, event: Frequent, size: usize, end: bool) -> bool {
+    let paused = |action: Action| action == Action::Pause;
+    with_context(
+        id,
+        || false,
+        |kind| match event {
+            Frequent::RequestHeaders => match kind {
+                Kind::Http(http) => paused(http.on_http_request_headers(size, end)),
+                _ => false,
+            },
+            Frequent::RequestBody => match kind {
+                Kind::Http(http) => paused(http.on_http_request_body(size, end)),
+                _ => false,
+            },
+            Frequent::ResponseHeaders => match kind {
+                Kind::Http(http) => paused(http.on_http_response_headers(size, end)),
+                _ => false,
+            },
+            Frequent::ResponseBody => match kind {
+                Kind::Http(http) => paused(http.on_http_response_body(size, end)),
+                _ => false,
+            },
+            Frequent::DownstreamData => match kind {
+                Kind::Tcp(tcp) => paused(tcp.on_downstream_data(size, end)),
+                _ => false,
+            },
+            Frequent::UpstreamData => match kind {
+                Kind::Tcp(tcp) => paused(tcp.on_upstream_data(size, end)),
+                _ => false,
+            },
+            Frequent::Done => !match kind {
+                Kind::Root(root) => root.on_done(),
+                Kind::Http(http) => {
+                    http.on_http_stream_done();
+                    http.on_done()
+                }
+                Kind::Tcp(tcp) => {
+                    tcp.on_stream_done();
+                    tcp.on_done()
+                }
+            },
+            Frequent::Log => {
+                context(kind).on_log();
+                false
+            }
+            Frequent::Tick => {
+                if let Kind::Root(root) = kind {
+                    root.on_tick();
+                }
+                false
+            }
+            Frequent::QueueReady => {
+                if let Kind::Root(root) = kind {
+                    // The id the export widened.
+                    root.on_queue_ready(size as u32);
+                }
+                false
+            }
+        },
+    )
 }
 
-/// Runs a root context's start callback (VM start or configure) with the configuration it may read;
-/// `false` for any other context kind or an unknown id.
-fn on_start(
-    id: u32,
-    start: crate::config::Start,
-    f: fn(&mut dyn RootContext, usize) -> bool,
-    size: usize,
-) -> BoolResult {
-    let started = with_context(id, false, |kind| match kind {
-        Some(Kind::Root(root)) => crate::config::during(start, || f(&mut **root, size)),
-        _ => false,
-    });
-    boolean(started)
+/// A callback the host makes seldom (once per plugin, or per connection, call or trailers): one shared
+/// body runs them all, so their exports stay small. The per-stream callbacks have their own inlined
+/// bodies.
+enum Rare {
+    VmStart(usize),
+    Configure(usize),
+    ForeignFunction(u32, usize),
+    NewConnection,
+    DownstreamClose(PeerType),
+    UpstreamClose(PeerType),
+    RequestTrailers(usize),
+    ResponseTrailers(usize),
+    HttpCallResponse {
+        token: u32,
+        headers: usize,
+        body: usize,
+        trailers: usize,
+    },
+    Grpc {
+        token: u32,
+        event: GrpcEvent,
+        size: usize,
+    },
+}
+
+/// Runs a [`Rare`] callback on context `id`. The answer is `true` for a started root or a paused
+/// stream; `false` for an unknown id, a context of another kind, or a callback that answers nothing.
+#[inline(never)]
+fn rare(id: u32, event: Rare) -> bool {
+    use crate::config::{during, Start};
+    let paused = |action: Action| action == Action::Pause;
+    with_context(
+        id,
+        || false,
+        |kind| match (kind, event) {
+            (Kind::Root(root), Rare::VmStart(size)) => during(Start::Vm, || root.on_vm_start(size)),
+            (Kind::Root(root), Rare::Configure(size)) => {
+                during(Start::Plugin, || root.on_plugin_start(size))
+            }
+            (Kind::Root(root), Rare::ForeignFunction(function, size)) => {
+                root.on_foreign_function(function, size);
+                false
+            }
+            (Kind::Tcp(tcp), Rare::NewConnection) => paused(tcp.on_new_connection()),
+            (Kind::Tcp(tcp), Rare::DownstreamClose(peer)) => {
+                tcp.on_downstream_close(peer);
+                false
+            }
+            (Kind::Tcp(tcp), Rare::UpstreamClose(peer)) => {
+                tcp.on_upstream_close(peer);
+                false
+            }
+            (Kind::Http(http), Rare::RequestTrailers(n)) => {
+                paused(http.on_http_request_trailers(n))
+            }
+            (Kind::Http(http), Rare::ResponseTrailers(n)) => {
+                paused(http.on_http_response_trailers(n))
+            }
+            (
+                kind,
+                Rare::HttpCallResponse {
+                    token,
+                    headers,
+                    body,
+                    trailers,
+                },
+            ) => {
+                context(kind).on_http_call_response(token, headers, body, trailers);
+                false
+            }
+            (kind, Rare::Grpc { token, event, size }) => {
+                let context = context(kind);
+                match event {
+                    GrpcEvent::InitialMetadata => {
+                        context.on_grpc_receive_initial_metadata(token, size)
+                    }
+                    GrpcEvent::Message => context.on_grpc_receive(token, size),
+                    GrpcEvent::TrailingMetadata => {
+                        context.on_grpc_receive_trailing_metadata(token, size)
+                    }
+                    GrpcEvent::Close(status) => context.on_grpc_close(token, status),
+                }
+                false
+            }
+            _ => false,
+        },
+    )
+}
+
+/// A stream's answer to a [`Rare`] callback.
+fn action(paused: bool) -> Action {
+    if paused {
+        Action::Pause
+    } else {
+        Action::Continue
+    }
 }
 
 fn boolean(value: bool) -> BoolResult {
@@ -515,14 +787,13 @@ fn peer(peer: Result<PeerType, UnknownEnumValue>) -> PeerType {
     peer.unwrap_or(PeerType::Unknown)
 }
 
-/// Asks a root for the context of new stream `id`: TCP first, then HTTP.
-fn create_stream(parent_id: u32, parent: Shared, id: u32) -> Option<Kind> {
-    with_cell(
+/// Asks root `parent_id` for the context of new stream `id`: TCP first, then HTTP.
+fn create_stream(parent_id: u32, id: u32) -> Option<Kind> {
+    with_context(
         parent_id,
-        parent,
         || None,
-        |kind| match kind {
-            Some(Kind::Root(root)) => match root.new_tcp_context(id) {
+        move |kind| match kind {
+            Kind::Root(root) => match root.new_tcp_context(id) {
                 Some(tcp) => Some(Kind::Tcp(tcp)),
                 None => root.new_http_context(id).map(Kind::Http),
             },
@@ -531,29 +802,33 @@ fn create_stream(parent_id: u32, parent: Shared, id: u32) -> Option<Kind> {
     )
 }
 
-/// What a context's creation starts from, found under one registry borrow.
-enum Origin {
-    /// The id is already in use.
-    Duplicate,
-    /// A root context, made by the plugin's factory.
-    Factory(RootContextFactory),
-    /// A stream context, made by its root (looked up after the registry borrow).
-    Parent,
+/// The plugin's root context factory.
+fn factory() -> Option<RootContextFactory> {
+    REGISTRY.with(|r| r.try_borrow().ok()?.factory)
 }
 
-/// Forgets the pending calls of a deleted context; their closures are dropped outside the registry
-/// borrow.
+/// Forgets the pending calls of a deleted context, if any call is pending.
+#[inline(always)]
+fn forget_calls(context_id: u32) {
+    if CALLS_REGISTERED.get() {
+        forget_calls_of(context_id);
+    }
+}
+
+/// Forgets the pending calls of a deleted context; their closures are dropped one at a time, outside
+/// the registry borrow.
 #[cold]
 #[inline(never)]
 fn forget_calls_of(context_id: u32) {
-    let forgotten = with_registry(|r| {
-        let mut calls = Vec::new();
-        for table in [&mut r.http_calls, &mut r.grpc_calls] {
-            table.remove_where(|c| c.context_id == context_id, &mut calls);
-        }
-        calls
-    });
-    drop(forgotten);
+    let owned = |call: &Stored| call.owner() == Some(context_id);
+    while let Some(call) = with_registry(|r| {
+        let call = r.http_calls.remove_one_where(owned);
+        let call = call.or_else(|| r.grpc_calls.remove_one_where(owned));
+        r.note_calls_left();
+        call
+    }) {
+        drop(call);
+    }
 }
 
 /// Refuses the creation of a context under an id already in use (written without `core::fmt`, which
@@ -584,7 +859,12 @@ fn push_decimal(out: &mut String, n: u32) {
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
 fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trailers: usize) {
-    let Some(call) = with_registry(|r| r.http_calls.remove(token)) else {
+    let removed = with_registry(|r| {
+        let call = r.http_calls.remove(token);
+        r.note_calls_left();
+        call
+    });
+    let Some(call) = removed.and_then(Stored::into_call) else {
         task_hook(HostEvent::HttpCallResponse {
             token,
             num_headers,
@@ -599,11 +879,15 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
             let _restore = RestoreCurrent(replace_current(call.context_id));
             callback(num_headers, body_size, num_trailers);
         }
-        None => with_context(call.context_id, (), |cell| {
-            if let Some(context) = context(cell) {
-                context.on_http_call_response(token, num_headers, body_size, num_trailers);
-            }
-        }),
+        None => {
+            let event = Rare::HttpCallResponse {
+                token,
+                headers: num_headers,
+                body: body_size,
+                trailers: num_trailers,
+            };
+            rare(call.context_id, event);
+        }
     }
 }
 
@@ -613,9 +897,11 @@ fn deliver_grpc(token: u32, event: GrpcEvent, size: usize) {
     let close = matches!(event, GrpcEvent::Close(_));
     let owner = with_registry(|r| {
         if close {
-            r.grpc_calls.remove(token).map(|call| call.context_id)
+            let call = r.grpc_calls.remove(token);
+            r.note_calls_left();
+            call.and_then(|call| call.owner())
         } else {
-            r.grpc_calls.get(token).map(|call| call.context_id)
+            r.grpc_calls.get(token).and_then(Stored::owner)
         }
     });
     let Some(id) = owner else {
@@ -625,17 +911,7 @@ fn deliver_grpc(token: u32, event: GrpcEvent, size: usize) {
     if task_hook(HostEvent::Grpc { token, event }) {
         return;
     }
-    with_context(id, (), |cell| {
-        let Some(context) = context(cell) else {
-            return;
-        };
-        match event {
-            GrpcEvent::InitialMetadata => context.on_grpc_receive_initial_metadata(token, size),
-            GrpcEvent::Message => context.on_grpc_receive(token, size),
-            GrpcEvent::TrailingMetadata => context.on_grpc_receive_trailing_metadata(token, size),
-            GrpcEvent::Close(status) => context.on_grpc_close(token, status),
-        }
-    });
+    rare(id, Rare::Grpc { token, event, size });
 }
 
 /// The implementation of the generated [`Callbacks`] trait: what every export shim calls.
@@ -649,140 +925,95 @@ impl Callbacks for Dispatcher {
     fn proxy_on_context_create(context_id: u32, parent_context_id: u32) {
         // A host that reuses a live id must not silently replace that context (a re-created root would
         // never be configured): the live one stays and the duplicate is refused with an error log.
-        let origin = REGISTRY.with(|r| {
-            let r = r.try_borrow_mut().ok()?;
-            if r.ids.get(context_id).is_some() {
-                return Some(Origin::Duplicate);
-            }
-            if parent_context_id == 0 {
-                r.factory.map(Origin::Factory)
-            } else {
-                Some(Origin::Parent)
-            }
-        });
-        let created = match origin {
-            None => return,
-            Some(Origin::Duplicate) => return refuse_duplicate(context_id, parent_context_id),
-            Some(Origin::Factory(factory)) => Kind::Root(factory(context_id)),
-            Some(Origin::Parent) => {
-                let Some(parent) = lookup(parent_context_id) else {
-                    return;
-                };
-                match create_stream(parent_context_id, parent, context_id) {
-                    Some(kind) => kind,
-                    None => return,
-                }
-            }
-        };
-        if let Some(displaced) = with_registry(|r| r.insert(context_id, created)) {
-            drop_displaced(displaced);
+        if SLOTS.with(|s| s.is_live(context_id)) {
+            return refuse_duplicate(context_id, parent_context_id);
         }
+        let created = if parent_context_id == 0 {
+            let Some(factory) = factory() else {
+                return;
+            };
+            Kind::Root(factory(context_id))
+        } else {
+            let Some(stream) = create_stream(parent_context_id, context_id) else {
+                return;
+            };
+            stream
+        };
+        SLOTS.with(|s| s.insert_inline(context_id, created));
     }
 
     fn proxy_on_done(context_id: u32) -> BoolResult {
-        boolean(with_context(context_id, true, |kind| match kind {
-            Some(Kind::Root(root)) => root.on_done(),
-            Some(Kind::Http(http)) => {
-                http.on_http_stream_done();
-                http.on_done()
-            }
-            Some(Kind::Tcp(tcp)) => {
-                tcp.on_stream_done();
-                tcp.on_done()
-            }
-            None => true,
-        }))
+        boolean(!frequent(context_id, Frequent::Done, 0, false))
     }
 
     fn proxy_on_log(context_id: u32) {
-        with_context(context_id, (), |cell| {
-            if let Some(context) = context(cell) {
-                context.on_log();
-            }
-        });
+        frequent(context_id, Frequent::Log, 0, false);
     }
 
     fn proxy_on_delete(context_id: u32) {
-        let (removed, calls) = with_registry(|r| {
-            let calls = !r.http_calls.is_empty() || !r.grpc_calls.is_empty();
-            (r.remove(context_id), calls)
-        });
-        if calls {
-            forget_calls_of(context_id);
-        }
-        // Dropped outside the registry borrow: a context's `Drop` may use the SDK.
-        drop(removed);
+        SLOTS.with(|s| s.delete(context_id));
         task_hook(HostEvent::ContextDeleted(context_id));
     }
 
     fn proxy_on_vm_start(context_id: u32, vm_configuration_size: usize) -> BoolResult {
-        on_start(
-            context_id,
-            crate::config::Start::Vm,
-            |root, size| root.on_vm_start(size),
-            vm_configuration_size,
-        )
+        boolean(rare(context_id, Rare::VmStart(vm_configuration_size)))
     }
 
     fn proxy_on_configure(context_id: u32, plugin_configuration_size: usize) -> BoolResult {
-        on_start(
-            context_id,
-            crate::config::Start::Plugin,
-            |root, size| root.on_plugin_start(size),
-            plugin_configuration_size,
-        )
+        boolean(rare(context_id, Rare::Configure(plugin_configuration_size)))
     }
 
     fn proxy_on_tick(context_id: u32) {
-        on_root(context_id, |root| root.on_tick());
+        frequent(context_id, Frequent::Tick, 0, false);
         task_hook(HostEvent::Tick);
     }
 
     fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
-        on_root(context_id, |root| root.on_queue_ready(queue_id));
+        frequent(context_id, Frequent::QueueReady, queue_id as usize, false);
         task_hook(HostEvent::QueueReady(queue_id));
     }
 
     fn proxy_on_foreign_function(context_id: u32, function_id: u32, arguments_size: usize) {
-        on_root(context_id, |root| {
-            root.on_foreign_function(function_id, arguments_size)
-        });
+        rare(
+            context_id,
+            Rare::ForeignFunction(function_id, arguments_size),
+        );
     }
 
     fn proxy_on_new_connection(context_id: u32) -> Action {
-        on_tcp(context_id, |tcp| tcp.on_new_connection())
+        action(rare(context_id, Rare::NewConnection))
     }
 
     fn proxy_on_downstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
-        on_tcp(context_id, |tcp| {
-            tcp.on_downstream_data(data_size, end_of_stream)
-        })
+        action(frequent(
+            context_id,
+            Frequent::DownstreamData,
+            data_size,
+            end_of_stream,
+        ))
     }
 
     fn proxy_on_downstream_connection_close(
         context_id: u32,
         peer_type: Result<PeerType, UnknownEnumValue>,
     ) {
-        on_tcp(context_id, |tcp| {
-            tcp.on_downstream_close(peer(peer_type));
-            Action::Continue
-        });
+        rare(context_id, Rare::DownstreamClose(peer(peer_type)));
     }
 
     fn proxy_on_upstream_data(context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
-        on_tcp(context_id, |tcp| {
-            tcp.on_upstream_data(data_size, end_of_stream)
-        })
+        action(frequent(
+            context_id,
+            Frequent::UpstreamData,
+            data_size,
+            end_of_stream,
+        ))
     }
 
     fn proxy_on_upstream_connection_close(
         context_id: u32,
         peer_type: Result<PeerType, UnknownEnumValue>,
     ) {
-        on_tcp(context_id, |tcp| {
-            tcp.on_upstream_close(peer(peer_type));
-            Action::Continue
-        });
+        rare(context_id, Rare::UpstreamClose(peer(peer_type)));
     }
 
     fn proxy_on_request_headers(
@@ -790,21 +1021,25 @@ impl Callbacks for Dispatcher {
         num_headers: usize,
         end_of_stream: bool,
     ) -> Action {
-        on_http(context_id, |http| {
-            http.on_http_request_headers(num_headers, end_of_stream)
-        })
+        action(frequent(
+            context_id,
+            Frequent::RequestHeaders,
+            num_headers,
+            end_of_stream,
+        ))
     }
 
     fn proxy_on_request_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
-        on_http(context_id, |http| {
-            http.on_http_request_body(body_size, end_of_stream)
-        })
+        action(frequent(
+            context_id,
+            Frequent::RequestBody,
+            body_size,
+            end_of_stream,
+        ))
     }
 
     fn proxy_on_request_trailers(context_id: u32, num_trailers: usize) -> Action {
-        on_http(context_id, |http| {
-            http.on_http_request_trailers(num_trailers)
-        })
+        action(rare(context_id, Rare::RequestTrailers(num_trailers)))
     }
 
     fn proxy_on_response_headers(
@@ -812,21 +1047,25 @@ impl Callbacks for Dispatcher {
         num_headers: usize,
         end_of_stream: bool,
     ) -> Action {
-        on_http(context_id, |http| {
-            http.on_http_response_headers(num_headers, end_of_stream)
-        })
+        action(frequent(
+            context_id,
+            Frequent::ResponseHeaders,
+            num_headers,
+            end_of_stream,
+        ))
     }
 
     fn proxy_on_response_body(context_id: u32, body_size: usize, end_of_stream: bool) -> Action {
-        on_http(context_id, |http| {
-            http.on_http_response_body(body_size, end_of_stream)
-        })
+        action(frequent(
+            context_id,
+            Frequent::ResponseBody,
+            body_size,
+            end_of_stream,
+        ))
     }
 
     fn proxy_on_response_trailers(context_id: u32, num_trailers: usize) -> Action {
-        on_http(context_id, |http| {
-            http.on_http_response_trailers(num_trailers)
-        })
+        action(rare(context_id, Rare::ResponseTrailers(num_trailers)))
     }
 
     fn proxy_on_http_call_response(

@@ -68,6 +68,12 @@ impl<V> IdTable<V> {
         self.entries.get(i)?.as_ref().map(|(_, v)| v)
     }
 
+    /// The value of `id`, to change.
+    pub(super) fn get_mut(&mut self, id: u32) -> Option<&mut V> {
+        let i = self.position(id)?;
+        self.entries.get_mut(i)?.as_mut().map(|(_, v)| v)
+    }
+
     /// Sets the value of `id`; hands back the value it replaces.
     pub(super) fn insert(&mut self, id: u32, value: V) -> Option<V> {
         if let Some(entry) = self.position(id).and_then(|i| self.entries.get_mut(i)) {
@@ -132,16 +138,16 @@ impl<V> IdTable<V> {
         removed.map(|(_, value)| value)
     }
 
-    /// Removes every entry whose value matches `doomed`, appending their values to `out`.
-    pub(super) fn remove_where(&mut self, doomed: impl Fn(&V) -> bool, out: &mut Vec<V>) {
-        let mut i = 0;
-        while let Some(entry) = self.entries.get(i) {
-            match entry {
-                // Removal shifts later entries back into this position: look at it again.
-                Some((id, value)) if doomed(value) => out.extend(self.remove(*id)),
-                _ => i += 1,
-            }
+    /// Removes one entry whose value matches `doomed`, if any; hands back its value.
+    pub(super) fn remove_one_where(&mut self, doomed: impl Fn(&V) -> bool) -> Option<V> {
+        if self.len == 0 {
+            return None;
         }
+        let id = self.entries.iter().find_map(|entry| match entry {
+            Some((id, value)) if doomed(value) => Some(*id),
+            _ => None,
+        })?;
+        self.remove(id)
     }
 }
 
@@ -165,13 +171,15 @@ mod tests {
             };
             if step % 997 == 0 {
                 let mut removed = Vec::new();
-                table.remove_where(|v| v % 5 == 0, &mut removed);
+                while let Some(v) = table.remove_one_where(|v| v % 5 == 0) {
+                    removed.push(v);
+                }
                 removed.sort_unstable();
                 let mut expected: Vec<u32> =
                     model.values().copied().filter(|v| v % 5 == 0).collect();
                 expected.sort_unstable();
                 model.retain(|_, v| *v % 5 != 0);
-                assert_eq!(removed, expected, "remove_where at step {step}");
+                assert_eq!(removed, expected, "remove_one_where at step {step}");
             } else if (state >> 8) % 3 == 0 {
                 assert_eq!(table.remove(id), model.remove(&id), "remove {id}");
             } else {
@@ -194,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_table_finds_nothing_and_remove_where_hands_back_what_matches() {
+    fn an_empty_table_finds_nothing_and_remove_one_where_hands_back_what_matches() {
         let mut table: IdTable<u32> = IdTable::new();
         assert_eq!(table.get(0), None);
         assert_eq!(table.remove(0), None);
@@ -203,7 +211,9 @@ mod tests {
             table.insert(id, id % 2);
         }
         let mut removed = Vec::new();
-        table.remove_where(|v| *v == 1, &mut removed);
+        while let Some(v) = table.remove_one_where(|v| *v == 1) {
+            removed.push(v);
+        }
         assert_eq!(removed, vec![1; 20]);
         assert_eq!(table.len(), 20);
         assert!((0..40).all(|id| table.get(id).is_some() == (id % 2 == 0)));

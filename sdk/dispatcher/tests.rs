@@ -121,7 +121,7 @@ fn a_context_deleted_during_its_own_callback_lives_until_the_callback_returns() 
     let dropped = Rc::new(Cell::new(false));
     Dispatcher::proxy_on_context_create(1, 0);
     let context = DeletesItself(dropped.clone());
-    REGISTRY.with(|r| r.borrow_mut().insert(2, Kind::Http(Box::new(context))));
+    SLOTS.with(|s| s.insert(2, Kind::Http(Box::new(context))));
     assert_eq!(
         Dispatcher::proxy_on_request_headers(2, 1, false),
         Action::Pause
@@ -182,7 +182,7 @@ fn a_deleted_context_is_dropped_and_forgotten_though_it_was_the_most_recent() {
     Dispatcher::proxy_on_context_create(1, 0);
     for id in [2, 3] {
         let context = Counted(drops.clone());
-        REGISTRY.with(|r| r.borrow_mut().insert(id, Kind::Http(Box::new(context))));
+        SLOTS.with(|s| s.insert(id, Kind::Http(Box::new(context))));
         assert_eq!(
             Dispatcher::proxy_on_request_headers(id, 1, false),
             Action::Pause
@@ -309,7 +309,7 @@ fn an_id_deleted_during_its_callback_can_be_reused_at_once() {
     let dropped = Rc::new(Cell::new(false));
     Dispatcher::proxy_on_context_create(1, 0);
     let context = ReusesItsId(dropped.clone());
-    REGISTRY.with(|r| r.borrow_mut().insert(2, Kind::Http(Box::new(context))));
+    SLOTS.with(|s| s.insert(2, Kind::Http(Box::new(context))));
     assert_eq!(
         Dispatcher::proxy_on_request_headers(2, 1, false),
         Action::Continue
@@ -417,4 +417,105 @@ fn many_streams_come_and_go_and_their_ids_are_reused() {
         assert_eq!(registry_size(), (1, 0));
         events();
     }
+}
+
+/// A root whose tick calls two of its streams (so its running mark leaves the last slot, then the
+/// previous one) and then has the host delete it.
+struct TicksAndLeaves(Rc<Cell<bool>>);
+impl Drop for TicksAndLeaves {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+impl Context for TicksAndLeaves {}
+impl RootContext for TicksAndLeaves {
+    fn on_tick(&mut self) {
+        let id = current_context_id();
+        for stream in [2, 3, 2] {
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(stream, 1, false),
+                Action::Pause
+            );
+            assert_eq!(current_context_id(), id);
+        }
+        // Still running: a tick for it is ignored wherever its mark is.
+        Dispatcher::proxy_on_tick(id);
+        Dispatcher::proxy_on_delete(id);
+        assert!(!self.0.get(), "dropped while its callback still runs");
+        assert_eq!(registry_size(), (2, 0));
+        event("ticked");
+    }
+    fn new_http_context(&mut self, id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Stream(id)))
+    }
+}
+
+#[test]
+fn a_running_context_moved_out_of_the_last_slot_comes_back_or_is_dropped() {
+    fresh();
+    let dropped = Rc::new(Cell::new(false));
+    SLOTS.with(|s| s.insert(1, Kind::Root(Box::new(TicksAndLeaves(dropped.clone())))));
+    Dispatcher::proxy_on_context_create(2, 1);
+    Dispatcher::proxy_on_context_create(3, 1);
+    Dispatcher::proxy_on_tick(1);
+    assert!(dropped.get(), "dropped when its callback returned");
+    assert_eq!(current_context_id(), 0);
+    assert_eq!(
+        events(),
+        [
+            "2 headers 1 false",
+            "3 headers 1 false",
+            "2 headers 1 false",
+            "ticked"
+        ]
+    );
+    // The streams live on, wherever they sit; the root's id is unknown now.
+    Dispatcher::proxy_on_tick(1);
+    for stream in [3, 2] {
+        assert_eq!(
+            Dispatcher::proxy_on_request_headers(stream, 2, true),
+            Action::Pause
+        );
+    }
+    assert_eq!(events(), ["3 headers 2 true", "2 headers 2 true"]);
+    assert_eq!(registry_size(), (2, 0));
+}
+
+/// A root whose tick calls two streams in the id table.
+struct TicksTwo;
+impl Context for TicksTwo {}
+impl RootContext for TicksTwo {
+    fn on_tick(&mut self) {
+        for stream in [2, 3] {
+            assert_eq!(
+                Dispatcher::proxy_on_request_headers(stream, 4, false),
+                Action::Pause
+            );
+        }
+        event("tick");
+    }
+    fn new_http_context(&mut self, id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Stream(id)))
+    }
+}
+
+#[test]
+fn a_running_context_comes_back_after_its_callback_moved_it_into_the_table() {
+    fresh();
+    set_root_context_factory(|_| Box::new(TicksTwo));
+    Dispatcher::proxy_on_context_create(1, 0);
+    for id in 2..10 {
+        Dispatcher::proxy_on_context_create(id, 1);
+    }
+    // The root's running mark goes to the previous slot, then to the table; the root comes back.
+    for _ in 0..2 {
+        Dispatcher::proxy_on_tick(1);
+        assert_eq!(events(), ["2 headers 4 false", "3 headers 4 false", "tick"]);
+        assert_eq!(current_context_id(), 0);
+    }
+    assert_eq!(registry_size(), (9, 0));
+    for id in 1..10 {
+        Dispatcher::proxy_on_delete(id);
+    }
+    assert_eq!(registry_size(), (0, 0));
 }
