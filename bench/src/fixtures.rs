@@ -28,14 +28,26 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// Builds (when `build` is set) and locates every build's modules.
-pub fn prepare(build: bool) -> Result<Vec<Build>, String> {
-    let target = target_dir().join("bench-fixtures");
+/// Builds (when `build` is set) and locates every build's modules. With `floor_callbacks`, the floor
+/// also exports no-op `proxy_on_done`, `proxy_on_log` and `proxy_on_delete` (its `callbacks` feature,
+/// built in a target folder of its own).
+pub fn prepare(build: bool, floor_callbacks: bool) -> Result<Vec<Build>, String> {
     let mut builds = Vec::new();
     for (name, dir) in BUILDS {
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures")
             .join(dir);
+        let with_callbacks = floor_callbacks && name == "floor";
+        let target = target_dir().join(if with_callbacks {
+            "bench-fixtures-floor-callbacks"
+        } else {
+            "bench-fixtures"
+        });
+        let features: &[&str] = if with_callbacks {
+            &["--features", "callbacks"]
+        } else {
+            &[]
+        };
         if build {
             eprintln!("building the {name} plugins ({})", fixture.display());
             let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -48,6 +60,7 @@ pub fn prepare(build: bool) -> Result<Vec<Build>, String> {
                     "wasm32-wasip1",
                     "--examples",
                 ])
+                .args(features)
                 .status()
                 .map_err(|e| format!("cannot run cargo: {e}"))?;
             if !status.success() {

@@ -56,6 +56,11 @@ struct Args {
     /// Rounds of `--build-time` (the median is reported).
     #[arg(long, default_value_t = 3)]
     build_rounds: usize,
+    /// Build the floor with no-op done, log and delete callbacks, which every SDK exports and a host
+    /// then calls for every stream (the plain floor exports none, so a host skips those three guest
+    /// calls): shows what the three calls cost, apart from the SDKs' own work.
+    #[arg(long)]
+    floor_callbacks: bool,
 }
 
 fn main() {
@@ -72,7 +77,7 @@ fn main() {
         async_twins::run(&dir);
         return;
     }
-    let builds: Vec<Build> = match fixtures::prepare(!args.no_build) {
+    let builds: Vec<Build> = match fixtures::prepare(!args.no_build, args.floor_callbacks) {
         Ok(builds) => builds,
         Err(e) => {
             eprintln!("error: {e}");
