@@ -77,6 +77,8 @@ words! {
     static POLLING = NO_TASK as u64;
     /// Whether the executor was made (1) or not yet (0).
     static MADE = 0;
+    /// Whether the dispatcher has this layer's hooks (1) or not (0).
+    static HOOKED = 0;
     /// Whether [`GRPC`] holds the gRPC hooks (1), so a plugin without gRPC futures reads no
     /// thread-local at a deletion.
     static GRPC_ON = 0;
@@ -119,11 +121,14 @@ static HOOKS: TaskHooks = TaskHooks {
 /// ([`idle_when_empty`]), so a context's deletion then costs no call into it.
 #[inline(always)]
 pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
-    if MADE.with(Word::get) == 0 {
-        MADE.with(|m| m.set(1));
-        EXECUTOR.with(ExecutorCell::make);
+    if HOOKED.with(Word::get) == 0 {
+        HOOKED.with(|h| h.set(1));
+        if MADE.with(Word::get) == 0 {
+            MADE.with(|m| m.set(1));
+            EXECUTOR.with(ExecutorCell::make);
+        }
+        dispatcher::install_task_hooks(|| &HOOKS);
     }
-    dispatcher::install_task_hooks(|| &HOOKS);
     if grpc.is_some() {
         GRPC.with(|g| g.set(grpc));
         GRPC_ON.with(|g| g.set(1));
@@ -704,11 +709,12 @@ fn cancel_owned_by(owner: u32) {
 /// it: the dispatcher stops calling in (the next task or call installs the hooks again, [`install`]).
 #[inline(always)]
 pub(crate) fn idle_when_empty(in_flight: u64) {
-    if in_flight == 0
-        && LIVE.with(Cell::get) == 0
-        && GRPC_ON.with(Word::get) == 0
+    if GRPC_ON.with(Word::get) == 0
         && TICK_USED.with(Word::get) == 0
+        && in_flight == 0
+        && LIVE.with(Cell::get) == 0
     {
+        HOOKED.with(|h| h.set(0));
         dispatcher::remove_task_hooks();
     }
 }
