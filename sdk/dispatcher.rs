@@ -420,14 +420,6 @@ pub(crate) enum HostEvent {
     QueueReady(u32),
     /// A gRPC event for a call or stream (its owner context is already the effective context).
     Grpc { token: u32, event: GrpcEvent },
-    /// The response to an HTTP call the dispatcher has no record of (the async layer sends its calls
-    /// itself).
-    HttpCallResponse {
-        token: u32,
-        num_headers: usize,
-        body_size: usize,
-        num_trailers: usize,
-    },
     /// The registry was reset (a new emulated VM on this thread).
     Reset,
 }
@@ -441,22 +433,46 @@ pub(crate) enum GrpcEvent {
     Close(u32),
 }
 
-/// Returns `true` when the async layer took the event (a gRPC event it owns goes nowhere else).
-pub(crate) type TaskHook = fn(HostEvent) -> bool;
+/// The async layer's entry points: the response to one of its HTTP calls (the most frequent event) is
+/// called directly, the rest through [`HostEvent`].
+pub(crate) struct TaskHooks {
+    /// Returns `true` when the async layer took the event (a gRPC event it owns goes nowhere else).
+    pub event: fn(HostEvent) -> bool,
+    /// The response to an HTTP call the dispatcher has no record of (the async layer sends its calls
+    /// itself).
+    pub http_call_response:
+        fn(token: u32, num_headers: usize, body_size: usize, num_trailers: usize),
+}
+
+/// Gives the async layer's current table (a function rather than a reference in the cell: reading a
+/// cell of function pointers shares code the dispatcher has anyway, so callback plugins pay no bytes).
+pub(crate) type TaskHooksFn = fn() -> &'static TaskHooks;
 
 thread_local! {
     /// Installed by the first spawned task: a plugin that never spawns one pays one empty check per
     /// tick, queue-ready, gRPC event and deletion, and never links the executor.
-    static TASK_HOOK: Cell<Option<TaskHook>> = const { Cell::new(None) };
+    static TASK_HOOKS: Cell<Option<TaskHooksFn>> = const { Cell::new(None) };
 }
 
-/// Routes host events to the async layer from now on.
-pub(crate) fn install_task_hook(hook: TaskHook) {
-    TASK_HOOK.with(|h| h.set(Some(hook)));
+/// Routes host events to the async layer's table from now on (until [`remove_task_hooks`]).
+#[inline(always)]
+pub(crate) fn install_task_hooks(hooks: TaskHooksFn) {
+    TASK_HOOKS.with(|h| h.set(Some(hooks)));
+}
+
+/// Stops routing host events to the async layer (it holds nothing they could reach).
+#[inline(always)]
+pub(crate) fn remove_task_hooks() {
+    TASK_HOOKS.with(|h| h.set(None));
+}
+
+#[inline(always)]
+fn task_hooks() -> Option<&'static TaskHooks> {
+    TASK_HOOKS.with(Cell::get).map(|hooks| hooks())
 }
 
 fn task_hook(event: HostEvent) -> bool {
-    TASK_HOOK.with(Cell::get).is_some_and(|hook| hook(event))
+    task_hooks().is_some_and(|hooks| (hooks.event)(event))
 }
 
 /// Makes `id` the current context until the returned guard drops (the async layer polls a task as its
@@ -865,12 +881,9 @@ fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trail
         call
     });
     let Some(call) = removed.and_then(Stored::into_call) else {
-        task_hook(HostEvent::HttpCallResponse {
-            token,
-            num_headers,
-            body_size,
-            num_trailers,
-        });
+        if let Some(hooks) = task_hooks() {
+            (hooks.http_call_response)(token, num_headers, body_size, num_trailers);
+        }
         return;
     };
     let _ = crate::context::set_effective_context(call.context_id);

@@ -5,7 +5,7 @@
 //! task ended may be reused, so a stale waker can wake an unrelated task: a spurious poll, which every
 //! future tolerates.
 
-use crate::dispatcher::{self, GrpcEvent, HostEvent};
+use crate::dispatcher::{self, GrpcEvent, HostEvent, TaskHooks};
 use crate::task::http_call::Records;
 use crate::task::word::{words, Word};
 use crate::task::TaskError;
@@ -40,8 +40,9 @@ enum State {
 }
 
 struct Slot {
-    /// Wakes this slot's index; made when the slot is first used and kept for every task it holds.
-    waker: Waker,
+    /// Wakes this slot's index; made when the slot is first used and kept for every task it holds
+    /// (out of the slot while its task is polled).
+    waker: Option<Waker>,
     owner: u32,
     state: State,
     queued: bool,
@@ -74,7 +75,9 @@ const NO_TASK: usize = usize::MAX;
 words! {
     /// The task being polled ([`NO_TASK`]: none). Every SDK future asks, so it is a word of its own.
     static POLLING = NO_TASK as u64;
-    /// Whether the dispatcher has this layer's hook (1) or not yet (0).
+    /// Whether the executor was made (1) or not yet (0).
+    static MADE = 0;
+    /// Whether the dispatcher has this layer's hooks (1) or not (0).
     static HOOKED = 0;
     /// Whether [`GRPC`] holds the gRPC hooks (1), so a plugin without gRPC futures reads no
     /// thread-local at a deletion.
@@ -82,6 +85,8 @@ words! {
     /// Ticks seen so far (a word, not a field: the executor stays 4-byte aligned, so making it adds no
     /// new alignment to the allocation code a callback plugin shares).
     static TICKS = 0;
+    /// Whether a task ever waited for a tick (1): then the hooks stay, so every tick is counted.
+    static TICK_USED = 0;
 }
 
 thread_local! {
@@ -105,14 +110,24 @@ pub(crate) struct GrpcHooks {
     pub forget_all: fn(),
 }
 
-/// Routes host events to the async layer; with `grpc`, gRPC events too.
+/// The async layer's hooks.
+static HOOKS: TaskHooks = TaskHooks {
+    event: on_host_event,
+    http_call_response: super::http_call::deliver,
+};
+
+/// Routes host events to the async layer (it is about to hold a task or a call); with `grpc`, gRPC
+/// events too. The hooks are removed again when the layer holds nothing an event could reach
+/// ([`idle_when_empty`]), so a context's deletion then costs no call into it.
 #[inline(always)]
 pub(crate) fn install(grpc: Option<&'static GrpcHooks>) {
-    // The dispatcher keeps the hook once given (it never clears it), so it is given once.
     if HOOKED.with(Word::get) == 0 {
         HOOKED.with(|h| h.set(1));
-        EXECUTOR.with(ExecutorCell::make);
-        dispatcher::install_task_hook(on_host_event);
+        if MADE.with(Word::get) == 0 {
+            MADE.with(|m| m.set(1));
+            EXECUTOR.with(ExecutorCell::make);
+        }
+        dispatcher::install_task_hooks(|| &HOOKS);
     }
     if grpc.is_some() {
         GRPC.with(|g| g.set(grpc));
@@ -207,9 +222,9 @@ impl Executor {
         match self.slots.get_mut(index) {
             Some(slot) => {
                 self.free = slot.next_free;
-                if slot.waker.will_wake(Waker::noop()) {
+                if slot.waker.is_none() {
                     // A poll that panicked (natively) left the slot without its waker.
-                    slot.waker = Waker::from(Arc::new(SlotWaker(index)));
+                    slot.waker = Some(Waker::from(Arc::new(SlotWaker(index))));
                 }
                 slot.owner = owner;
                 set_state(slot, State::Idle(future));
@@ -220,7 +235,7 @@ impl Executor {
             None => {
                 let index = self.slots.len();
                 self.slots.push(Slot {
-                    waker: Waker::from(Arc::new(SlotWaker(index))),
+                    waker: Some(Waker::from(Arc::new(SlotWaker(index)))),
                     owner,
                     state: State::Idle(future),
                     queued: false,
@@ -245,18 +260,16 @@ impl Executor {
                 set_state(slot, State::Running);
                 slot.queued = false;
                 slot.resume = resume;
-                let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
-                if waker.will_wake(Waker::noop()) {
+                match slot.waker.take() {
+                    Some(waker) => waker,
                     // A poll that panicked (natively) left the slot without its waker.
-                    Waker::from(Arc::new(SlotWaker(index)))
-                } else {
-                    waker
+                    None => Waker::from(Arc::new(SlotWaker(index))),
                 }
             }
             None => {
                 index = self.slots.len();
                 self.slots.push(Slot {
-                    waker: Waker::noop().clone(),
+                    waker: None,
                     owner,
                     state: State::Running,
                     queued: false,
@@ -336,6 +349,7 @@ pub(crate) fn current_task() -> Result<usize, TaskError> {
 
 /// Makes task `index` wait for the next tick; returns the ticks seen so far.
 pub(crate) fn wait_for_tick(index: usize) -> u64 {
+    TICK_USED.with(|t| t.set(1));
     with_executor(|e| {
         if !e.tick_waiters.contains(&index) {
             e.tick_waiters.push(index);
@@ -512,13 +526,12 @@ impl Executor {
         if !matches!(slot.state, State::Idle(_)) {
             return None;
         }
+        // The slot's waker leaves the slot for the poll, so polling costs no reference count.
+        let waker = slot.waker.take()?;
         let State::Idle(future) = std::mem::replace(&mut slot.state, State::Running) else {
             return None;
         };
         slot.queued = false;
-        // The slot's waker leaves the slot for the poll (a no-op waker keeps its place), so polling
-        // costs no reference count.
-        let waker = std::mem::replace(&mut slot.waker, Waker::noop().clone());
         POLLING.with(|p| p.set(index as u64));
         Some(Taken {
             future,
@@ -541,8 +554,8 @@ impl Executor {
         let Some(slot) = self.slots.get_mut(index) else {
             return (Polled::Gone(Some(task.future)), drain);
         };
-        // What is replaced is the no-op waker that kept the place (nothing to drop).
-        std::mem::forget(std::mem::replace(&mut slot.waker, task.waker));
+        // What is replaced is nothing: the waker was out for the poll.
+        std::mem::forget(slot.waker.replace(task.waker));
         let cancelled = matches!(slot.state, State::CancelledWhileRunning);
         let outcome = match result {
             Poll::Pending if !cancelled => {
@@ -691,7 +704,22 @@ fn cancel_owned_by(owner: u32) {
     drop(dropped);
 }
 
-/// The dispatcher's hook, installed by the first spawn.
+/// When the async layer holds no task, no call in flight and no gRPC hooks, and no task ever waited for
+/// a tick (a tick future kept past its task counts on every tick), no host event can reach anything in
+/// it: the dispatcher stops calling in (the next task or call installs the hooks again, [`install`]).
+#[inline(always)]
+pub(crate) fn idle_when_empty(in_flight: u64) {
+    if GRPC_ON.with(Word::get) == 0
+        && TICK_USED.with(Word::get) == 0
+        && in_flight == 0
+        && LIVE.with(Cell::get) == 0
+    {
+        HOOKED.with(|h| h.set(0));
+        dispatcher::remove_task_hooks();
+    }
+}
+
+/// The dispatcher's hook for the rarer events.
 fn on_host_event(event: HostEvent) -> bool {
     match event {
         HostEvent::ContextDeleted(id) => {
@@ -701,6 +729,7 @@ fn on_host_event(event: HostEvent) -> bool {
             // Its tasks first, so forgetting its calls wakes only the tasks of other contexts.
             cancel_owned_by(id);
             super::http_call::forget_owned_by(id);
+            idle_when_empty(super::http_call::in_flight());
             false
         }
         HostEvent::Tick => {
@@ -734,12 +763,6 @@ fn on_host_event(event: HostEvent) -> bool {
             }
             taken
         }
-        HostEvent::HttpCallResponse {
-            token,
-            num_headers,
-            body_size,
-            num_trailers,
-        } => super::http_call::deliver(token, num_headers, body_size, num_trailers),
         HostEvent::Reset => {
             let old = with_executor(|e| std::mem::replace(e, Executor::new()));
             POLLING.with(|p| p.set(NO_TASK as u64));

@@ -5,7 +5,9 @@
 //! call, or kept across a later `await`) is copied out of the host before the callback returns: a later
 //! read finds the copy.
 
-use super::executor::{after_poll, current_task, install, run_ready, with_cell, with_executor};
+use super::executor::{
+    after_poll, current_task, idle_when_empty, install, run_ready, with_cell, with_executor,
+};
 use super::word::{words, Word};
 use super::TaskError;
 use crate::abi::MapType;
@@ -62,6 +64,12 @@ pub(crate) struct Records {
 words! {
     /// How many calls are in flight: a context's deletion looks no further when none is.
     static IN_FLIGHT = 0;
+}
+
+/// How many calls are in flight.
+#[inline(always)]
+pub(crate) fn in_flight() -> u64 {
+    IN_FLIGHT.with(Word::get)
 }
 
 #[inline(always)]
@@ -247,14 +255,9 @@ fn delivering_record() -> u32 {
 
 /// Delivers the response to call `token` (from the dispatcher's hook): polls the task that awaits it
 /// while the answer is in the host's buffers, then keeps a copy if the future or its response still
-/// holds it. `false` for a token the async layer does not know (a call it forgot: its context was
-/// deleted).
-pub(crate) fn deliver(
-    token: u32,
-    num_headers: usize,
-    body_size: usize,
-    num_trailers: usize,
-) -> bool {
+/// holds it. A token the async layer does not know (a call it forgot: its context was deleted) is
+/// ignored.
+pub(crate) fn deliver(token: u32, num_headers: usize, body_size: usize, num_trailers: usize) {
     COMPLETIONS.with(|c| c.set(c.get().wrapping_add(1)));
     let failed = num_headers == 0 && body_size == 0 && num_trailers == 0;
     with_cell(move |cell| {
@@ -284,7 +287,7 @@ pub(crate) fn deliver(
             })
         });
         let Some((index, owner, woken, taken)) = found else {
-            return false;
+            return;
         };
         let keep_body = match (woken, taken) {
             (Some(task), Some(mut taken)) => {
@@ -311,7 +314,7 @@ pub(crate) fn deliver(
         if let Some(body_size) = keep_body {
             keep_answer(cell, index, woken, body_size, num_headers, num_trailers);
         }
-        true
+        idle_when_empty(in_flight());
     })
 }
 
@@ -446,9 +449,11 @@ pub fn http_call(request: &HttpRequest<'_>) -> HttpCall {
             }
         }
     };
-    // The hook that delivers the response, in case no task was spawned yet.
-    install(None);
     let task = current_task().ok();
+    if task.is_none() {
+        // The hooks that deliver the response and cancel the call (a task's spawn installed them).
+        install(None);
+    }
     let owner = crate::dispatcher::current_context_id();
     let index = with_records(|r| r.open(token, owner, task));
     HttpCall {
