@@ -154,7 +154,7 @@ impl Registry {
     /// Clears [`CALLS_REGISTERED`] once no call is pending, so deletions stop looking for calls.
     fn note_calls_left(&self) {
         if self.http_calls.is_empty() && self.grpc_calls.is_empty() {
-            CALLS_REGISTERED.set(false);
+            set_calls_registered(false);
         }
     }
 }
@@ -186,12 +186,28 @@ thread_local! {
             handover: Cell::new(Held::Free),
         }
     };
-    /// Whether a call may be pending (set when one is registered, cleared when none is left): a
-    /// deletion then looks for the deleted context's calls.
-    static CALLS_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// The context whose callback is running; outside the registry so entering and leaving a callback
     /// needs no registry borrow.
     static CURRENT: Cell<u32> = const { Cell::new(0) };
+}
+
+crate::task::word::words! {
+    /// Whether a call may be pending (1: set when one is registered, cleared when none is left): a
+    /// deletion then looks for the deleted context's calls, and a response looks in the registry (with
+    /// none, it can only be the async layer's). A word: read in place on wasm, not through a getter.
+    static CALLS_REGISTERED = 0;
+}
+
+/// Whether a call may be pending ([`CALLS_REGISTERED`]).
+#[inline(always)]
+fn calls_registered() -> bool {
+    CALLS_REGISTERED.with(crate::task::word::Word::get) != 0
+}
+
+/// Sets [`CALLS_REGISTERED`].
+#[inline(always)]
+fn set_calls_registered(registered: bool) {
+    CALLS_REGISTERED.with(|w| w.set(u64::from(registered)));
 }
 
 impl Slots {
@@ -516,7 +532,7 @@ pub(crate) fn register_http_call(token: u32, callback: Option<HttpCallback>) {
         context_id,
         callback,
     };
-    CALLS_REGISTERED.set(true);
+    set_calls_registered(true);
     // A token the host hands out again replaces the forgotten call it belonged to.
     let replaced = with_registry(|r| r.http_calls.insert(token, Stored::Call(call)));
     drop(replaced);
@@ -529,7 +545,7 @@ pub(crate) fn register_grpc_call(token: u32) {
         context_id,
         callback: None,
     };
-    CALLS_REGISTERED.set(true);
+    set_calls_registered(true);
     let replaced = with_registry(|r| r.grpc_calls.insert(token, Stored::Call(call)));
     drop(replaced);
 }
@@ -557,7 +573,7 @@ pub fn reset() {
         s.last_id.set(0);
         (s.last.replace(Held::Free), s.previous.replace(Held::Free))
     });
-    CALLS_REGISTERED.set(false);
+    set_calls_registered(false);
     // Dropped outside the borrow: a context's `Drop` may use the SDK.
     drop(old);
     drop(last);
@@ -826,7 +842,7 @@ fn factory() -> Option<RootContextFactory> {
 /// Forgets the pending calls of a deleted context, if any call is pending.
 #[inline(always)]
 fn forget_calls(context_id: u32) {
-    if CALLS_REGISTERED.get() {
+    if calls_registered() {
         forget_calls_of(context_id);
     }
 }
@@ -875,11 +891,16 @@ fn push_decimal(out: &mut String, n: u32) {
 
 /// Delivers an HTTP call response to the closure or context that dispatched the call.
 fn deliver_http_call(token: u32, num_headers: usize, body_size: usize, num_trailers: usize) {
-    let removed = with_registry(|r| {
-        let call = r.http_calls.remove(token);
-        r.note_calls_left();
-        call
-    });
+    // No call registered: the token can only be the async layer's (which keeps its own records).
+    let removed = if calls_registered() {
+        with_registry(|r| {
+            let call = r.http_calls.remove(token);
+            r.note_calls_left();
+            call
+        })
+    } else {
+        None
+    };
     let Some(call) = removed.and_then(Stored::into_call) else {
         if let Some(hooks) = task_hooks() {
             (hooks.http_call_response)(token, num_headers, body_size, num_trailers);

@@ -87,14 +87,14 @@ words! {
     static TICKS = 0;
     /// Whether a task ever waited for a tick (1): then the hooks stay, so every tick is counted.
     static TICK_USED = 0;
+    /// How many slots hold a task: a context's deletion looks no further when none does. A word: the
+    /// dispatcher no longer reads it (it calls in only while the hooks are installed), so callback
+    /// plugins do not link it.
+    static LIVE = 0;
 }
 
 thread_local! {
     static EXECUTOR: ExecutorCell = const { ExecutorCell::new() };
-    /// How many slots hold a task: a context's deletion looks no further when none does. Read once per
-    /// deletion, so it stays a thread-local: as a word it changed how the compiler shares the
-    /// dispatcher's thread-local reads, and callback plugins paid for it (measured with `--twins`).
-    static LIVE: Cell<usize> = const { Cell::new(0) };
     /// The gRPC part of the hook, installed by the first gRPC call or stream of the async layer, so a
     /// plugin that awaits only HTTP calls, queues or ticks does not link it.
     static GRPC: Cell<Option<&'static GrpcHooks>> = const { Cell::new(None) };
@@ -678,7 +678,7 @@ pub(crate) fn run_ready() {
 /// Drops every task of context `owner` (outside the executor's borrow: a future's `Drop` may use the
 /// SDK).
 fn cancel_owned_by(owner: u32) {
-    if LIVE.with(Cell::get) == 0 {
+    if LIVE.with(Word::get) == 0 {
         return;
     }
     let dropped: Vec<BoxedTask> = with_executor(|e| {
@@ -712,7 +712,7 @@ pub(crate) fn idle_when_empty(in_flight: u64) {
     if GRPC_ON.with(Word::get) == 0
         && TICK_USED.with(Word::get) == 0
         && in_flight == 0
-        && LIVE.with(Cell::get) == 0
+        && LIVE.with(Word::get) == 0
     {
         HOOKED.with(|h| h.set(0));
         dispatcher::remove_task_hooks();
@@ -780,5 +780,5 @@ fn on_host_event(event: HostEvent) -> bool {
 
 /// How many tasks are alive (for leak checks in tests).
 pub fn live_tasks() -> usize {
-    LIVE.with(Cell::get)
+    LIVE.with(Word::get) as usize
 }

@@ -80,7 +80,7 @@ mod http_call;
 mod join;
 mod queue;
 mod tick;
-mod word;
+pub(crate) mod word;
 
 use crate::error::Error;
 use crate::Action;

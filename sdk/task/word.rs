@@ -1,5 +1,5 @@
 //! Words of the async layer's state read in every poll (the task being polled, the call being delivered,
-//! counters). A wasm plugin without threads keeps each in a plain static, read in place; elsewhere
+//! counters), and the dispatcher's flag for registered calls. A wasm plugin without threads keeps each in a plain static, read in place; elsewhere
 //! (native tests, one plugin instance per thread) each is a thread-local, as the rest of the SDK's state.
 //! Either way a word is written only by the thread that owns it, so relaxed loads and stores suffice.
 
