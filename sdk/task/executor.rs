@@ -179,8 +179,9 @@ impl ExecutorCell {
             executor_busy()
         };
         let answer = f(&mut executor);
-        // The cell is empty while lent: what is replaced is nothing.
-        if let Some(_nothing) = self.0.replace(Some(executor)) {}
+        // The cell stays empty while lent (a nested access finds it empty and puts nothing back):
+        // what is replaced is nothing, forgotten with no drop code.
+        std::mem::forget(self.0.replace(Some(executor)));
         answer
     }
 
@@ -190,7 +191,7 @@ impl ExecutorCell {
     pub(crate) fn try_lend<T>(&self, f: impl FnOnce(&mut Executor) -> T) -> Option<T> {
         let mut executor = self.0.take()?;
         let answer = f(&mut executor);
-        if let Some(_nothing) = self.0.replace(Some(executor)) {}
+        std::mem::forget(self.0.replace(Some(executor)));
         Some(answer)
     }
 }

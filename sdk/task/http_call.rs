@@ -220,12 +220,18 @@ impl Delivery {
         Delivery {
             record: word as u32,
             failed: word & 1 << 32 != 0,
-            taken: match word >> 33 {
-                0 => Taken::No,
-                1 => Taken::Held,
-                _ => Taken::Done,
-            },
+            taken: taken_of(word),
         }
+    }
+}
+
+/// What the poll did with the answer of a packed delivery ([`Delivery::pack`]).
+#[inline(always)]
+fn taken_of(word: u64) -> Taken {
+    match word >> 33 {
+        0 => Taken::No,
+        1 => Taken::Held,
+        _ => Taken::Done,
     }
 }
 
@@ -299,12 +305,18 @@ pub(crate) fn deliver(token: u32, num_headers: usize, body_size: usize, num_trai
                     failed,
                     taken: Taken::No,
                 };
-                let outer = DELIVERING.with(|d| d.replace(delivery.pack()));
+                // No delivery runs now: a response landing during a poll only queues its task
+                // (`take_now`), so the poll's delivery ends with none under way.
+                DELIVERING.with(|d| d.set(delivery.pack()));
                 let result = taken.poll_as_current(task);
-                let delivery = Delivery::unpack(DELIVERING.with(|d| d.replace(outer)));
+                let delivered = DELIVERING.with(|d| d.replace(NO_DELIVERY.pack()));
                 let (settled, polled, drain) = cell.lend(|e| {
                     let (polled, drain) = e.finish(task, taken, result);
-                    (settle(&mut e.calls, index, delivery.taken), polled, drain)
+                    (
+                        settle(&mut e.calls, index, taken_of(delivered)),
+                        polled,
+                        drain,
+                    )
                 });
                 after_poll(polled, drain);
                 settled
