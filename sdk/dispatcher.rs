@@ -191,7 +191,7 @@ thread_local! {
     static CURRENT: Cell<u32> = const { Cell::new(0) };
 }
 
-crate::task::word::words! {
+crate::word::words! {
     /// Whether a call may be pending (1: set when one is registered, cleared when none is left): a
     /// deletion then looks for the deleted context's calls, and a response looks in the registry (with
     /// none, it can only be the async layer's). A word: read in place on wasm, not through a getter.
@@ -201,7 +201,7 @@ crate::task::word::words! {
 /// Whether a call may be pending ([`CALLS_REGISTERED`]).
 #[inline(always)]
 fn calls_registered() -> bool {
-    CALLS_REGISTERED.with(crate::task::word::Word::get) != 0
+    CALLS_REGISTERED.with(crate::word::Word::get) != 0
 }
 
 /// Sets [`CALLS_REGISTERED`].

@@ -97,6 +97,7 @@ pub mod tcp;
 pub mod time;
 pub mod timers;
 pub mod traits;
+mod word;
 
 pub use abi::{Action, LogLevel, PeerType};
 pub use context::{done, set_effective_context};

@@ -7,8 +7,8 @@
 
 use crate::dispatcher::{self, GrpcEvent, HostEvent, TaskHooks};
 use crate::task::http_call::Records;
-use crate::task::word::{words, Word};
 use crate::task::TaskError;
+use crate::word::{words, Word};
 use crate::Action;
 use std::cell::Cell;
 use std::collections::VecDeque;

@@ -8,13 +8,13 @@
 use super::executor::{
     after_poll, current_task, idle_when_empty, install, run_ready, with_cell, with_executor,
 };
-use super::word::{words, Word};
 use super::TaskError;
 use crate::abi::MapType;
 use crate::codec::{decode_map_utf8, find_in_map};
 use crate::error::Error;
 use crate::http_call::{self as calls, HttpRequest};
 use crate::maps;
+use crate::word::{words, Word};
 use core::fmt;
 use std::cell::OnceCell;
 use std::future::Future;

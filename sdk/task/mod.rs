@@ -80,7 +80,6 @@ mod http_call;
 mod join;
 mod queue;
 mod tick;
-pub(crate) mod word;
 
 use crate::error::Error;
 use crate::Action;

@@ -1,6 +1,7 @@
-//! Words of the async layer's state read in every poll (the task being polled, the call being delivered,
-//! counters), and the dispatcher's flag for registered calls. A wasm plugin without threads keeps each in a plain static, read in place; elsewhere
-//! (native tests, one plugin instance per thread) each is a thread-local, as the rest of the SDK's state.
+//! Words of state read on hot paths: the async layer's per-poll words (the task being polled, the call
+//! being delivered, counters) and the dispatcher's flag for registered calls. A wasm plugin without
+//! threads keeps each in a plain static, read in place; elsewhere (native tests, one plugin instance per
+//! thread) each is a thread-local, as the rest of the SDK's state.
 //! Either way a word is written only by the thread that owns it, so relaxed loads and stores suffice.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,13 +49,13 @@ macro_rules! words {
         $(
             #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
             $(#[$meta])*
-            static $name: $crate::task::word::Word = $crate::task::word::Word::new($init);
+            static $name: $crate::word::Word = $crate::word::Word::new($init);
         )*
         #[cfg(not(all(target_family = "wasm", not(target_feature = "atomics"))))]
         thread_local! {
             $(
                 $(#[$meta])*
-                static $name: $crate::task::word::Word = const { $crate::task::word::Word::new($init) };
+                static $name: $crate::word::Word = const { $crate::word::Word::new($init) };
             )*
         }
     };
